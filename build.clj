@@ -1,0 +1,35 @@
+(ns build
+  "Build tasks: `bin/clojure -T:build compile-java | test | jar | clean`."
+  (:require [clojure.tools.build.api :as b]))
+
+(def lib 'io.github.clj-wasi/clj-wasi)
+(def version "0.1.0")
+(def class-dir "target/classes")
+(def jar-file (format "target/%s-%s.jar" (name lib) version))
+(def basis (delay (b/create-basis {:project "deps.edn"})))
+
+(defn clean [_] (b/delete {:path "target"}))
+
+(defn compile-java
+  "Compiles src/java into target/classes (also the :deps/prep-lib step)."
+  [_]
+  (b/javac {:src-dirs ["src/java"] :class-dir class-dir :basis @basis
+            :javac-opts ["--release" "17" "-Xlint:all,-serial,-processing" "-Werror"]}))
+
+(defn test
+  "Runs every test with the project's runner; throws when any fails."
+  [_]
+  (compile-java nil)
+  (let [{:keys [exit]} (b/process {:command-args ["bin/clojure" "-M:test"]})]
+    (when-not (zero? exit) (throw (ex-info "tests failed" {:exit exit})))))
+
+(defn jar
+  "Builds target/clj-wasi-VERSION.jar: compiled Java, Clojure sources, resources, and a pom from deps.edn."
+  [_]
+  (clean nil)
+  (compile-java nil)
+  (b/write-pom {:class-dir class-dir :lib lib :version version :basis @basis
+                :src-dirs ["src/clj"] :resource-dirs ["resources"]})
+  (b/copy-dir {:src-dirs ["src/clj" "resources"] :target-dir class-dir})
+  (b/jar {:class-dir class-dir :jar-file jar-file})
+  (println "wrote" jar-file))

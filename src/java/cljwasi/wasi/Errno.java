@@ -1,0 +1,115 @@
+package cljwasi.wasi;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.NonReadableChannelException;
+import java.nio.channels.NonWritableChannelException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.FileSystemLoopException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.NotLinkException;
+import java.nio.file.ReadOnlyFileSystemException;
+
+/**
+ * The errno values of wasi_snapshot_preview1, and the one place where a Java exception
+ * becomes an errno. Host functions throw {@link WasiException} for errors they detect
+ * themselves and let IO exceptions escape; {@link #of(Throwable)} maps the rest.
+ */
+public final class Errno {
+  private Errno() {}
+
+  public static final int SUCCESS = 0, TOOBIG = 1, ACCES = 2, ADDRINUSE = 3, ADDRNOTAVAIL = 4,
+      AFNOSUPPORT = 5, AGAIN = 6, ALREADY = 7, BADF = 8, BADMSG = 9, BUSY = 10, CANCELED = 11,
+      CHILD = 12, CONNABORTED = 13, CONNREFUSED = 14, CONNRESET = 15, DEADLK = 16,
+      DESTADDRREQ = 17, DOM = 18, DQUOT = 19, EXIST = 20, FAULT = 21, FBIG = 22,
+      HOSTUNREACH = 23, IDRM = 24, ILSEQ = 25, INPROGRESS = 26, INTR = 27, INVAL = 28, IO = 29,
+      ISCONN = 30, ISDIR = 31, LOOP = 32, MFILE = 33, MSGSIZE = 34, MULTIHOP = 35,
+      NAMETOOLONG = 36, NETDOWN = 37, NETRESET = 38, NETUNREACH = 39, NFILE = 40, NOBUFS = 41,
+      NODEV = 42, NOENT = 43, NOEXEC = 44, NOLCK = 45, NOLINK = 46, NOMEM = 47, NOMSG = 48,
+      NOPROTOOPT = 49, NOSPC = 50, NOSYS = 51, NOTCONN = 52, NOTDIR = 53, NOTEMPTY = 54,
+      NOTRECOVERABLE = 55, NOTSOCK = 56, NOTSUP = 57, NOTTY = 58, NXIO = 59, OVERFLOW = 60,
+      OWNERDEAD = 61, PERM = 62, PIPE = 63, PROTO = 64, PROTONOSUPPORT = 65, PROTOTYPE = 66,
+      RANGE = 67, ROFS = 68, SPIPE = 69, SRCH = 70, STALE = 71, TIMEDOUT = 72, TXTBSY = 73,
+      XDEV = 74, NOTCAPABLE = 75;
+
+  private static final String[] NAMES = {
+    "success", "2big", "acces", "addrinuse", "addrnotavail", "afnosupport", "again", "already",
+    "badf", "badmsg", "busy", "canceled", "child", "connaborted", "connrefused", "connreset",
+    "deadlk", "destaddrreq", "dom", "dquot", "exist", "fault", "fbig", "hostunreach", "idrm",
+    "ilseq", "inprogress", "intr", "inval", "io", "isconn", "isdir", "loop", "mfile", "msgsize",
+    "multihop", "nametoolong", "netdown", "netreset", "netunreach", "nfile", "nobufs", "nodev",
+    "noent", "noexec", "nolck", "nolink", "nomem", "nomsg", "noprotoopt", "nospc", "nosys",
+    "notconn", "notdir", "notempty", "notrecoverable", "notsock", "notsup", "notty", "nxio",
+    "overflow", "ownerdead", "perm", "pipe", "proto", "protonosupport", "prototype", "range",
+    "rofs", "spipe", "srch", "stale", "timedout", "txtbsy", "xdev", "notcapable"
+  };
+
+  /** The errno's name as the WASI spec spells it, e.g. "noent". */
+  public static String name(int errno) {
+    return errno >= 0 && errno < NAMES.length ? NAMES[errno] : "errno-" + errno;
+  }
+
+  /** The errno for any exception a host function let escape. */
+  public static int of(Throwable t) {
+    if (t instanceof WasiException) return ((WasiException) t).errno;
+    if (t instanceof NoSuchFileException) return NOENT;
+    if (t instanceof FileAlreadyExistsException) return EXIST;
+    if (t instanceof DirectoryNotEmptyException) return NOTEMPTY;
+    if (t instanceof NotDirectoryException) return NOTDIR;
+    if (t instanceof NotLinkException) return INVAL;
+    if (t instanceof FileSystemLoopException) return LOOP;
+    if (t instanceof AccessDeniedException) return ACCES;
+    if (t instanceof ReadOnlyFileSystemException) return ROFS;
+    if (t instanceof ClosedChannelException) return BADF;
+    if (t instanceof NonReadableChannelException) return BADF;
+    if (t instanceof NonWritableChannelException) return BADF;
+    if (t instanceof InterruptedIOException) return INTR;
+    if (t instanceof EOFException) return IO;
+    if (t instanceof UnsupportedOperationException) return NOTSUP;
+    if (t instanceof FileSystemException) return fromReason(((FileSystemException) t).getReason());
+    if (t instanceof java.net.SocketTimeoutException) return AGAIN;
+    if (t instanceof java.net.BindException) return ADDRINUSE;
+    if (t instanceof java.net.ConnectException) return CONNREFUSED;
+    if (t instanceof IOException) return fromReason(t.getMessage());
+    if (t instanceof IllegalArgumentException) return INVAL;
+    if (t instanceof OutOfMemoryError) return NOMEM;
+    return IO;
+  }
+
+  /** FileSystemException carries the OS's strerror text as its reason; map the common ones. */
+  private static int fromReason(String reason) {
+    if (reason == null) return IO;
+    String r = reason.toLowerCase(java.util.Locale.ROOT);
+    if (r.contains("not a directory")) return NOTDIR;
+    if (r.contains("is a directory")) return ISDIR;
+    if (r.contains("directory not empty")) return NOTEMPTY;
+    if (r.contains("file exists")) return EXIST;
+    if (r.contains("no such file")) return NOENT;
+    if (r.contains("too many levels of symbolic links")) return LOOP;
+    if (r.contains("permission denied")) return ACCES;
+    if (r.contains("operation not permitted")) return PERM;
+    if (r.contains("invalid argument")) return INVAL;
+    if (r.contains("cross-device")) return XDEV;
+    if (r.contains("no space left")) return NOSPC;
+    if (r.contains("file too large")) return FBIG;
+    if (r.contains("name too long")) return NAMETOOLONG;
+    if (r.contains("read-only file system")) return ROFS;
+    if (r.contains("too many open files")) return MFILE;
+    if (r.contains("broken pipe")) return PIPE;
+    if (r.contains("connection reset")) return CONNRESET;
+    if (r.contains("illegal seek")) return SPIPE;
+    if (r.contains("resource temporarily unavailable")) return AGAIN;
+    if (r.contains("bad file descriptor")) return BADF;
+    if (r.contains("too many links")) return MLINK_AS_NOLINK;
+    return IO;
+  }
+
+  /** WASI has no EMLINK; wasmtime reports it as MLINK's nearest relative. */
+  private static final int MLINK_AS_NOLINK = NOLINK;
+}

@@ -1,0 +1,80 @@
+package cljwasi.wasi;
+
+import cljwasi.wasi.fs.DirectoryDescriptor;
+import cljwasi.wasi.fs.OutputBudget;
+import cljwasi.wasi.fs.Preopen;
+import cljwasi.wasi.fs.FdTable;
+import cljwasi.wasi.fs.StreamDescriptor;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The WASI state of one instance: its fd table (stdio, preopens, listeners, opened
+ * files), args and environment as bytes, clock, random source and tracer. Made from
+ * {@link WasiOptions}; closing it closes every descriptor the guest still holds.
+ */
+public final class WasiContext implements Closeable {
+  public final WasiOptions options;
+  public final FdTable fds = new FdTable();
+  final List<byte[]> args = new ArrayList<>();
+  final List<byte[]> env = new ArrayList<>();
+  final java.util.Random random;
+  private final StreamDescriptor stdout, stderr;
+  private boolean closed;
+
+  public WasiContext(WasiOptions options) throws IOException {
+    this.options = options;
+    for (String a : options.args) args.add(a.getBytes(StandardCharsets.UTF_8));
+    for (Map.Entry<String, String> e : options.env.entrySet()) {
+      env.add((e.getKey() + "=" + e.getValue()).getBytes(StandardCharsets.UTF_8));
+    }
+    OutputBudget budget = new OutputBudget(options.maxOutputBytes);
+    random = options.randomSeed == null ? new SecureRandom() : new java.util.Random(options.randomSeed);
+    StreamDescriptor in = StreamDescriptor.input(options.stdin.get(), options.stdinTty, false);
+    stdout = StreamDescriptor.output(options.stdout.get(), options.stdoutTty, false, budget);
+    stderr = StreamDescriptor.output(options.stderr.get(), options.stderrTty, false, budget);
+    in.flushBeforeRead(stdout);
+    fds.add(in);
+    fds.add(stdout);
+    fds.add(stderr);
+    try {
+      for (Preopen p : options.preopens) fds.add(DirectoryDescriptor.preopen(p));
+      Sock.openListeners(this);
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  public WasiTracer tracer() {
+    return options.tracer;
+  }
+
+  public WasiClock clock() {
+    return options.clock;
+  }
+
+  /** Flushes buffered stdout and stderr (called when an export call returns). */
+  public void flush() {
+    for (StreamDescriptor d : new StreamDescriptor[] {stdout, stderr}) {
+      try {
+        d.flush();
+      } catch (IOException e) {
+        // the caller's stream failed; the guest saw its writes succeed, as with a pipe
+      }
+    }
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    if (closed) return;
+    closed = true;
+    flush();
+    fds.closeAll();
+  }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Rebuild all Wasm test programs (and the shipped demo) from source.
+#
+#   test/wasm/src/*.c    -> test/wasm/<name>.wasm        (clang --target=wasm32-wasi)
+#   test/wasm/src/*.wat  -> test/wasm/<name>.wasm        (wat2wasm)
+#   resources/clj_wasi/demo.c -> resources/clj_wasi/demo.wasm
+#
+# Needs: clang (with wasm32 target + lld), wasi-libc sysroot, and
+# libclang-rt wasm32 builtins (Debian: clang lld wasi-libc
+# libclang-rt-14-dev-wasm32), plus wabt for wat2wasm. Set CC / WAT2WASM /
+# WASI_SYSROOT to override. Safe to re-run; outputs are overwritten.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+
+CC="${CC:-clang}"
+WAT2WASM="${WAT2WASM:-wat2wasm}"
+CFLAGS=(--target=wasm32-wasi -O2 -Wall -Wextra -s -Wl,--strip-all)
+if [[ -n "${WASI_SYSROOT:-}" ]]; then
+  CFLAGS+=(--sysroot="$WASI_SYSROOT")
+fi
+
+build_c() {   # src out
+  echo "cc   $(realpath --relative-to="$root" "$1") -> $(realpath --relative-to="$root" "$2")"
+  "$CC" "${CFLAGS[@]}" "$1" -o "$2"
+  chmod 644 "$2"   # clang marks outputs executable; keep git modes uniform
+}
+
+build_wat() { # src out
+  echo "wat  $(realpath --relative-to="$root" "$1") -> $(realpath --relative-to="$root" "$2")"
+  "$WAT2WASM" "$1" -o "$2"
+}
+
+shopt -s nullglob
+for src in "$here"/src/*.c; do
+  build_c "$src" "$here/$(basename "${src%.c}").wasm"
+done
+for src in "$here"/src/*.wat; do
+  build_wat "$src" "$here/$(basename "${src%.wat}").wasm"
+done
+build_c "$root/resources/clj_wasi/demo.c" "$root/resources/clj_wasi/demo.wasm"
+
+echo "done."
