@@ -7,6 +7,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -24,30 +25,31 @@ import java.nio.file.ReadOnlyFileSystemException;
 public final class Errno {
   private Errno() {}
 
+  // Values from wasi_snapshot_preview1's witx (wasi/api.h): note MLINK = 34.
   public static final int SUCCESS = 0, TOOBIG = 1, ACCES = 2, ADDRINUSE = 3, ADDRNOTAVAIL = 4,
       AFNOSUPPORT = 5, AGAIN = 6, ALREADY = 7, BADF = 8, BADMSG = 9, BUSY = 10, CANCELED = 11,
       CHILD = 12, CONNABORTED = 13, CONNREFUSED = 14, CONNRESET = 15, DEADLK = 16,
       DESTADDRREQ = 17, DOM = 18, DQUOT = 19, EXIST = 20, FAULT = 21, FBIG = 22,
       HOSTUNREACH = 23, IDRM = 24, ILSEQ = 25, INPROGRESS = 26, INTR = 27, INVAL = 28, IO = 29,
-      ISCONN = 30, ISDIR = 31, LOOP = 32, MFILE = 33, MSGSIZE = 34, MULTIHOP = 35,
-      NAMETOOLONG = 36, NETDOWN = 37, NETRESET = 38, NETUNREACH = 39, NFILE = 40, NOBUFS = 41,
-      NODEV = 42, NOENT = 43, NOEXEC = 44, NOLCK = 45, NOLINK = 46, NOMEM = 47, NOMSG = 48,
-      NOPROTOOPT = 49, NOSPC = 50, NOSYS = 51, NOTCONN = 52, NOTDIR = 53, NOTEMPTY = 54,
-      NOTRECOVERABLE = 55, NOTSOCK = 56, NOTSUP = 57, NOTTY = 58, NXIO = 59, OVERFLOW = 60,
-      OWNERDEAD = 61, PERM = 62, PIPE = 63, PROTO = 64, PROTONOSUPPORT = 65, PROTOTYPE = 66,
-      RANGE = 67, ROFS = 68, SPIPE = 69, SRCH = 70, STALE = 71, TIMEDOUT = 72, TXTBSY = 73,
-      XDEV = 74, NOTCAPABLE = 75;
+      ISCONN = 30, ISDIR = 31, LOOP = 32, MFILE = 33, MLINK = 34, MSGSIZE = 35, MULTIHOP = 36,
+      NAMETOOLONG = 37, NETDOWN = 38, NETRESET = 39, NETUNREACH = 40, NFILE = 41, NOBUFS = 42,
+      NODEV = 43, NOENT = 44, NOEXEC = 45, NOLCK = 46, NOLINK = 47, NOMEM = 48, NOMSG = 49,
+      NOPROTOOPT = 50, NOSPC = 51, NOSYS = 52, NOTCONN = 53, NOTDIR = 54, NOTEMPTY = 55,
+      NOTRECOVERABLE = 56, NOTSOCK = 57, NOTSUP = 58, NOTTY = 59, NXIO = 60, OVERFLOW = 61,
+      OWNERDEAD = 62, PERM = 63, PIPE = 64, PROTO = 65, PROTONOSUPPORT = 66, PROTOTYPE = 67,
+      RANGE = 68, ROFS = 69, SPIPE = 70, SRCH = 71, STALE = 72, TIMEDOUT = 73, TXTBSY = 74,
+      XDEV = 75, NOTCAPABLE = 76;
 
   private static final String[] NAMES = {
     "success", "2big", "acces", "addrinuse", "addrnotavail", "afnosupport", "again", "already",
     "badf", "badmsg", "busy", "canceled", "child", "connaborted", "connrefused", "connreset",
     "deadlk", "destaddrreq", "dom", "dquot", "exist", "fault", "fbig", "hostunreach", "idrm",
-    "ilseq", "inprogress", "intr", "inval", "io", "isconn", "isdir", "loop", "mfile", "msgsize",
-    "multihop", "nametoolong", "netdown", "netreset", "netunreach", "nfile", "nobufs", "nodev",
-    "noent", "noexec", "nolck", "nolink", "nomem", "nomsg", "noprotoopt", "nospc", "nosys",
-    "notconn", "notdir", "notempty", "notrecoverable", "notsock", "notsup", "notty", "nxio",
-    "overflow", "ownerdead", "perm", "pipe", "proto", "protonosupport", "prototype", "range",
-    "rofs", "spipe", "srch", "stale", "timedout", "txtbsy", "xdev", "notcapable"
+    "ilseq", "inprogress", "intr", "inval", "io", "isconn", "isdir", "loop", "mfile", "mlink",
+    "msgsize", "multihop", "nametoolong", "netdown", "netreset", "netunreach", "nfile", "nobufs",
+    "nodev", "noent", "noexec", "nolck", "nolink", "nomem", "nomsg", "noprotoopt", "nospc",
+    "nosys", "notconn", "notdir", "notempty", "notrecoverable", "notsock", "notsup", "notty",
+    "nxio", "overflow", "ownerdead", "perm", "pipe", "proto", "protonosupport", "prototype",
+    "range", "rofs", "spipe", "srch", "stale", "timedout", "txtbsy", "xdev", "notcapable"
   };
 
   /** The errno's name as the WASI spec spells it, e.g. "noent". */
@@ -63,6 +65,7 @@ public final class Errno {
     if (t instanceof DirectoryNotEmptyException) return NOTEMPTY;
     if (t instanceof NotDirectoryException) return NOTDIR;
     if (t instanceof NotLinkException) return INVAL;
+    if (t instanceof AtomicMoveNotSupportedException) return XDEV;
     if (t instanceof FileSystemLoopException) return LOOP;
     if (t instanceof AccessDeniedException) return ACCES;
     if (t instanceof ReadOnlyFileSystemException) return ROFS;
@@ -106,10 +109,12 @@ public final class Errno {
     if (r.contains("illegal seek")) return SPIPE;
     if (r.contains("resource temporarily unavailable")) return AGAIN;
     if (r.contains("bad file descriptor")) return BADF;
-    if (r.contains("too many links")) return MLINK_AS_NOLINK;
+    if (r.contains("too many links")) return MLINK;
+    if (r.contains("device or resource busy")) return BUSY;
+    if (r.contains("text file busy")) return TXTBSY;
+    if (r.contains("disk quota exceeded")) return DQUOT;
+    if (r.contains("operation not supported")) return NOTSUP;
+    if (r.contains("no such device")) return NXIO;
     return IO;
   }
-
-  /** WASI has no EMLINK; wasmtime reports it as MLINK's nearest relative. */
-  private static final int MLINK_AS_NOLINK = NOLINK;
 }
