@@ -1,0 +1,39 @@
+(ns clj-wasi.impl.errors
+  "Turns the Java core's WasmException into ex-info with `:type :wasm/<type>`."
+  (:import (cljwasi WasmException)
+           (java.util List Map)))
+
+(def ^:private keyword-valued
+  "Data keys whose string values (or lists of them) read better as keywords."
+  #{:kind :limit :engine :params :results :provided-params :provided-results})
+
+(defn- ->clj [x]
+  (cond
+    (instance? Map x) (into {} (map (fn [[k v]]
+                                      (let [k (keyword k)]
+                                        [k (cond
+                                             (not (keyword-valued k)) (->clj v)
+                                             (string? v) (keyword v)
+                                             (instance? List v) (mapv keyword v)
+                                             :else (->clj v))])))
+                            x)
+    (instance? List x) (mapv ->clj x)
+    :else x))
+
+(defn ->ex-info
+  "An ex-info for a WasmException: message kept, data keywordized, cause kept."
+  [^WasmException e]
+  (ex-info (.getMessage e)
+           (assoc (->clj (.data e)) :type (keyword "wasm" (.type e)))
+           (or (.getCause e) e)))
+
+(defmacro translating
+  "Runs body, rethrowing any WasmException as ex-info."
+  [& body]
+  `(try ~@body
+        (catch WasmException e# (throw (->ex-info e#)))))
+
+(defn fail
+  "Throws an ex-info of `:type :wasm/<type>` with `data`."
+  [type msg data]
+  (throw (ex-info msg (assoc data :type (keyword "wasm" (name type))))))

@@ -1,0 +1,84 @@
+(ns clj-wasi.impl.host
+  "Clojure functions as Wasm host functions (the :imports option)."
+  (:require [clj-wasi.impl.errors :as errors]
+            [clj-wasi.impl.values :as values])
+  (:import (cljwasi Module Signature)
+           (clojure.lang RestFn)
+           (com.dylibso.chicory.runtime HostFunction WasmFunctionHandle)
+           (com.dylibso.chicory.wasm.types FunctionType ValType)))
+
+(set! *warn-on-reflection* true)
+
+(defn- valtype ^ValType [t]
+  (case t :i32 ValType/I32 :i64 ValType/I64 :f32 ValType/F32 :f64 ValType/F64))
+
+(defn accepts-arity?
+  "Whether fn (or var) `f` can be called with `n` arguments."
+  [f n]
+  (let [f (if (var? f) @f f)
+        c (class f)]
+    (or (and (instance? RestFn f) (>= n (.getRequiredArity ^RestFn f)))
+        (some #(and (= "invoke" (.getName ^java.lang.reflect.Method %))
+                    (= n (.getParameterCount ^java.lang.reflect.Method %)))
+              (.getDeclaredMethods c)))))
+
+(defn- mismatch [^Signature s msg data]
+  (errors/fail :import-mismatch (format "import %s.%s: %s" (.module s) (.name s) msg)
+               (merge {:module (.module s) :name (.name s)
+                       :params (mapv keyword (.params s)) :results (mapv keyword (.results s))}
+                      data)))
+
+(defn- result->longs
+  "The host function's return value as Chicory's long[] for `results`."
+  [fname results v]
+  (case (count results)
+    0 nil
+    1 (doto (long-array 1) (aset 0 (values/to-wasm (first results) fname 0 v)))
+    (let [vs (vec v)]
+      (when-not (= (count vs) (count results))
+        (errors/fail :bad-result (format "%s must return %d values, returned %s" fname (count results) (pr-str v))
+                     {:function fname :results results :value v}))
+      (let [out (long-array (count results))]
+        (dotimes [i (count results)] (aset out i (values/to-wasm (results i) fname i (vs i))))
+        out))))
+
+(defn host-function
+  "A Chicory HostFunction for import `s` from `spec` (a fn, or {:fn f :params :results
+  :instance?}); checked against the import's signature now. `instance` is a delay of
+  the wasm instance, passed first when :instance? is true."
+  ^HostFunction [^Signature s spec instance]
+  (let [{f :fn declared-params :params declared-results :results with-instance :instance?}
+        (if (map? spec) spec {:fn spec})
+        params (mapv keyword (.params s))
+        results (mapv keyword (.results s))
+        fname (str (.module s) "." (.name s))]
+    (when-not (= "function" (.kind s))
+      (mismatch s (str "is a " (.kind s) " import; only functions can be given as :imports") {}))
+    (when-not (every? #{:i32 :i64 :f32 :f64} (concat params results))
+      (mismatch s "uses value types clj-wasi cannot pass to Clojure" {}))
+    (when (and declared-params (not= (vec declared-params) params))
+      (mismatch s (format "declared params %s, the module imports %s" declared-params params)
+                {:declared-params declared-params}))
+    (when (and declared-results (not= (vec declared-results) results))
+      (mismatch s (format "declared results %s, the module imports %s" declared-results results)
+                {:declared-results declared-results}))
+    (let [n (+ (count params) (if with-instance 1 0))]
+      (when-not (accepts-arity? f n)
+        (mismatch s (format "the function cannot take %d argument%s" n (if (= 1 n) "" "s"))
+                  {:arity n})))
+    (HostFunction.
+     (.module s) (.name s)
+     (FunctionType/of ^java.util.List (mapv valtype params) ^java.util.List (mapv valtype results))
+     (reify WasmFunctionHandle
+       (apply [_ _ args]
+         (let [xs (map (fn [ty ^long bits] (values/from-wasm ty bits)) params args)
+               v (if with-instance (apply f @instance xs) (apply f xs))]
+           (result->longs fname results v)))))))
+
+(defn host-functions
+  "HostFunctions for every function import of `module` that `imports` provides."
+  [^Module module imports instance]
+  (vec (for [^Signature s (.imports module)
+             :let [spec (get-in imports [(.module s) (.name s)])]
+             :when spec]
+         (host-function s spec instance))))

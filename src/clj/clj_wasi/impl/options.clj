@@ -1,0 +1,159 @@
+(ns clj-wasi.impl.options
+  "The options maps of `load`, `load-wasi` and `run`: their specs, their validation
+  (a bad map names the key, the value and what was expected), and their translation
+  into the Java core's WasiOptions."
+  (:require [clj-wasi.impl.errors :as errors]
+            [clj-wasi.impl.io :as io]
+            [clojure.java.io :as jio]
+            [clojure.spec.alpha :as s]
+            [clojure.string :as str])
+  (:import (cljwasi Engine)
+           (cljwasi.wasi WasiClock WasiOptions WasiOptions$Builder)
+           (java.io File InputStream OutputStream Reader Writer)
+           (java.net InetSocketAddress)
+           (java.nio.file Path)
+           (java.time Instant)
+           (java.util Date)))
+
+(set! *warn-on-reflection* true)
+
+(defn- callable? [x] (or (fn? x) (var? x)))
+
+(defn- dir-like? [x] (or (string? x) (instance? File x) (instance? Path x)))
+
+(s/def ::args (s/coll-of string? :kind sequential?))
+(s/def ::argv0 string?)
+(s/def ::env (s/map-of (s/or :string string? :keyword keyword?) string?))
+(s/def ::guest (s/and string? not-empty #(not (str/includes? % "\u0000"))))
+(s/def ::host dir-like?)
+(s/def ::read-only boolean?)
+(s/def ::preopen (s/keys :req-un [::guest ::host] :opt-un [::read-only]))
+(s/def ::preopens (s/or :map (s/map-of ::guest ::host)
+                        :seq (s/coll-of ::preopen :kind sequential?)))
+(s/def ::stdin #(or (nil? %) (string? %) (bytes? %) (instance? InputStream %)
+                    (instance? Reader %) (instance? File %) (= :inherit %)))
+(s/def ::output #(or (nil? %) (#{:capture :discard :inherit} %) (instance? OutputStream %)
+                     (instance? Writer %)))
+(s/def ::stdout ::output)
+(s/def ::stderr ::output)
+(s/def ::engine #{:auto :compiler :interpreter})
+(s/def ::max-memory-pages (s/int-in 0 65537))
+(s/def ::timeout-ms pos-int?)
+(s/def ::max-output-bytes nat-int?)
+(s/def ::clock #(or (instance? Instant %) (instance? Date %) (int? %) (callable? %)))
+(s/def ::random int?)
+(s/def ::trace #(or (boolean? %) (callable? %)))
+(s/def ::listen (s/coll-of (s/and string? #(re-matches #".+:\d+" %)) :kind sequential?))
+(s/def ::host-fn (s/or :map (s/and map? (s/keys :req-un [::fn] :opt-un [::params ::results ::instance?]))
+                       :fn callable?))
+(s/def ::fn callable?)
+(s/def ::valtype #{:i32 :i64 :f32 :f64})
+(s/def ::params (s/coll-of ::valtype :kind sequential?))
+(s/def ::results (s/coll-of ::valtype :kind sequential?))
+(s/def ::instance? boolean?)
+(s/def ::imports (s/map-of string? (s/map-of string? ::host-fn)))
+
+(def ^:private expected
+  "What each option takes, in words, for error messages."
+  {:args "a vector of strings (argv after argv[0])"
+   :argv0 "a string"
+   :env "a map of string (or keyword) names to string values"
+   :preopens "a map of guest path to host directory, or a vector of {:guest :host :read-only}"
+   :stdin "nil, a string, bytes, an InputStream, a Reader, a File or :inherit"
+   :stdout "nil (*out*), :capture, :discard, :inherit, an OutputStream or a Writer"
+   :stderr "nil (*err*), :capture, :discard, :inherit, an OutputStream or a Writer"
+   :engine "one of :auto, :compiler, :interpreter"
+   :max-memory-pages "an integer from 0 to 65536"
+   :timeout-ms "a positive integer"
+   :max-output-bytes "a non-negative integer"
+   :clock "an Instant, a Date, epoch nanoseconds, or a function returning epoch nanoseconds"
+   :random "an integer seed"
+   :trace "true, false, or a function of one trace event"
+   :listen "a vector of \"host:port\" strings"
+   :imports "a map of module name to a map of function name to a function or {:fn f :params [...] :results [...]}"})
+
+(def plain-keys #{:imports :engine :max-memory-pages :timeout-ms})
+(def wasi-keys (into plain-keys [:args :argv0 :env :preopens :stdin :stdout :stderr
+                                 :max-output-bytes :clock :random :trace :listen]))
+
+(defn validate!
+  "Returns `opts` when every key is known (one of `allowed`) and valid; otherwise throws
+  ex-info `:wasm/bad-option` naming the key, the value and what it takes."
+  [opts allowed]
+  (when-not (or (nil? opts) (map? opts))
+    (errors/fail :bad-option (str "options must be a map, got " (pr-str opts))
+                 {:value opts :expected "a map"}))
+  (doseq [[k v] opts]
+    (when-not (allowed k)
+      (errors/fail :bad-option (format "unknown option %s; known options: %s" (pr-str k)
+                                       (str/join " " (sort allowed)))
+                   {:key k :value v :expected (str "one of " (pr-str (sort allowed)))}))
+    (let [spec (keyword "clj-wasi.impl.options" (name k))]
+      (when-not (s/valid? spec v)
+        (errors/fail :bad-option (format "option %s: %s is not %s" k (pr-str v) (expected k))
+                     {:key k :value v :expected (expected k)
+                      :problems (::s/problems (s/explain-data spec v))}))))
+  opts)
+
+(defn engine ^Engine [opts]
+  (case (:engine opts :auto)
+    :auto Engine/AUTO
+    :compiler Engine/COMPILER
+    :interpreter Engine/INTERPRETER))
+
+(defn- preopen-list [preopens]
+  (if (map? preopens)
+    (map (fn [[g h]] {:guest g :host h}) preopens)
+    preopens))
+
+(defn- host-dir ^Path [h guest]
+  (let [p (.toAbsolutePath (.toPath (jio/file (str h))))]
+    (when-not (.isDirectory (.toFile p))
+      (errors/fail :bad-option (format "option :preopens: %s (for %s) is not a directory" h guest)
+                   {:key :preopens :value h :expected "an existing host directory"}))
+    p))
+
+(defn- clock ^WasiClock [c]
+  (let [fixed (fn [^long nanos] (WasiClock/fixed nanos))]
+    (cond
+      (instance? Instant c) (let [^Instant i c]
+                              (fixed (+ (* (.getEpochSecond i) 1000000000) (.getNano i))))
+      (instance? Date c) (fixed (* (.getTime ^Date c) 1000000))
+      (int? c) (fixed c)
+      (callable? c) (let [origin (delay (long (c)))]
+                (reify WasiClock
+                  (realtimeNanos [_] (long (c)))
+                  (monotonicNanos [_] (- (long (c)) (long @origin))))))))
+
+(defn- listen-address ^InetSocketAddress [s]
+  (let [i (str/last-index-of s ":")
+        host (subs s 0 i)
+        host (if (and (str/starts-with? host "[") (str/ends-with? host "]"))
+               (subs host 1 (dec (count host)))
+               host)]
+    (InetSocketAddress. ^String host (Integer/parseInt (subs s (inc i))))))
+
+(defn wasi-options
+  "WasiOptions for `opts` (already validated). `program` is argv[0] unless :argv0 is
+  given; `tracer` is the WasiTracer or nil. Returns {:options WasiOptions :captures {...}}."
+  [opts program tracer]
+  (let [^WasiOptions$Builder b (WasiOptions/builder)
+        out (io/output-supplier (:stdout opts) :stdout)
+        err (io/output-supplier (:stderr opts) :stderr)]
+    (.args b (into [(or (:argv0 opts) program)] (:args opts)))
+    (doseq [[k v] (:env opts)] (.env b (if (keyword? k) (name k) k) v))
+    (doseq [{:keys [guest host read-only]} (preopen-list (:preopens opts))]
+      (.preopen b guest (host-dir host guest) (boolean read-only)))
+    (doseq [l (:listen opts)] (.listen b (listen-address l)))
+    (.stdin b (io/input-supplier (:stdin opts))
+            (boolean (and (= :inherit (:stdin opts)) (System/console))))
+    (.stdout b (:supplier out) (boolean (:tty out)))
+    (.stderr b (:supplier err) (boolean (:tty err)))
+    (when-let [c (:clock opts)] (.clock b (clock c)))
+    (when-let [seed (:random opts)] (.randomSeed b (long seed)))
+    (when tracer (.tracer b tracer))
+    (when-let [n (:max-output-bytes opts)] (.maxOutputBytes b (long n)))
+    {:options (.build b)
+     :captures (cond-> {}
+                 (:capture out) (assoc :stdout (:capture out))
+                 (:capture err) (assoc :stderr (:capture err)))}))

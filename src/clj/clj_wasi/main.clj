@@ -1,0 +1,151 @@
+(ns clj-wasi.main
+  "The command-line runner, like `wasmtime run`:
+
+      bin/clojure -M:run [OPTIONS] [--] MODULE.wasm [ARGS...]
+      bin/clojure -M:run                 # the bundled demo
+
+  Stdin, stdout and stderr pass straight through; the process exits with the module's
+  exit code. Errors print one line to stderr and exit non-zero: 2 for a bad option,
+  1 for a module that cannot be loaded, 124 for a timeout, 134 for a trap (as
+  wasmtime does on Unix)."
+  (:require [clj-wasi.wasm :as wasm]
+            [clojure.java.io :as io]
+            [clojure.string :as str])
+  (:import (java.io File)
+           (java.nio.file Files)
+           (java.nio.file.attribute FileAttribute)))
+
+(def usage
+  "usage: clj-wasi [OPTIONS] [--] MODULE.wasm [ARGS...]
+
+Runs a WASI Preview 1 command. With no MODULE, runs the bundled demo.
+
+options:
+  --env NAME=VALUE         set an environment variable (repeatable)
+  --dir HOST[::GUEST]      preopen host directory HOST as GUEST (default: HOST as written)
+  --dir-ro HOST[::GUEST]   the same, read-only
+  --listen HOST:PORT       preopen a TCP listener (after the directories)
+  --engine E               auto (default), compiler or interpreter
+  --timeout-ms N           stop the module after N milliseconds
+  --max-memory-pages N     cap linear memory at N 64 KiB pages
+  --max-output-bytes N     cap stdout+stderr; writes past it fail with ENOSPC
+  --trace                  print every WASI call to stderr as EDN
+  -h, --help               this text")
+
+(defn- usage-error [msg]
+  (throw (ex-info msg {:type ::usage})))
+
+(defn- parse-nat [flag s]
+  (or (when (re-matches #"\d{1,18}" s) (parse-long s))
+      (usage-error (format "%s needs a non-negative integer, got %s" flag (pr-str s)))))
+
+(defn- preopen [flag spec read-only]
+  (let [[host guest] (str/split spec #"::" 2)]
+    (when (str/blank? host) (usage-error (str flag " needs HOST[::GUEST]")))
+    (when-not (.isDirectory (io/file host))
+      (usage-error (format "%s %s: no such directory" flag host)))
+    {:host host :guest (if (str/blank? guest) host guest) :read-only read-only}))
+
+(def ^:private flags-with-value
+  #{"--env" "--dir" "--dir-ro" "--listen" "--engine" "--timeout-ms" "--max-memory-pages"
+    "--max-output-bytes"})
+
+(defn parse-args
+  "The runner's command line as {:opts {...} :module path-or-nil :args [...]}; options
+  end at the first argument that is not one (or after `--`). Throws ex-info of
+  type ::usage for a bad option."
+  [argv]
+  (loop [[a & more :as argv] argv, opts {}]
+    (cond
+      (nil? a) {:opts opts :module nil :args []}
+      (= "--" a) {:opts opts :module (first more) :args (vec (rest more))}
+      (#{"-h" "--help"} a) {:help true}
+      (str/starts-with? a "-")
+      (let [[flag inline] (if (str/starts-with? a "--") (str/split a #"=" 2) [a nil])
+            _ (when-not (or (flags-with-value flag) (= "--trace" flag))
+                (usage-error (str "unknown option " a)))
+            [v more] (cond
+                       (= "--trace" flag) [nil more]
+                       inline [inline more]
+                       (seq more) [(first more) (rest more)]
+                       :else (usage-error (str flag " needs a value")))]
+        (recur more
+               (case flag
+                 "--env" (let [[k val] (str/split v #"=" 2)]
+                           (when (or (str/blank? k) (nil? val))
+                             (usage-error (str "--env needs NAME=VALUE, got " (pr-str v))))
+                           (update opts :env (fnil assoc (array-map)) k val))
+                 "--dir" (update opts :preopens (fnil conj []) (preopen flag v false))
+                 "--dir-ro" (update opts :preopens (fnil conj []) (preopen flag v true))
+                 "--listen" (if (re-matches #".+:\d+" v)
+                              (update opts :listen (fnil conj []) v)
+                              (usage-error (str "--listen needs HOST:PORT, got " (pr-str v))))
+                 "--engine" (if-let [e (#{"auto" "compiler" "interpreter"} v)]
+                              (assoc opts :engine (keyword e))
+                              (usage-error (str "--engine must be auto, compiler or interpreter, got " v)))
+                 "--timeout-ms" (assoc opts :timeout-ms (max 1 (parse-nat flag v)))
+                 "--max-memory-pages" (assoc opts :max-memory-pages (parse-nat flag v))
+                 "--max-output-bytes" (assoc opts :max-output-bytes (parse-nat flag v))
+                 "--trace" (assoc opts :trace (fn [e] (binding [*out* *err*] (prn e)))))))
+      :else {:opts opts :module a :args (vec more)})))
+
+(defn- exit-code-for [data]
+  (case (:type data)
+    ::usage 2
+    :wasm/bad-option 2
+    :wasm/trap 134
+    :wasm/timeout 124
+    1))
+
+(defn- run-module [{:keys [opts module args]}]
+  (let [path module
+        opts (merge {:stdin :inherit :stdout :inherit :stderr :inherit}
+                    opts
+                    {:args args :argv0 (.getName (io/file path))})]
+    (with-open [inst (wasm/load-wasi path opts)]
+      ((wasm/fn inst "_start")))))
+
+(defn- run-demo [{:keys [opts args]}]
+  (let [dir (Files/createTempDirectory "clj-wasi-demo" (make-array FileAttribute 0))]
+    (try
+      (spit (io/file (str dir) "from-the-host.txt") "put here by the JVM\n")
+      (with-open [inst (wasm/load-wasi
+                        (io/resource "clj_wasi/demo.wasm")
+                        (merge {:stdin :inherit :stdout :inherit :stderr :inherit}
+                               opts
+                               {:args (if (seq args) args ["hello" "from" "clj-wasi"])
+                                :argv0 "demo.wasm"
+                                :env (merge {"CLJ_WASI_DEMO" "it works"
+                                             "DEMO_DIR" "/sandbox"}
+                                            (:env opts))
+                                :preopens (into [{:guest "/sandbox" :host (str dir)}]
+                                                (:preopens opts))}))]
+        ((wasm/fn inst "_start")))
+      (finally
+        (doseq [^File f (reverse (file-seq (.toFile dir)))] (.delete f))))))
+
+(defn run-cli
+  "Runs the command line `argv`; returns the process exit code (never exits)."
+  [argv]
+  (try
+    (let [parsed (parse-args argv)]
+      (cond
+        (:help parsed) (do (println usage) 0)
+        (:module parsed) (run-module parsed)
+        :else (run-demo parsed)))
+    (catch clojure.lang.ExceptionInfo e
+      (let [data (ex-data e)]
+        (binding [*out* *err*]
+          (println (str "clj-wasi: " (ex-message e)))
+          (when (= ::usage (:type data)) (println "(clj-wasi --help for usage)")))
+        (exit-code-for data)))
+    (catch Throwable t
+      (binding [*out* *err*] (println (str "clj-wasi: internal error: " t)))
+      70)))
+
+(defn -main [& argv]
+  (let [code (run-cli argv)]
+    (flush)
+    (binding [*out* *err*] (flush))
+    (shutdown-agents)
+    (System/exit code)))

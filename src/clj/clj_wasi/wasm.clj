@@ -1,0 +1,299 @@
+(ns clj-wasi.wasm
+  "Run WebAssembly modules, above all WASI Preview 1 commands, from Clojure.
+
+      (require '[clj-wasi.wasm :as wasm])
+
+      (wasm/run \"hello.wasm\" {:args [\"world\"]})
+      ;; => {:exit 0, :out \"hello, world\\n\", :err \"\"}
+
+      (with-open [inst (wasm/load-wasi \"hello.wasm\" {})]
+        ((wasm/fn inst \"_start\")))   ; prints to *out*, returns the exit code
+
+      (with-open [inst (wasm/load \"math.wasm\" {:imports {\"env\" {\"log\" println}}})]
+        ((wasm/fn inst \"add\") 1 2))  ; => 3
+
+  Every failure is an ex-info whose data has a :type: :wasm/malformed,
+  :wasm/missing-imports, :wasm/import-mismatch, :wasm/trap (with :kind),
+  :wasm/bad-argument, :wasm/arity, :wasm/bad-option, :wasm/timeout, :wasm/limit,
+  :wasm/no-such-export, :wasm/exit, :wasm/host-error, :wasm/closed, :wasm/not-found.
+  A guest's proc_exit never exits the JVM."
+  (:refer-clojure :exclude [fn load read-string])
+  (:require [clj-wasi.impl.errors :as errors]
+            [clj-wasi.impl.host :as host]
+            [clj-wasi.impl.options :as options]
+            [clj-wasi.impl.values :as values]
+            [clojure.core :as core]
+            [clojure.java.io :as jio]
+            [clojure.string :as str])
+  (:import (cljwasi Module ModuleInstance Signature)
+           (cljwasi.wasi Errno WasiHost$Def WasiTracer)
+           (com.dylibso.chicory.runtime Memory)
+           (java.io ByteArrayOutputStream Closeable File InputStream)
+           (java.net URL)
+           (java.nio.charset StandardCharsets)
+           (java.nio.file Path)))
+
+(set! *warn-on-reflection* true)
+
+(deftype Instance [^ModuleInstance java captures trace]
+  Closeable
+  (close [_] (errors/translating (.close java))))
+
+(defmethod print-method Instance [^Instance i ^java.io.Writer w]
+  (.write w (str "#clj-wasi/instance[" (.name (.module ^ModuleInstance (.java i)))
+                 (when (.isClosed ^ModuleInstance (.java i)) " closed") "]")))
+
+(defn- java-instance ^ModuleInstance [inst]
+  (if (instance? Instance inst)
+    (.java ^Instance inst)
+    (errors/fail :bad-argument (str "expected an instance from wasm/load or wasm/load-wasi, got "
+                                    (pr-str inst))
+                 {:value inst :expected "an instance"})))
+
+(defn module
+  "Parses and validates a module once, for instantiating many times (from any thread)
+  with `load`, `load-wasi` or `run`, which also take any `src` this takes directly.
+
+  `src` is a file path (string, File or Path), a URL (e.g. `(clojure.java.io/resource
+  \"m.wasm\")`), a byte array, an InputStream, or an already parsed module.
+
+      (def m (wasm/module \"test/wasm/hello.wasm\"))
+      (wasm/run m {})"
+  ^Module [src]
+  (errors/translating
+   (cond
+     (instance? Module src) src
+     (string? src) (Module/parse (.toPath (File. ^String src)))
+     (instance? File src) (Module/parse (.toPath ^File src))
+     (instance? Path src) (Module/parse ^Path src)
+     (bytes? src) (Module/parse ^bytes src "module.wasm")
+     (instance? URL src) (with-open [in (.openStream ^URL src)]
+                           (Module/parse ^InputStream in
+                                         ^String (last (str/split (.getPath ^URL src) #"/"))))
+     (instance? InputStream src) (Module/parse ^InputStream src "module.wasm")
+     :else (errors/fail :bad-argument (str "cannot load a module from " (pr-str src))
+                        {:value src
+                         :expected "a path, File, Path, URL, byte array, InputStream or module"}))))
+
+(defn- trace-event [^WasiHost$Def d ^longs args errno nanos]
+  {:fn (.name d)
+   :args (zipmap (map #(keyword (str/replace % "_" "-")) (.paramNames d)) (vec args))
+   :errno (when (>= (long errno) 0) (keyword (Errno/name errno)))
+   :nanos nanos})
+
+(defn- tracer [trace-opt trace-atom]
+  (when trace-opt
+    (let [sink (if (true? trace-opt) #(swap! trace-atom conj %) trace-opt)]
+      (reify WasiTracer
+        (onCall [_ d args errno nanos]
+          (sink (trace-event d args errno nanos)))))))
+
+(defn- instantiate [src opts wasi?]
+  (options/validate! opts (if wasi? options/wasi-keys options/plain-keys))
+  (let [m (module src)
+        inst-promise (promise)
+        trace-atom (atom [])
+        {wasi-opts :options captures :captures}
+        (when wasi? (options/wasi-options opts (.name m) (tracer (:trace opts) trace-atom)))
+        b (doto (ModuleInstance/builder m)
+            (.engine (options/engine opts))
+            (.wasi wasi-opts))]
+    (doseq [f (host/host-functions m (:imports opts) inst-promise)] (.hostFunction b f))
+    (when-let [n (:max-memory-pages opts)] (.maxMemoryPages b (int n)))
+    (when-let [ms (:timeout-ms opts)] (.timeoutMillis b (long ms)))
+    (let [inst (Instance. (errors/translating (.build b)) captures trace-atom)]
+      (deliver inst-promise inst)
+      inst)))
+
+(defn load
+  "Instantiates a module without WASI. `opts`:
+
+    :imports           {\"module\" {\"name\" f}}: Clojure functions for the module's imports.
+                       f gets the import's parameters as Clojure numbers and returns a
+                       number, nil or a vector. Instead of f, {:fn f :params [:i32 ...]
+                       :results [...] :instance? true} declares the signature (checked
+                       against the import) and/or passes the instance as first argument.
+                       Missing imports fail here with :wasm/missing-imports listing all.
+    :engine            :auto (default: compiled to JVM bytecode, interpreter where the
+                       compiler refuses), :compiler or :interpreter.
+    :max-memory-pages  cap on linear memory, in 64 KiB pages.
+    :timeout-ms        each call is stopped after this long (:wasm/timeout) and the
+                       instance closed.
+
+  Returns an instance (java.io.Closeable; use with-open).
+
+      (with-open [i (wasm/load \"host_imports.wasm\"
+                               {:imports {\"env\" {\"add\" +
+                                                   \"log\" {:fn (fn [inst p n] (println (wasm/read-string inst p n)))
+                                                          :instance? true}}
+                                          \"math\" {\"scale\" #(* 2.0 %)}}})]
+        ((wasm/fn i \"call_add\") 2 3))  ;=> 5"
+  ([src] (load src {}))
+  ([src opts] (instantiate src opts false)))
+
+(defn load-wasi
+  "Instantiates a WASI Preview 1 module. Takes `load`'s options and:
+
+    :args      the arguments after argv[0], a vector of strings (argv[0] is the
+               module's file name, or :argv0).
+    :env       {\"NAME\" \"value\"}; nothing of the JVM's environment is passed.
+    :preopens  {\"/guest/path\" \"host/dir\"}, or a vector of {:guest :host :read-only}
+               (in fd order). The guest can reach nothing outside these directories;
+               under :read-only true every write fails.
+    :stdin     nil (empty), a string, bytes, an InputStream or Reader (streamed as it
+               arrives), a File, or :inherit.
+    :stdout, :stderr
+               nil (default: the caller's *out* / *err* at call time, so REPL and
+               nREPL users see output), :capture (read with `captured`), :discard,
+               :inherit (the process's own), an OutputStream, or a Writer.
+    :max-output-bytes  stdout+stderr cap; writes past it fail with ENOSPC.
+    :clock     a fixed Instant, Date or epoch nanos, or a function returning epoch nanos.
+    :random    a seed: random_get becomes reproducible.
+    :trace     true (collect; read with `trace`) or a function of each WASI call's event
+               {:fn \"path_open\" :args {...} :errno :success :nanos 1234}.
+    :listen    [\"127.0.0.1:0\"]: TCP listeners preopened as fds after the directories.
+
+  A reactor module's _initialize export, if any, runs here.
+
+      (with-open [i (wasm/load-wasi \"hello.wasm\" {:args [\"x\"]})]
+        ((wasm/fn i \"_start\")))   ;=> 0, having printed to *out*"
+  ([src] (load-wasi src {}))
+  ([src opts]
+   (let [inst (instantiate src opts true)
+         j (java-instance inst)]
+     (when (and (contains? (.exports (.module j)) "_initialize")
+                (not (contains? (.exports (.module j)) "_start")))
+       (errors/translating (.call j "_initialize" (long-array 0))))
+     inst)))
+
+(defn- signature->map [^Signature s]
+  (cond-> {:name (.name s) :kind (keyword (.kind s))}
+    (.module s) (assoc :module (.module s))
+    (= "function" (.kind s)) (assoc :params (mapv keyword (.params s))
+                                    :results (mapv keyword (.results s)))))
+
+(defn- module-of ^Module [x]
+  (if (instance? Instance x) (.module (java-instance x)) (module x)))
+
+(defn exports
+  "The exports of an instance or module (or anything `module` takes), in order:
+
+      (wasm/exports \"numbers.wasm\")
+      ;=> [{:name \"add\" :kind :function :params [:i32 :i32] :results [:i32]}
+      ;    {:name \"memory\" :kind :memory} ...]"
+  [x]
+  (mapv signature->map (vals (.exports (module-of x)))))
+
+(defn imports
+  "The imports of an instance or module, in order:
+
+      (wasm/imports \"hello.wasm\")
+      ;=> [{:module \"wasi_snapshot_preview1\" :name \"fd_write\" :kind :function
+      ;     :params [:i32 :i32 :i32 :i32] :results [:i32]} ...]"
+  [x]
+  (mapv signature->map (.imports (module-of x))))
+
+(defn fn
+  "A Clojure function for export `name` of `inst`. Arguments are converted to the
+  export's parameter types with range checks (i32: -2^31..2^32-1, i64: -2^63..2^64-1,
+  f32/f64: numbers; a Float or Double keeps its exact bits, NaN payloads included);
+  a wrong count throws :wasm/arity, a wrong value :wasm/bad-argument. It returns nil,
+  one value (i32/i64 as Long, f32 as Float, f64 as Double), or a vector for several.
+
+  For `_start` it runs the command and returns its exit code (0 when `_start` returns).
+  proc_exit inside any other export throws :wasm/exit with :exit.
+
+      ((wasm/fn inst \"add\") 2 3)     ;=> 5
+      ((wasm/fn inst \"_start\"))       ;=> 0"
+  [inst name]
+  (let [j (java-instance inst)
+        ^Signature s (get (.exports (.module j)) name)]
+    (when-not (and s (= "function" (.kind s)))
+      (errors/translating (.export j name)))
+    (if (and (= "_start" name) (empty? (.params s)) (empty? (.results s)))
+      (core/fn
+        ([] (errors/translating (long (.runCommand j "_start"))))
+        ([& xs] (errors/fail :arity (format "_start takes no arguments, got %d" (count xs))
+                             {:function name :params [] :given (count xs)})))
+      (values/export-fn j name (mapv keyword (.params s)) (mapv keyword (.results s))))))
+
+(defn- memory ^Memory [inst]
+  (errors/translating (.memory (java-instance inst))))
+
+(defn- check-range [inst ^long offset ^long len]
+  (let [size (* 65536 (long (.pages (memory inst))))]
+    (when-not (and (<= 0 offset) (<= 0 len) (<= (+ offset len) size))
+      (errors/fail :out-of-bounds
+                   (format "bytes [%d, %d) are outside memory of %d bytes" offset (+ offset len) size)
+                   {:offset offset :length len :memory-size size}))))
+
+(defn memory-size
+  "The size of the instance's memory in bytes (a multiple of 65536)."
+  [inst]
+  (* 65536 (long (.pages (memory inst)))))
+
+(defn read-bytes
+  "`len` bytes of the instance's memory from `offset`, as a byte array.
+
+      (String. (wasm/read-bytes inst 1024 5) \"UTF-8\")"
+  ^bytes [inst offset len]
+  (check-range inst offset len)
+  (.readBytes (memory inst) (int offset) (int len)))
+
+(defn write-bytes!
+  "Writes byte array `bs` into the instance's memory at `offset`; returns the count."
+  [inst offset ^bytes bs]
+  (check-range inst offset (alength bs))
+  (.write (memory inst) (int offset) bs)
+  (alength bs))
+
+(defn read-string
+  "`len` bytes of memory from `offset`, decoded as UTF-8."
+  [inst offset len]
+  (String. (read-bytes inst offset len) StandardCharsets/UTF_8))
+
+(defn write-string!
+  "Writes `s` as UTF-8 (no terminator) at `offset`; returns the number of bytes."
+  [inst offset ^String s]
+  (write-bytes! inst offset (.getBytes s StandardCharsets/UTF_8)))
+
+(defn captured
+  "What the guest wrote to `stream` (:stdout or :stderr) when it was given as :capture,
+  decoded as UTF-8; nil when that stream was not captured."
+  [inst stream]
+  (let [i ^Instance inst]
+    (when-let [^ByteArrayOutputStream buf (get (.captures i) stream)]
+      (.flush (.wasi (java-instance inst)))
+      (.toString buf "UTF-8"))))
+
+(defn trace
+  "The WASI calls recorded so far when the instance was made with `:trace true`."
+  [inst]
+  @(.trace ^Instance inst))
+
+(defn close
+  "Closes the instance: every file and socket the guest opened is released."
+  [inst]
+  (.close ^Closeable inst))
+
+(defn run
+  "Runs a WASI command once and returns {:exit code :out \"...\" :err \"...\"}
+  (with :trace when :trace is true). Takes `load-wasi`'s options; stdout and stderr
+  are captured unless given. A trap throws :wasm/trap with the output so far under
+  :out and :err.
+
+      (wasm/run \"test/wasm/echo_args.wasm\" {:args [\"a\" \"b\"] :env {\"K\" \"v\"}})"
+  ([src] (run src {}))
+  ([src opts]
+   (let [opts (merge {:stdout :capture :stderr :capture} opts)]
+     (with-open [^Closeable inst (load-wasi src opts)]
+       (let [result (core/fn [exit]
+                      (cond-> {:exit exit}
+                        (= :capture (:stdout opts)) (assoc :out (captured inst :stdout))
+                        (= :capture (:stderr opts)) (assoc :err (captured inst :stderr))
+                        (true? (:trace opts)) (assoc :trace (trace inst))))]
+         (try
+           (result ((fn inst "_start")))
+           (catch clojure.lang.ExceptionInfo e
+             (throw (ex-info (ex-message e) (merge (dissoc (result nil) :exit) (ex-data e))
+                             (ex-cause e))))))))))

@@ -1,0 +1,210 @@
+package cljwasi;
+
+import com.dylibso.chicory.compiler.InterpreterFallback;
+import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.InterpreterMachine;
+import com.dylibso.chicory.runtime.Machine;
+import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.InvalidException;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.Export;
+import com.dylibso.chicory.wasm.types.ExternalType;
+import com.dylibso.chicory.wasm.types.FunctionImport;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.Import;
+import com.dylibso.chicory.wasm.types.ValType;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * A parsed and validated module: made once, instantiated many times from any thread.
+ * Compilation to JVM bytecode happens once per engine, on first instantiation, and is
+ * shared by every instance made afterwards.
+ */
+public final class Module {
+  private final WasmModule parsed;
+  private final String name;
+  private final List<Signature> imports;
+  private final Map<String, Signature> exports;
+  private final Map<Engine, Function<Instance, Machine>> machines = new EnumMap<>(Engine.class);
+
+  private Module(WasmModule parsed, String name) {
+    this.parsed = parsed;
+    this.name = name;
+    this.imports = Collections.unmodifiableList(describeImports(parsed));
+    this.exports = Collections.unmodifiableMap(describeExports(parsed));
+  }
+
+  /** Parses and validates {@code bytes}; {@code name} is used in messages and as argv[0]. */
+  public static Module parse(byte[] bytes, String name) {
+    try {
+      return new Module(Parser.parse(bytes), name);
+    } catch (InvalidException e) {
+      throw malformed(name, "invalid module: " + e.getMessage(), e);
+    } catch (ChicoryException e) {
+      throw malformed(name, "malformed module: " + e.getMessage(), e);
+    } catch (RuntimeException | StackOverflowError e) {
+      // a truncated or corrupt file can fail deep inside the parser with any exception
+      throw malformed(name, "malformed module: " + e, e);
+    }
+  }
+
+  public static Module parse(Path path) {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(path);
+    } catch (NoSuchFileException e) {
+      throw new WasmException("not-found", "no such module file: " + path,
+          Map.of("path", path.toString()), e);
+    } catch (IOException e) {
+      throw new WasmException("io", "cannot read module file " + path + ": " + e.getMessage(),
+          Map.of("path", path.toString()), e);
+    }
+    return parse(bytes, path.getFileName().toString());
+  }
+
+  public static Module parse(InputStream in, String name) {
+    try {
+      return parse(in.readAllBytes(), name);
+    } catch (IOException e) {
+      throw new WasmException("io", "cannot read module " + name + ": " + e.getMessage(),
+          Map.of("name", name), e);
+    }
+  }
+
+  private static WasmException malformed(String name, String message, Throwable cause) {
+    return new WasmException("malformed", name + ": " + message, Map.of("name", name), cause);
+  }
+
+  public WasmModule parsed() {
+    return parsed;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public List<Signature> imports() {
+    return imports;
+  }
+
+  /** Exports by name, in the module's order. */
+  public Map<String, Signature> exports() {
+    return exports;
+  }
+
+  /** True when the module imports anything from wasi_snapshot_preview1. */
+  public boolean usesWasi() {
+    for (Signature s : imports) if (s.module.equals("wasi_snapshot_preview1")) return true;
+    return false;
+  }
+
+  /**
+   * The machine factory for {@code engine}, compiling on first use. AUTO falls back to the
+   * interpreter per function when the compiler refuses one, and for the whole module when
+   * the compiler fails outright.
+   */
+  public synchronized Function<Instance, Machine> machineFactory(Engine engine) {
+    Function<Instance, Machine> m = machines.get(engine);
+    if (m != null) return m;
+    switch (engine) {
+      case INTERPRETER:
+        m = InterpreterMachine::new;
+        break;
+      case COMPILER:
+        try {
+          m = MachineFactoryCompiler.builder(parsed)
+              .withInterpreterFallback(InterpreterFallback.FAIL).compile();
+        } catch (RuntimeException | LinkageError e) {
+          throw new WasmException("compile", name + ": the compiler refused this module: " + e.getMessage(),
+              Map.of("name", name, "engine", "compiler"), e);
+        }
+        break;
+      default:
+        try {
+          m = MachineFactoryCompiler.builder(parsed)
+              .withInterpreterFallback(InterpreterFallback.SILENT).compile();
+        } catch (RuntimeException | LinkageError e) {
+          m = InterpreterMachine::new;
+        }
+    }
+    machines.put(engine, m);
+    return m;
+  }
+
+  static String typeName(ValType t) {
+    if (t.equals(ValType.I32)) return "i32";
+    if (t.equals(ValType.I64)) return "i64";
+    if (t.equals(ValType.F32)) return "f32";
+    if (t.equals(ValType.F64)) return "f64";
+    if (t.equals(ValType.V128)) return "v128";
+    if (t.equals(ValType.FuncRef)) return "funcref";
+    if (t.equals(ValType.ExternRef)) return "externref";
+    return t.toString().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  static List<String> typeNames(List<ValType> ts) {
+    List<String> out = new ArrayList<>(ts.size());
+    for (ValType t : ts) out.add(typeName(t));
+    return Collections.unmodifiableList(out);
+  }
+
+  private static String kindName(ExternalType t) {
+    return t.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private static List<Signature> describeImports(WasmModule m) {
+    List<Signature> out = new ArrayList<>();
+    for (int i = 0; i < m.importSection().importCount(); i++) {
+      Import imp = m.importSection().getImport(i);
+      if (imp instanceof FunctionImport) {
+        FunctionType t = m.typeSection().getType(((FunctionImport) imp).typeIndex());
+        out.add(new Signature(imp.module(), imp.name(), "function", typeNames(t.params()),
+            typeNames(t.returns())));
+      } else {
+        out.add(new Signature(imp.module(), imp.name(), kindName(imp.importType()), List.of(), List.of()));
+      }
+    }
+    return out;
+  }
+
+  /** The type of function {@code idx} in the module's function index space. */
+  static FunctionType functionType(WasmModule m, int idx) {
+    int imported = 0;
+    for (int i = 0; i < m.importSection().importCount(); i++) {
+      Import imp = m.importSection().getImport(i);
+      if (imp instanceof FunctionImport) {
+        if (imported == idx) return m.typeSection().getType(((FunctionImport) imp).typeIndex());
+        imported++;
+      }
+    }
+    return m.functionSection().getFunctionType(idx - imported, m.typeSection());
+  }
+
+  private static Map<String, Signature> describeExports(WasmModule m) {
+    Map<String, Signature> out = new LinkedHashMap<>();
+    for (int i = 0; i < m.exportSection().exportCount(); i++) {
+      Export e = m.exportSection().getExport(i);
+      if (e.exportType() == ExternalType.FUNCTION) {
+        FunctionType t = functionType(m, e.index());
+        out.put(e.name(), new Signature(null, e.name(), "function", typeNames(t.params()),
+            typeNames(t.returns())));
+      } else {
+        out.put(e.name(), new Signature(null, e.name(), kindName(e.exportType()), List.of(), List.of()));
+      }
+    }
+    return out;
+  }
+}

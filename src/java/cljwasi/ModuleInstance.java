@@ -1,0 +1,367 @@
+package cljwasi;
+
+import cljwasi.wasi.ProcExit;
+import cljwasi.wasi.WasiContext;
+import cljwasi.wasi.WasiHost;
+import cljwasi.wasi.WasiOptions;
+import cljwasi.wasi.WasiTrap;
+import com.dylibso.chicory.runtime.ByteArrayMemory;
+import com.dylibso.chicory.runtime.ChicoryInterruptedException;
+import com.dylibso.chicory.runtime.ExportFunction;
+import com.dylibso.chicory.runtime.HostFunction;
+import com.dylibso.chicory.runtime.ImportFunction;
+import com.dylibso.chicory.runtime.ImportValues;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One instance of a {@link Module}: its memory, globals and (for WASI modules) its WASI
+ * context. Calls are serialised; a call may carry a timeout, after which the instance is
+ * interrupted, closed and a "timeout" WasmException thrown. Closing releases every file
+ * and socket the guest opened.
+ */
+public final class ModuleInstance implements Closeable {
+  private final Module module;
+  private final Instance instance;
+  private final WasiContext wasi;
+  private final long timeoutMillis;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Map<String, ExportFunction> exportFns = new HashMap<>();
+  private volatile boolean closed;
+  private Integer exitCode;
+
+  private ModuleInstance(Builder b) {
+    this.module = b.module;
+    this.timeoutMillis = b.timeoutMillis;
+    WasiContext ctx = null;
+    try {
+      if (b.wasi != null) ctx = new WasiContext(b.wasi);
+    } catch (IOException e) {
+      throw new WasmException("io", "cannot set up WASI: " + e.getMessage(), Map.of(), e);
+    }
+    this.wasi = ctx;
+    try {
+      ImportValues imports = resolveImports(b);
+      Instance.Builder ib = Instance.builder(module.parsed())
+          .withImportValues(imports)
+          .withStart(false) // Chicory would call _start here; we call it when asked
+          .withMachineFactory(module.machineFactory(b.engine))
+          .withMemoryFactory(limits -> memory(limits, b.maxMemoryPages));
+      this.instance = run(ib::build, "instantiate");
+    } catch (RuntimeException e) {
+      closeQuietly();
+      throw e;
+    }
+  }
+
+  private static Memory memory(MemoryLimits limits, int maxPages) {
+    if (maxPages < 0) return new ByteArrayMemory(limits);
+    if (limits.initialPages() > maxPages) {
+      throw new WasmException("limit",
+          "the module needs " + limits.initialPages() + " memory pages at start, over the limit of "
+              + maxPages,
+          Map.of("limit", "max-memory-pages", "requested", limits.initialPages(), "max", maxPages));
+    }
+    return new ByteArrayMemory(new MemoryLimits(limits.initialPages(),
+        Math.min(limits.maximumPages(), maxPages), limits.shared()));
+  }
+
+  private ImportValues resolveImports(Builder b) {
+    Map<String, ImportFunction> provided = new LinkedHashMap<>();
+    if (wasi != null) {
+      for (HostFunction f : WasiHost.functions(wasi)) provided.put(key(f.module(), f.name()), f);
+    }
+    for (ImportFunction f : b.hostFunctions) provided.put(key(f.module(), f.name()), f);
+    List<Map<String, Object>> missing = new ArrayList<>();
+    List<Map<String, Object>> mismatched = new ArrayList<>();
+    List<ImportFunction> used = new ArrayList<>();
+    for (Signature s : module.imports()) {
+      ImportFunction f = s.kind.equals("function") ? provided.get(key(s.module, s.name)) : null;
+      if (f == null) {
+        missing.add(describe(s));
+        continue;
+      }
+      List<String> params = Module.typeNames(f.paramTypes());
+      List<String> results = Module.typeNames(f.returnTypes());
+      if (!params.equals(s.params) || !results.equals(s.results)) {
+        Map<String, Object> m = describe(s);
+        m.put("provided-params", params);
+        m.put("provided-results", results);
+        mismatched.add(m);
+        continue;
+      }
+      used.add(f);
+    }
+    if (!missing.isEmpty()) {
+      List<String> names = new ArrayList<>();
+      for (Map<String, Object> m : missing) names.add(m.get("module") + "." + m.get("name"));
+      throw new WasmException("missing-imports",
+          module.name() + ": missing imports: " + String.join(", ", names),
+          Map.of("name", module.name(), "missing", missing));
+    }
+    if (!mismatched.isEmpty()) {
+      throw new WasmException("import-mismatch",
+          module.name() + ": host functions whose signature differs from the import: "
+              + mismatched.get(0).get("module") + "." + mismatched.get(0).get("name"),
+          Map.of("name", module.name(), "mismatched", mismatched));
+    }
+    return ImportValues.builder().withFunctions(used).build();
+  }
+
+  private static Map<String, Object> describe(Signature s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("module", s.module);
+    m.put("name", s.name);
+    m.put("kind", s.kind);
+    if (s.kind.equals("function")) {
+      m.put("params", s.params);
+      m.put("results", s.results);
+    }
+    return m;
+  }
+
+  private static String key(String module, String name) {
+    return module + "\u0000" + name;
+  }
+
+  public Module module() {
+    return module;
+  }
+
+  /** Chicory's instance, for memory access and interop. */
+  public Instance chicory() {
+    return instance;
+  }
+
+  /** The WASI context, or null for a module loaded without WASI. */
+  public WasiContext wasi() {
+    return wasi;
+  }
+
+  public Memory memory() {
+    checkOpen();
+    Memory m = instance.memory();
+    if (m == null) {
+      throw new WasmException("no-memory", module.name() + " has no memory", Map.of("name", module.name()));
+    }
+    return m;
+  }
+
+  /** The exit code proc_exit gave, or null if the guest has not exited. */
+  public Integer exitCode() {
+    return exitCode;
+  }
+
+  /** The export {@code name} as a Chicory function (checked to be a function export). */
+  public ExportFunction export(String name) {
+    Signature s = module.exports().get(name);
+    if (s == null || !s.kind.equals("function")) {
+      throw new WasmException("no-such-export",
+          module.name() + " exports no function named " + name,
+          Map.of("name", name, "exports", new ArrayList<>(module.exports().keySet())));
+    }
+    synchronized (exportFns) {
+      return exportFns.computeIfAbsent(name, instance::export);
+    }
+  }
+
+  /**
+   * Calls export {@code name}. proc_exit inside it throws a WasmException of type "exit"
+   * carrying the code; use {@link #runCommand} for a command's _start.
+   */
+  public long[] call(String name, long... args) {
+    ExportFunction f = export(name);
+    return call(f, name, args);
+  }
+
+  /** Calls a function obtained from {@link #export}; the fast path of wasm/fn. */
+  public long[] call(ExportFunction f, String name, long[] args) {
+    try {
+      return guarded(() -> f.apply(args), name);
+    } catch (ProcExit e) {
+      throw new WasmException("exit", module.name() + " exited with code " + e.code + " in " + name,
+          Map.of("exit", e.code, "export", name));
+    }
+  }
+
+  /** Runs a command's entry point; returns its exit code (0 when it returns normally). */
+  public int runCommand(String name) {
+    ExportFunction f = export(name);
+    try {
+      guarded(() -> f.apply(), name);
+      return 0;
+    } catch (ProcExit e) {
+      return e.code;
+    }
+  }
+
+  @FunctionalInterface
+  private interface Call<T> {
+    T run();
+  }
+
+  private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "clj-wasi-timeout");
+    t.setDaemon(true);
+    return t;
+  });
+
+  private <T> T guarded(Call<T> body, String what) {
+    checkOpen();
+    lock.lock();
+    try {
+      checkOpen();
+      if (timeoutMillis <= 0) return run(body, what);
+      Thread caller = Thread.currentThread();
+      AtomicBoolean fired = new AtomicBoolean();
+      ScheduledFuture<?> timer = TIMER.schedule(() -> {
+        fired.set(true);
+        caller.interrupt();
+      }, timeoutMillis, TimeUnit.MILLISECONDS);
+      try {
+        return run(body, what);
+      } catch (WasmException e) {
+        if (fired.get()) throw timeout(what, e);
+        throw e;
+      } finally {
+        timer.cancel(false);
+        if (fired.get()) {
+          Thread.interrupted(); // clear the flag our timer set
+          closeQuietly();
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private WasmException timeout(String what, Throwable cause) {
+    return new WasmException("timeout",
+        module.name() + ": " + what + " ran past its timeout of " + timeoutMillis + " ms",
+        Map.of("timeout-ms", timeoutMillis, "export", what), cause);
+  }
+
+  /** Runs guest code, turning every failure into a WasmException (ProcExit passes). */
+  private <T> T run(Call<T> body, String what) {
+    try {
+      return body.run();
+    } catch (ProcExit | WasmException e) {
+      throw e;
+    } catch (WasiTrap e) {
+      throw trap(e.kind, e.getMessage(), what, e);
+    } catch (ChicoryInterruptedException e) {
+      throw new WasmException("interrupted", module.name() + ": " + what + " was interrupted",
+          Map.of("export", what), e);
+    } catch (ChicoryException e) {
+      if (e.getCause() instanceof ProcExit) throw (ProcExit) e.getCause();
+      if (e.getCause() instanceof WasmException) throw (WasmException) e.getCause();
+      throw trap(Traps.kind(e), e.getMessage(), what, e);
+    } catch (StackOverflowError e) {
+      throw trap("stack-overflow", "call stack exhausted", what, e);
+    } catch (OutOfMemoryError e) {
+      throw new WasmException("limit", module.name() + ": out of memory in " + what,
+          Map.of("limit", "heap", "export", what), e);
+    } catch (RuntimeException e) {
+      throw new WasmException("host-error",
+          module.name() + ": a host function threw during " + what + ": " + e,
+          Map.of("export", what), e);
+    } finally {
+      if (wasi != null) wasi.flush();
+    }
+  }
+
+  private WasmException trap(String kind, String message, String what, Throwable cause) {
+    return new WasmException("trap", module.name() + ": trap in " + what + ": " + message,
+        Map.of("kind", kind, "export", what), cause);
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new WasmException("closed", module.name() + ": the instance is closed",
+          Map.of("name", module.name()));
+    }
+  }
+
+  public boolean isClosed() {
+    return closed;
+  }
+
+  private void closeQuietly() {
+    try {
+      close();
+    } catch (IOException e) {
+      // closing after a failure: the original failure is what the caller needs
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (closed) return;
+    closed = true;
+    if (wasi != null) wasi.close();
+  }
+
+  public static Builder builder(Module module) {
+    return new Builder(module);
+  }
+
+  /** Configuration of one instantiation. */
+  public static final class Builder {
+    private final Module module;
+    private Engine engine = Engine.AUTO;
+    private WasiOptions wasi;
+    private final List<ImportFunction> hostFunctions = new ArrayList<>();
+    private int maxMemoryPages = -1;
+    private long timeoutMillis;
+
+    private Builder(Module module) {
+      this.module = module;
+    }
+
+    public Builder engine(Engine e) {
+      engine = e;
+      return this;
+    }
+
+    /** Gives the instance WASI with these options (null: no WASI). */
+    public Builder wasi(WasiOptions o) {
+      wasi = o;
+      return this;
+    }
+
+    public Builder hostFunction(ImportFunction f) {
+      hostFunctions.add(f);
+      return this;
+    }
+
+    public Builder maxMemoryPages(int pages) {
+      maxMemoryPages = pages;
+      return this;
+    }
+
+    /** Each call (and instantiation's start function) is stopped after this many ms; 0 = none. */
+    public Builder timeoutMillis(long ms) {
+      timeoutMillis = ms;
+      return this;
+    }
+
+    public ModuleInstance build() {
+      return new ModuleInstance(this);
+    }
+  }
+}
