@@ -66,6 +66,60 @@ public abstract class Descriptor implements Closeable {
     throw new WasiException(Errno.BADF);
   }
 
+  // The operations below default to the errno wasmtime gives for a stream (stdio, pipe,
+  // socket): positions make no sense on it (ESPIPE); file-only operations are EBADF.
+  // FileDescriptor and DirectoryDescriptor override them and check rights themselves.
+
+  /** fd_seek: moves the position; returns the new one. */
+  public long seek(long offset, int whence) throws IOException {
+    throw new WasiException(Errno.SPIPE);
+  }
+
+  /** fd_tell: the current position. */
+  public long tell() throws IOException {
+    throw new WasiException(Errno.SPIPE);
+  }
+
+  /** fd_pread: reads at {@code offset} without moving the position; 0 at end of file. */
+  public int pread(ByteBuffer dst, long offset) throws IOException {
+    throw new WasiException(Errno.SPIPE);
+  }
+
+  /** fd_pwrite: writes at {@code offset} without moving the position. */
+  public int pwrite(ByteBuffer src, long offset) throws IOException {
+    throw new WasiException(Errno.SPIPE);
+  }
+
+  /** fd_filestat_get. A stream reports zeros and its filetype, as wasmtime does. */
+  public Filestat filestat() throws IOException {
+    return Filestat.ofStream(filetype());
+  }
+
+  /** fd_filestat_set_size. */
+  public void setSize(long size) throws IOException {
+    throw new WasiException(Errno.BADF);
+  }
+
+  /** fd_filestat_set_times, with {atime, mtime} as computed by Filestat.newTimes. */
+  public void setTimes(java.nio.file.attribute.FileTime[] times) throws IOException {
+    throw new WasiException(Errno.BADF);
+  }
+
+  /** fd_sync ({@code dataOnly} false) and fd_datasync (true). */
+  public void sync(boolean dataOnly) throws IOException {
+    throw new WasiException(Errno.BADF);
+  }
+
+  /** fd_advise (advice already validated). */
+  public void advise(long offset, long len, int advice) throws IOException {
+    throw new WasiException(Errno.BADF);
+  }
+
+  /** fd_allocate. */
+  public void allocate(long offset, long len) throws IOException {
+    throw new WasiException(Errno.BADF);
+  }
+
   /** Flushes buffered output, if any. */
   public void flush() throws IOException {}
 

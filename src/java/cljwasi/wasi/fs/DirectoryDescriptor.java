@@ -1,24 +1,161 @@
 package cljwasi.wasi.fs;
 
+import cljwasi.wasi.Errno;
+import cljwasi.wasi.WasiException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
-/** An open directory: a preopen or one opened by path_open. (Skeleton; fs owner completes it.) */
+/**
+ * An open directory: a preopen, or one opened by path_open. Paths given with it are
+ * resolved beneath {@link #hostPath} by {@link PathResolver} only. Directories opened
+ * beneath a read-only preopen are read-only too: every mutation fails with EROFS.
+ * A directory is not seekable (EBADF, as wasmtime) and has no data to read or write.
+ */
 public final class DirectoryDescriptor extends Descriptor {
+  /** The preopen this fd is, or null for a directory opened by path_open. */
   public final Preopen preopen;
+  /** The host directory this fd stands for. */
   public final Path hostPath;
+  /** True beneath a read-only preopen. */
+  public final boolean readOnly;
+  /** The entries fd_readdir serves cookies from; taken afresh at cookie 0. */
+  private List<Entry> snapshot;
 
-  private DirectoryDescriptor(Preopen preopen, Path hostPath, long base, long inheriting) {
+  private DirectoryDescriptor(
+      Preopen preopen, Path hostPath, boolean readOnly, long base, long inheriting) {
     super(base, inheriting, 0);
     this.preopen = preopen;
     this.hostPath = hostPath;
+    this.readOnly = readOnly;
   }
 
+  /** The fd of a preopened directory; its host path must be an existing directory. */
   public static DirectoryDescriptor preopen(Preopen p) {
-    return new DirectoryDescriptor(p, p.hostPath, Rights.DIRECTORY, Rights.DIRECTORY | Rights.FILE);
+    if (!Files.isDirectory(p.hostPath)) {
+      throw new IllegalArgumentException("preopen " + p.guestPath + ": not a directory: " + p.hostPath);
+    }
+    return new DirectoryDescriptor(
+        p, p.hostPath, p.readOnly, Rights.DIRECTORY, Rights.DIRECTORY | Rights.FILE);
+  }
+
+  /** A directory opened beneath this one at {@code p}. */
+  public DirectoryDescriptor child(Path p, long base, long inheriting) {
+    return new DirectoryDescriptor(null, p, readOnly, base, inheriting);
   }
 
   @Override
   public byte filetype() {
     return Rights.FT_DIRECTORY;
+  }
+
+  /** Throws EROFS when this directory is beneath a read-only preopen. */
+  public void requireWritable() {
+    if (readOnly) throw new WasiException(Errno.ROFS);
+  }
+
+  @Override
+  public void setFdflags(int flags) {
+    throw new WasiException(Errno.BADF); // wasmtime: only files take fdflags
+  }
+
+  @Override
+  public long seek(long offset, int whence) {
+    throw new WasiException(Errno.BADF);
+  }
+
+  @Override
+  public long tell() {
+    throw new WasiException(Errno.BADF);
+  }
+
+  @Override
+  public int pread(ByteBuffer dst, long offset) {
+    throw new WasiException(Errno.BADF);
+  }
+
+  @Override
+  public int pwrite(ByteBuffer src, long offset) {
+    throw new WasiException(Errno.BADF);
+  }
+
+  @Override
+  public Filestat filestat() throws IOException {
+    return Filestat.of(hostPath, false);
+  }
+
+  @Override
+  public void setTimes(FileTime[] times) throws IOException {
+    require(Rights.FD_FILESTAT_SET_TIMES);
+    requireWritable();
+    Filestat.setTimes(hostPath, times);
+  }
+
+  /** One fd_readdir entry. */
+  public static final class Entry {
+    public final byte[] name;
+    public final long ino;
+    public final byte type;
+
+    Entry(byte[] name, long ino, byte type) {
+      this.name = name;
+      this.ino = ino;
+      this.type = type;
+    }
+  }
+
+  /**
+   * The entries for fd_readdir: ".", "..", then the directory's entries sorted by name,
+   * listed when {@code cookie} is 0 (or no listing was taken yet) and kept so that the
+   * cookies handed out stay valid across calls. Cookie n is the index of the next entry.
+   */
+  public List<Entry> entries(long cookie) throws IOException {
+    require(Rights.FD_READDIR);
+    if (cookie == 0 || snapshot == null) snapshot = list();
+    return snapshot;
+  }
+
+  private List<Entry> list() throws IOException {
+    Filestat self = Filestat.of(hostPath, false);
+    List<Path> children = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(hostPath)) {
+      for (Path c : ds) children.add(c);
+    }
+    String[] names = new String[children.size()];
+    for (int i = 0; i < names.length; i++) names[i] = children.get(i).getFileName().toString();
+    Arrays.sort(names);
+    List<Entry> out = new ArrayList<>(names.length + 2);
+    // wasmtime reports the directory's own inode for ".." too (it never looks above)
+    out.add(new Entry(new byte[] {'.'}, self.ino, Rights.FT_DIRECTORY));
+    out.add(new Entry(new byte[] {'.', '.'}, self.ino, Rights.FT_DIRECTORY));
+    for (String n : names) {
+      Path c = hostPath.resolve(n);
+      long ino = 0;
+      byte type = Rights.FT_UNKNOWN;
+      try {
+        Filestat st = Filestat.of(c, false);
+        ino = st.ino;
+        type = st.filetype;
+      } catch (IOException e) {
+        // removed since it was listed: keep the name, unknown type
+        try {
+          type = Filestat.typeOf(
+              Files.readAttributes(c, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
+        } catch (IOException e2) {
+          // leave unknown
+        }
+      }
+      out.add(new Entry(n.getBytes(StandardCharsets.UTF_8), ino, type));
+    }
+    return out;
   }
 }

@@ -50,15 +50,19 @@ public final class FdTable {
     return d;
   }
 
-  /** fd_renumber: moves {@code from} onto {@code to}, closing what {@code to} held. */
+  /**
+   * fd_renumber: moves {@code from} onto {@code to}, closing what {@code to} held. As in
+   * wasmtime, {@code to} need not be open; {@code from} must be (EBADF).
+   */
   public void renumber(int from, int to) throws IOException {
     Descriptor src = get(from);
-    Descriptor dst = get(to);
     if (from == to) return;
-    used.put(to, src);
+    if (to < 0) throw new WasiException(Errno.BADF);
+    Descriptor dst = used.put(to, src);
     used.remove(from);
     free.add(from);
-    dst.close();
+    free.remove(to);
+    if (dst != null) dst.close();
   }
 
   /** The open fds, lowest first. */

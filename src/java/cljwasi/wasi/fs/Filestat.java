@@ -1,0 +1,154 @@
+package cljwasi.wasi.fs;
+
+import cljwasi.wasi.Errno;
+import cljwasi.wasi.WasiException;
+import com.dylibso.chicory.runtime.Memory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A WASI filestat (64 bytes: dev u64 @0, ino u64 @8, filetype u8 @16, nlink u64 @24,
+ * size u64 @32, atim @40, mtim @48, ctim @56, times in ns), read from a java.nio Path.
+ * Uses the "unix" attribute view (dev, ino, nlink, ctime, mode) where the FileSystem
+ * has one, else the basic view (dev 0, ino from the file key's hash, nlink 1, ctim =
+ * mtim), so any FileSystem provider works.
+ */
+public final class Filestat {
+  public long dev, ino, nlink, size, atim, mtim, ctim;
+  public byte filetype;
+
+  public static final int SIZE = 64;
+
+  /** Stdio and sockets: everything zero but the filetype, as wasmtime reports them. */
+  public static Filestat ofStream(byte filetype) {
+    Filestat s = new Filestat();
+    s.filetype = filetype;
+    return s;
+  }
+
+  /** The metadata of {@code p}, of the link itself when {@code follow} is false. */
+  public static Filestat of(Path p, boolean follow) throws IOException {
+    LinkOption[] opts = follow ? new LinkOption[0] : new LinkOption[] {LinkOption.NOFOLLOW_LINKS};
+    Filestat s = new Filestat();
+    if (p.getFileSystem().supportedFileAttributeViews().contains("unix")) {
+      Map<String, Object> a = Files.readAttributes(p, "unix:*", opts);
+      s.dev = num(a.get("dev"));
+      s.ino = num(a.get("ino"));
+      s.nlink = num(a.get("nlink"));
+      s.size = num(a.get("size"));
+      s.atim = nanos((FileTime) a.get("lastAccessTime"));
+      s.mtim = nanos((FileTime) a.get("lastModifiedTime"));
+      Object ct = a.get("ctime");
+      s.ctim = ct instanceof FileTime ? nanos((FileTime) ct) : s.mtim;
+      Object mode = a.get("mode");
+      s.filetype = mode instanceof Integer
+          ? typeOfMode((Integer) mode)
+          : typeOf((Boolean) a.get("isDirectory"), (Boolean) a.get("isRegularFile"),
+              (Boolean) a.get("isSymbolicLink"));
+      return s;
+    }
+    BasicFileAttributes b = Files.readAttributes(p, BasicFileAttributes.class, opts);
+    Object key = b.fileKey();
+    s.dev = 0;
+    s.ino = key == null ? 0 : key.hashCode() & 0xffffffffL;
+    s.nlink = 1;
+    s.size = b.size();
+    s.atim = nanos(b.lastAccessTime());
+    s.mtim = nanos(b.lastModifiedTime());
+    s.ctim = s.mtim;
+    s.filetype = typeOf(b.isDirectory(), b.isRegularFile(), b.isSymbolicLink());
+    return s;
+  }
+
+  /** The WASI filetype of an attribute set. */
+  public static byte typeOf(BasicFileAttributes a) {
+    return typeOf(a.isDirectory(), a.isRegularFile(), a.isSymbolicLink());
+  }
+
+  private static byte typeOf(Boolean dir, Boolean reg, Boolean link) {
+    if (Boolean.TRUE.equals(dir)) return Rights.FT_DIRECTORY;
+    if (Boolean.TRUE.equals(reg)) return Rights.FT_REGULAR_FILE;
+    if (Boolean.TRUE.equals(link)) return Rights.FT_SYMBOLIC_LINK;
+    return Rights.FT_UNKNOWN;
+  }
+
+  private static byte typeOfMode(int mode) {
+    switch (mode & 0170000) {
+      case 0040000:
+        return Rights.FT_DIRECTORY;
+      case 0100000:
+        return Rights.FT_REGULAR_FILE;
+      case 0120000:
+        return Rights.FT_SYMBOLIC_LINK;
+      case 0020000:
+        return Rights.FT_CHARACTER_DEVICE;
+      case 0060000:
+        return Rights.FT_BLOCK_DEVICE;
+      case 0140000:
+        return Rights.FT_SOCKET_STREAM;
+      default:
+        return Rights.FT_UNKNOWN; // fifo: preview1 has no code for it
+    }
+  }
+
+  private static long num(Object o) {
+    return o instanceof Number ? ((Number) o).longValue() : 0;
+  }
+
+  static long nanos(FileTime t) {
+    return t == null ? 0 : t.to(TimeUnit.NANOSECONDS);
+  }
+
+  public void write(Memory mem, int p) {
+    mem.writeLong(p, dev);
+    mem.writeLong(p + 8, ino);
+    mem.writeLong(p + 16, 0); // filetype byte and padding
+    mem.writeByte(p + 16, filetype);
+    mem.writeLong(p + 24, nlink);
+    mem.writeLong(p + 32, size);
+    mem.writeLong(p + 40, atim);
+    mem.writeLong(p + 48, mtim);
+    mem.writeLong(p + 56, ctim);
+  }
+
+  /**
+   * The new access and modification times of fd/path_filestat_set_times: {atime, mtime},
+   * each null when unchanged. EINVAL for a time both given and NOW, or unknown flag bits.
+   */
+  public static FileTime[] newTimes(long atim, long mtim, int fst, long nowNanos) {
+    if ((fst & ~0xf) != 0) throw new WasiException(Errno.INVAL);
+    return new FileTime[] {
+      one(atim, fst & Rights.FST_ATIM, fst & Rights.FST_ATIM_NOW, nowNanos),
+      one(mtim, fst & Rights.FST_MTIM, fst & Rights.FST_MTIM_NOW, nowNanos)
+    };
+  }
+
+  private static FileTime one(long ts, int set, int now, long nowNanos) {
+    if (set != 0 && now != 0) throw new WasiException(Errno.INVAL);
+    if (set != 0) {
+      // u64 nanoseconds; values past 2262 do not fit a signed long
+      if (ts < 0) throw new WasiException(Errno.OVERFLOW);
+      return FileTime.from(ts, TimeUnit.NANOSECONDS);
+    }
+    if (now != 0) return FileTime.from(nowNanos, TimeUnit.NANOSECONDS);
+    return null;
+  }
+
+  /** Sets the times of {@code p} itself (never following a final symlink). */
+  public static void setTimes(Path p, FileTime[] times) throws IOException {
+    if (times[0] == null && times[1] == null) {
+      // nothing to change, but the path must still exist
+      Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      return;
+    }
+    Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+        .setTimes(times[1], times[0], null);
+  }
+}
