@@ -2,6 +2,10 @@ package cljwasi.wasi.fs;
 
 import cljwasi.wasi.Errno;
 import cljwasi.wasi.WasiException;
+import cljwasi.wasi.io.InputPump;
+import cljwasi.wasi.io.Pollable;
+import cljwasi.wasi.io.Readiness;
+import cljwasi.wasi.io.Waiter;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,8 +17,14 @@ import java.nio.ByteBuffer;
  * OutputStream through a buffer that is flushed when an export call returns, before
  * stdin is read, and on close. A read returns what is available (at least one byte, or
  * end of stream), so input that arrives bit by bit streams to the guest.
+ *
+ * <p>Blocking reads go straight to the InputStream. Polling stdin, or reading it with
+ * NONBLOCK when the stream reports nothing available, starts an {@link InputPump}: a
+ * daemon thread that reads ahead into a buffer and wakes waiting polls; from then on
+ * every read takes from that buffer (so input stays in order). Closing the descriptor
+ * stops the pump.
  */
-public final class StreamDescriptor extends Descriptor {
+public final class StreamDescriptor extends Descriptor implements Pollable {
   private final InputStream in;
   private final OutputStream out;
   private final boolean tty;
@@ -22,6 +32,9 @@ public final class StreamDescriptor extends Descriptor {
   private final OutputBudget budget;
   /** Flushed before a read of this input (stdout, so prompts appear before input is awaited). */
   private StreamDescriptor flushBeforeRead;
+  /** Reads ahead once stdin is polled or read without blocking; null until then. */
+  private volatile InputPump pump;
+  private boolean closed;
 
   private StreamDescriptor(
       InputStream in, OutputStream out, boolean tty, boolean closeUnderlying, OutputBudget budget) {
@@ -60,15 +73,60 @@ public final class StreamDescriptor extends Descriptor {
     return tty ? Rights.FT_CHARACTER_DEVICE : Rights.FT_UNKNOWN;
   }
 
+  /** The read-ahead pump, if stdin has been polled or read without blocking (for tests). */
+  public InputPump pump() {
+    return pump;
+  }
+
+  private synchronized InputPump startPump() {
+    if (pump == null) {
+      if (closed) throw new WasiException(Errno.BADF);
+      pump = new InputPump(in, "clj-wasi-stdin-pump");
+    }
+    return pump;
+  }
+
+  private int availableNow() {
+    try {
+      return in.available();
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
   @Override
   public int read(ByteBuffer dst) throws IOException {
     if (in == null) throw new WasiException(Errno.BADF);
     if (flushBeforeRead != null) flushBeforeRead.flush();
-    if ((fdflags & Rights.FDFLAG_NONBLOCK) != 0 && in.available() <= 0) {
-      throw new WasiException(Errno.AGAIN);
-    }
     int want = dst.remaining();
     if (want == 0) return 0;
+    boolean nonblock = (fdflags & Rights.FDFLAG_NONBLOCK) != 0;
+    InputPump p = pump;
+    if (p == null && nonblock) {
+      int avail = availableNow();
+      if (avail > 0) {
+        // available() promises this much can be read without blocking
+        ByteBuffer part = dst.duplicate();
+        part.limit(part.position() + Math.min(want, avail));
+        int n = readDirect(part);
+        dst.position(part.position());
+        return n;
+      }
+      p = startPump();
+    }
+    if (p == null) return readDirect(dst);
+    try {
+      int n = p.read(dst, !nonblock);
+      if (n == -2) throw new WasiException(Errno.AGAIN);
+      return Math.max(n, 0);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new WasiException(Errno.INTR);
+    }
+  }
+
+  private int readDirect(ByteBuffer dst) throws IOException {
+    int want = dst.remaining();
     int n;
     if (dst.hasArray()) {
       n = in.read(dst.array(), dst.arrayOffset() + dst.position(), want);
@@ -79,6 +137,32 @@ public final class StreamDescriptor extends Descriptor {
       if (n > 0) dst.put(tmp, 0, n);
     }
     return Math.max(n, 0);
+  }
+
+  /**
+   * FD_READ on stdin: ready with the bytes available, hangup at end of input; FD_WRITE on
+   * stdout/stderr: always ready. The other direction is EBADF, as in wasmtime.
+   */
+  @Override
+  public Readiness poll(boolean read, Waiter w) {
+    if (read != (in != null)) return Readiness.error(Errno.BADF);
+    if (!read) return Readiness.ALWAYS;
+    InputPump p = pump;
+    if (p == null) {
+      int avail = availableNow();
+      if (avail > 0) return Readiness.ready(avail);
+      p = startPump();
+    }
+    return p.readiness();
+  }
+
+  @Override
+  public void watch(Waiter w, boolean read) {
+    if (!read || in == null) return;
+    InputPump p = startPump();
+    Runnable wake = w::wake;
+    p.addListener(wake);
+    w.onClose(() -> p.removeListener(wake));
   }
 
   @Override
@@ -104,7 +188,13 @@ public final class StreamDescriptor extends Descriptor {
 
   @Override
   public void close() throws IOException {
+    InputPump p;
+    synchronized (this) {
+      closed = true;
+      p = pump;
+    }
     try {
+      if (p != null) p.close();
       flush();
     } finally {
       if (closeUnderlying) {

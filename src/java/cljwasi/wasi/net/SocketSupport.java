@@ -1,0 +1,71 @@
+package cljwasi.wasi.net;
+
+import cljwasi.wasi.WasiContext;
+import cljwasi.wasi.WasiException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * Preopened listeners: opens the :listen addresses of a context as fds, and tells the
+ * host where they ended up bound ({@link #boundAddresses}), e.g. the real port behind
+ * "127.0.0.1:0".
+ */
+public final class SocketSupport {
+  private SocketSupport() {}
+
+  private static final int BACKLOG = 1024;
+
+  private static final Map<WasiContext, List<InetSocketAddress>> BOUND =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
+  /**
+   * Binds a TCP listener for each of {@code ctx.options.listens}, in order, and adds each
+   * to the fd table (after the preopened directories). A bind failure is an
+   * UncheckedIOException naming the address; listeners already opened stay in the fd
+   * table for the context's close to release.
+   */
+  public static void openListeners(WasiContext ctx) {
+    List<InetSocketAddress> bound = new ArrayList<>();
+    for (InetSocketAddress a : ctx.options.listens) {
+      ServerSocketChannel ch = null;
+      try {
+        ch = ServerSocketChannel.open();
+        ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        ch.bind(a, BACKLOG);
+        ListenerDescriptor d = new ListenerDescriptor(ch, ctx::flush);
+        ctx.fds.add(d);
+        bound.add(d.address());
+      } catch (IOException | WasiException e) {
+        if (ch != null) {
+          try {
+            ch.close();
+          } catch (IOException ignored) {
+            // already failing
+          }
+        }
+        IOException io = e instanceof IOException ? (IOException) e : new IOException(e);
+        throw new UncheckedIOException(
+            "cannot listen on " + a.getHostString() + ":" + a.getPort() + ": " + e.getMessage(), io);
+      }
+    }
+    if (!bound.isEmpty()) BOUND.put(ctx, List.copyOf(bound));
+  }
+
+  /**
+   * The addresses the context's :listen sockets are bound to, in the order given (the
+   * actual port where port 0 was asked for). Empty when it has none. Safe to call from
+   * any thread while the guest runs.
+   */
+  public static List<InetSocketAddress> boundAddresses(WasiContext ctx) {
+    List<InetSocketAddress> l = BOUND.get(ctx);
+    return l == null ? List.of() : l;
+  }
+}
