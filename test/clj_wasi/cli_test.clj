@@ -1,0 +1,74 @@
+(ns clj-wasi.cli-test
+  "The command-line runner, run as a separate JVM the way users run it."
+  (:require [clj-wasi.main :as main]
+            [clj-wasi.test-util :refer [java-cmd sh wasm with-temp-dir]]
+            [clojure.java.io :as io]
+            [clojure.string :as str]
+            [clojure.test :refer [deftest is testing]]))
+
+(defn- cli [args & opts]
+  (apply sh (apply java-cmd "clojure.main" "-m" "clj-wasi.main" args) opts))
+
+(deftest runs-commands-with-their-exit-codes-and-stdio
+  (let [r (cli [(wasm "exit_with") "3" "stderr"])]
+    (is (= 3 (:exit r)))
+    (is (= "bye\n" (:err r))))
+  (is (= {:exit 0 :out "hello, world\n" :err ""} (cli [(wasm "hello")])))
+  (is (= "ABC\n" (:out (cli [(wasm "upper")] :stdin "abc\n"))) "stdin passes through")
+  (is (= 7 (:exit (cli [(wasm "wasi_start_exit")])))))
+
+(deftest env-dirs-and-argv0
+  (with-temp-dir [dir]
+    (spit (io/file dir "in.txt") "from host")
+    (let [r (cli ["--env" "A=1" "--env=B=x=y" "--dir" (str dir "::/sandbox") "--"
+                  (wasm "echo_args") "--not-an-option" "two words"])]
+      (is (= 0 (:exit r)) (:err r))
+      (is (str/includes? (:out r) "a14:echo_args.wasm\n") "argv[0] is the module's file name")
+      (is (str/includes? (:out r) "a15:--not-an-option\n"))
+      (is (str/includes? (:out r) "a9:two words\n"))
+      (is (str/includes? (:out r) "e3:A=1\n"))
+      (is (str/includes? (:out r) "e5:B=x=y\n")))
+    (let [r (cli ["--dir" (str dir "::/sandbox") (wasm "fileio") "/sandbox"])]
+      (is (= 0 (:exit r)) (:err r))
+      (is (str/includes? (:out r) "in: from host")))
+    (testing "--dir HOST alone maps the directory under its own name"
+      (let [r (cli ["--dir" (str dir) (wasm "fileio") (str dir)])]
+        (is (= 0 (:exit r)) (:err r))
+        (is (= "written by wasm\n" (slurp (io/file dir "out.txt"))))))))
+
+(deftest errors-are-one-line-and-non-zero
+  (doseq [[args code what] [[["--bogus" (wasm "hello")] 2 "unknown option"]
+                            [["--dir"] 2 "needs a value"]
+                            [["--dir" "/no/such/dir" (wasm "hello")] 2 "no such directory"]
+                            [["--timeout-ms" "abc" (wasm "hello")] 2 "non-negative integer"]
+                            [["no/such/module.wasm"] 1 "no such module file"]
+                            [["deps.edn"] 1 "malformed"]]]
+    (let [r (cli args)]
+      (is (= code (:exit r)) (pr-str args))
+      (is (str/includes? (:err r) what) (:err r))
+      (is (not (str/includes? (:err r) "\tat ")) "no stack trace")
+      (is (<= (count (str/split-lines (:err r))) 2) (:err r)))))
+
+(deftest traps-and-timeouts-exit-like-wasmtime
+  (let [r (cli [(wasm "exit_with") "200"])]
+    (is (= 134 (:exit r)))
+    (is (str/includes? (:err r) "invalid exit status"))))
+
+(deftest the-demo-runs-end-to-end
+  (let [r (cli [])]
+    (is (= 0 (:exit r)) (:err r))
+    (doseq [section ["== Arguments ==" "== Environment ==" "== Clock ==" "== Random ==" "== Files"]]
+      (is (str/includes? (:out r) section)))
+    (is (str/includes? (:out r) "CLJ_WASI_DEMO = it works"))
+    (is (str/includes? (:out r) "hello.txt"))))
+
+(deftest argument-parsing
+  (is (= {:opts {:env {"K" "V"}} :module "m.wasm" :args ["--env" "x"]}
+         (main/parse-args ["--env" "K=V" "m.wasm" "--env" "x"])))
+  (is (= {:opts {} :module nil :args []} (main/parse-args [])))
+  (is (= [{:host "." :guest "." :read-only false}]
+         (:preopens (:opts (main/parse-args ["--dir" "." "m.wasm"])))))
+  (is (= [{:host "." :guest "/data" :read-only true}]
+         (:preopens (:opts (main/parse-args ["--dir-ro" ".::/data" "m.wasm"])))))
+  (is (= {:listen ["127.0.0.1:0"] :engine :interpreter :timeout-ms 5}
+         (:opts (main/parse-args ["--listen" "127.0.0.1:0" "--engine" "interpreter" "--timeout-ms" "5" "m"])))))
