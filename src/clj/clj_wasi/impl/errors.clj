@@ -21,11 +21,13 @@
     :else x))
 
 (defn ->ex-info
-  "An ex-info for a WasmException: message kept, data keywordized, cause kept."
+  "An ex-info for a WasmException: message kept, data keywordized. Only a host
+  function's own exception is kept as the cause: REPLs report the root cause, and for
+  every other failure our message says more than Chicory's or the JDK's."
   [^WasmException e]
   (ex-info (.getMessage e)
            (assoc (->clj (.data e)) :type (keyword "wasm" (.type e)))
-           (or (.getCause e) e)))
+           (when (= "host-error" (.type e)) (.getCause e))))
 
 (defmacro translating
   "Runs body, rethrowing any WasmException as ex-info."
