@@ -5,6 +5,7 @@ import cljwasi.wasi.fs.DirectoryDescriptor;
 import cljwasi.wasi.fs.FileDescriptor;
 import cljwasi.wasi.fs.Filestat;
 import cljwasi.wasi.fs.Rights;
+import cljwasi.wasi.fs.StreamDescriptor;
 import com.dylibso.chicory.runtime.Memory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -214,6 +215,7 @@ final class Fd {
     r.fn("fd_read", "fd iovs iovs_len nread_ptr", (ctx, mem, a) -> {
       Descriptor d = ctx.fds.get((int) a[0]);
       if (d instanceof DirectoryDescriptor) return Errno.BADF;
+      if (d instanceof StreamDescriptor && !((StreamDescriptor) d).isInput()) return Errno.BADF;
       d.require(Rights.FD_READ);
       boolean file = d instanceof FileDescriptor;
       long total = 0;
@@ -311,6 +313,7 @@ final class Fd {
     r.fn("fd_write", "fd iovs iovs_len nwritten_ptr", (ctx, mem, a) -> {
       Descriptor d = ctx.fds.get((int) a[0]);
       if (d instanceof DirectoryDescriptor) return Errno.BADF;
+      if (d instanceof StreamDescriptor && ((StreamDescriptor) d).isInput()) return Errno.BADF;
       d.require(Rights.FD_WRITE);
       long total = 0;
       try {
