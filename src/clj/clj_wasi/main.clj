@@ -26,6 +26,8 @@ options:
   --dir-ro HOST[::GUEST]   the same, read-only
   --listen HOST:PORT       preopen a TCP listener (after the directories)
   --engine E               auto (default), compiler or interpreter
+  --cache-dir DIR          keep compiled classes in DIR (default ~/.cache/clj-wasi)
+  --no-cache               compile afresh, store nothing
   --timeout-ms N           stop the module after N milliseconds
   --max-memory-pages N     cap linear memory at N 64 KiB pages
   --max-output-bytes N     cap stdout+stderr; writes past it fail with ENOSPC
@@ -48,7 +50,7 @@ options:
 
 (def ^:private flags-with-value
   #{"--env" "--dir" "--dir-ro" "--listen" "--engine" "--timeout-ms" "--max-memory-pages"
-    "--max-output-bytes"})
+    "--max-output-bytes" "--cache-dir"})
 
 (defn parse-args
   "The runner's command line as {:opts {...} :module path-or-nil :args [...]}; options
@@ -62,10 +64,10 @@ options:
       (#{"-h" "--help"} a) {:help true}
       (str/starts-with? a "-")
       (let [[flag inline] (if (str/starts-with? a "--") (str/split a #"=" 2) [a nil])
-            _ (when-not (or (flags-with-value flag) (= "--trace" flag))
+            _ (when-not (or (flags-with-value flag) (#{"--trace" "--no-cache"} flag))
                 (usage-error (str "unknown option " a)))
             [v more] (cond
-                       (= "--trace" flag) [nil more]
+                       (#{"--trace" "--no-cache"} flag) [nil more]
                        inline [inline more]
                        (seq more) [(first more) (rest more)]
                        :else (usage-error (str flag " needs a value")))]
@@ -86,6 +88,8 @@ options:
                  "--timeout-ms" (assoc opts :timeout-ms (max 1 (parse-nat flag v)))
                  "--max-memory-pages" (assoc opts :max-memory-pages (parse-nat flag v))
                  "--max-output-bytes" (assoc opts :max-output-bytes (parse-nat flag v))
+                 "--cache-dir" (assoc opts :cache-dir v)
+                 "--no-cache" (assoc opts :cache-dir false)
                  "--trace" (assoc opts :trace (fn [e] (binding [*out* *err*] (prn e)))))))
       :else {:opts opts :module a :args (vec more)})))
 

@@ -97,6 +97,7 @@
         (when wasi? (options/wasi-options opts (.name m) (tracer (:trace opts) trace-atom)))
         b (doto (ModuleInstance/builder m)
             (.engine (options/engine opts))
+            (.compileCache (options/compile-cache opts))
             (.wasi wasi-opts))]
     (doseq [f (host/host-functions m (:imports opts) inst-promise)] (.hostFunction b f))
     (when-let [n (:max-memory-pages opts)] (.maxMemoryPages b (int n)))
@@ -116,6 +117,10 @@
                        Missing imports fail here with :wasm/missing-imports listing all.
     :engine            :auto (default: compiled to JVM bytecode, interpreter where the
                        compiler refuses), :compiler or :interpreter.
+    :cache-dir         where compiled classes are kept between runs (default:
+                       $XDG_CACHE_HOME/clj-wasi or ~/.cache/clj-wasi; false: nowhere).
+                       Entries are keyed by the module's hash and the engine version,
+                       checksummed, and rebuilt when corrupt.
     :max-memory-pages  cap on linear memory, in 64 KiB pages.
     :timeout-ms        each call is stopped after this long (:wasm/timeout) and the
                        instance closed.

@@ -112,36 +112,52 @@ public final class Module {
   }
 
   /**
-   * The machine factory for {@code engine}, compiling on first use. AUTO falls back to the
-   * interpreter per function when the compiler refuses one, and for the whole module when
-   * the compiler fails outright.
+   * The machine factory for {@code engine}, compiling on first use (and reusing compiled
+   * classes from {@code cache} when given). AUTO falls back to the interpreter per
+   * function when the compiler refuses one, and for the whole module when the compiler
+   * fails outright.
    */
-  public synchronized Function<Instance, Machine> machineFactory(Engine engine) {
+  public synchronized Function<Instance, Machine> machineFactory(Engine engine, CompileCache cache) {
     Function<Instance, Machine> m = machines.get(engine);
     if (m != null) return m;
-    switch (engine) {
-      case INTERPRETER:
-        m = InterpreterMachine::new;
-        break;
-      case COMPILER:
-        try {
-          m = MachineFactoryCompiler.builder(parsed)
-              .withInterpreterFallback(InterpreterFallback.FAIL).compile();
-        } catch (RuntimeException | LinkageError e) {
-          throw new WasmException("compile", name + ": the compiler refused this module: " + e.getMessage(),
+    if (engine == Engine.INTERPRETER) {
+      m = InterpreterMachine::new;
+    } else {
+      InterpreterFallback fallback =
+          engine == Engine.COMPILER ? InterpreterFallback.FAIL : InterpreterFallback.SILENT;
+      try {
+        m = compile(fallback, cache);
+      } catch (RuntimeException | LinkageError e) {
+        if (engine == Engine.COMPILER) {
+          throw new WasmException("compile",
+              name + ": the compiler refused this module: " + e.getMessage(),
               Map.of("name", name, "engine", "compiler"), e);
         }
-        break;
-      default:
-        try {
-          m = MachineFactoryCompiler.builder(parsed)
-              .withInterpreterFallback(InterpreterFallback.SILENT).compile();
-        } catch (RuntimeException | LinkageError e) {
-          m = InterpreterMachine::new;
-        }
+        m = InterpreterMachine::new;
+      }
     }
     machines.put(engine, m);
     return m;
+  }
+
+  private Function<Instance, Machine> compile(InterpreterFallback fallback, CompileCache shared) {
+    CompileCache cache = shared;
+    MachineFactoryCompiler.Builder b =
+        MachineFactoryCompiler.builder(parsed).withInterpreterFallback(fallback);
+    if (cache == null) return b.compile();
+    cache = shared.variant(fallback.name().toLowerCase(java.util.Locale.ROOT));
+    try {
+      return b.withCache(cache).compile();
+    } catch (RuntimeException | LinkageError e) {
+      // a stale entry Chicory could not load: drop it and compile afresh
+      try {
+        cache.remove(parsed.digest());
+      } catch (java.io.IOException ignored) {
+        // an unwritable cache only costs the next run a compilation
+      }
+      return MachineFactoryCompiler.builder(parsed).withInterpreterFallback(fallback)
+          .withCache(cache).compile();
+    }
   }
 
   static String typeName(ValType t) {

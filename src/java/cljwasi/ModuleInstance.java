@@ -60,7 +60,7 @@ public final class ModuleInstance implements Closeable {
       Instance.Builder ib = Instance.builder(module.parsed())
           .withImportValues(imports)
           .withStart(false) // Chicory would call _start here; we call it when asked
-          .withMachineFactory(module.machineFactory(b.engine))
+          .withMachineFactory(module.machineFactory(b.engine, b.cache))
           .withMemoryFactory(limits -> memory(limits, b.maxMemoryPages));
       this.instance = run(ib::build, "instantiate");
     } catch (RuntimeException e) {
@@ -328,6 +328,7 @@ public final class ModuleInstance implements Closeable {
     private final List<ImportFunction> hostFunctions = new ArrayList<>();
     private int maxMemoryPages = -1;
     private long timeoutMillis;
+    private CompileCache cache;
 
     private Builder(Module module) {
       this.module = module;
@@ -357,6 +358,12 @@ public final class ModuleInstance implements Closeable {
     /** Each call (and instantiation's start function) is stopped after this many ms; 0 = none. */
     public Builder timeoutMillis(long ms) {
       timeoutMillis = ms;
+      return this;
+    }
+
+    /** Reuse compiled classes from (and store them in) this cache; null: none. */
+    public Builder compileCache(CompileCache c) {
+      cache = c;
       return this;
     }
 

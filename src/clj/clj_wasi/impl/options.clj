@@ -7,7 +7,7 @@
             [clojure.java.io :as jio]
             [clojure.spec.alpha :as s]
             [clojure.string :as str])
-  (:import (cljwasi Engine)
+  (:import (cljwasi CompileCache Engine)
            (cljwasi.wasi WasiClock WasiOptions WasiOptions$Builder)
            (java.io File InputStream OutputStream Reader Writer)
            (java.net InetSocketAddress)
@@ -39,6 +39,7 @@
 (s/def ::engine #{:auto :compiler :interpreter})
 (s/def ::max-memory-pages (s/int-in 0 65537))
 (s/def ::timeout-ms pos-int?)
+(s/def ::cache-dir #(or (false? %) (dir-like? %)))
 (s/def ::max-output-bytes nat-int?)
 (s/def ::clock #(or (instance? Instant %) (instance? Date %) (int? %) (callable? %)))
 (s/def ::random int?)
@@ -65,6 +66,7 @@
    :engine "one of :auto, :compiler, :interpreter"
    :max-memory-pages "an integer from 0 to 65536"
    :timeout-ms "a positive integer"
+   :cache-dir "a directory (string, File or Path) for compiled classes, or false for none"
    :max-output-bytes "a non-negative integer"
    :clock "an Instant, a Date, epoch nanoseconds, or a function returning epoch nanoseconds"
    :random "an integer seed"
@@ -72,7 +74,7 @@
    :listen "a vector of \"host:port\" strings"
    :imports "a map of module name to a map of function name to a function or {:fn f :params [...] :results [...]}"})
 
-(def plain-keys #{:imports :engine :max-memory-pages :timeout-ms})
+(def plain-keys #{:imports :engine :max-memory-pages :timeout-ms :cache-dir})
 (def wasi-keys (into plain-keys [:args :argv0 :env :preopens :stdin :stdout :stderr
                                  :max-output-bytes :clock :random :trace :listen]))
 
@@ -100,6 +102,15 @@
     :auto Engine/AUTO
     :compiler Engine/COMPILER
     :interpreter Engine/INTERPRETER))
+
+(defn compile-cache
+  "The CompileCache for :cache-dir (default: the user's cache folder; false: none)."
+  ^CompileCache [opts]
+  (let [d (:cache-dir opts)]
+    (cond
+      (false? d) nil
+      (nil? d) (CompileCache. (CompileCache/defaultRoot))
+      :else (CompileCache. (.toPath (jio/file (str d)))))))
 
 (defn- preopen-list [preopens]
   (if (map? preopens)

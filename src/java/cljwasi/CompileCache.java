@@ -1,0 +1,109 @@
+package cljwasi;
+
+import com.dylibso.chicory.compiler.Cache;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+
+/**
+ * Compiled classes on disk, so a second run of a module skips compilation. Entries live
+ * under {@code dir/<engine-version>/<module digest>.bin} and carry a SHA-256 of their
+ * content: a corrupt or truncated entry reads as absent and is rebuilt, never trusted.
+ * Writes go to a temporary file first and are moved into place atomically, so a crash
+ * or a concurrent JVM never leaves a half-written entry behind.
+ */
+public final class CompileCache implements Cache {
+  /** Changes whenever what we store changes: Chicory's version plus our entry format. */
+  static final String VERSION = "chicory-" + chicoryVersion() + "-v1";
+
+  private final Path dir;
+
+  public CompileCache(Path root) {
+    this.dir = root.resolve(VERSION);
+  }
+
+  private CompileCache(Path dir, boolean exact) {
+    this.dir = dir;
+  }
+
+  /** A separate area for compilations made with other options (e.g. another fallback mode). */
+  CompileCache variant(String name) {
+    return new CompileCache(dir.resolve(name), true);
+  }
+
+  /** $XDG_CACHE_HOME/clj-wasi, else ~/.cache/clj-wasi. */
+  public static Path defaultRoot() {
+    String xdg = System.getenv("XDG_CACHE_HOME");
+    Path base = xdg != null && !xdg.isEmpty()
+        ? Paths.get(xdg)
+        : Paths.get(System.getProperty("user.home"), ".cache");
+    return base.resolve("clj-wasi");
+  }
+
+  private static String chicoryVersion() {
+    Package p = com.dylibso.chicory.runtime.Instance.class.getPackage();
+    String v = p == null ? null : p.getImplementationVersion();
+    return v != null ? v : "1.7.5";
+  }
+
+  private Path entry(String key) {
+    // the key (Chicory's module digest) is base64 text; hex of its hash is a safe file name
+    StringBuilder hex = new StringBuilder();
+    for (byte b : sha256(key.getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
+      hex.append(String.format("%02x", b));
+    }
+    return dir.resolve(hex + ".bin");
+  }
+
+  @Override
+  public byte[] get(String key) throws IOException {
+    byte[] stored;
+    try {
+      stored = Files.readAllBytes(entry(key));
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+    if (stored.length < 32) return null;
+    byte[] body = Arrays.copyOfRange(stored, 32, stored.length);
+    if (!Arrays.equals(sha256(body), Arrays.copyOf(stored, 32))) return null; // corrupt: rebuild
+    return body;
+  }
+
+  /** Stores (or replaces) the entry; a stale or corrupt one is overwritten. */
+  @Override
+  public void putIfAbsent(String key, byte[] content) throws IOException {
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, "entry", ".tmp");
+    try {
+      Files.write(tmp, ByteBuffer.allocate(32 + content.length).put(sha256(content)).put(content).array());
+      try {
+        Files.move(tmp, entry(key), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, entry(key), StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /** Removes the entry for {@code key} (after it failed to load). */
+  void remove(String key) throws IOException {
+    Files.deleteIfExists(entry(key));
+  }
+
+  private static byte[] sha256(byte[] b) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(b);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
