@@ -1,0 +1,121 @@
+(ns clj-wasi.wasi-path-test
+  "The path_* functions, driven by test/wasm/fs_path.wasm: the program makes raw WASI
+  calls against a scratch preopen and checks each errno and value itself, printing
+  `ok LABEL` or `FAIL LABEL: ...`; every FAIL line fails here. The scratch preopen is
+  a sub-directory of a temporary root, and every test also checks that nothing
+  appeared in the root beside it."
+  (:require [clj-wasi.wasm :as wasm]
+            [clojure.string :as str]
+            [clojure.test :refer [deftest is testing]])
+  (:import (java.nio.file Files LinkOption Path)
+           (java.nio.file.attribute FileAttribute FileTime)))
+
+(def ^:private fs-path (delay (wasm/module "test/wasm/fs_path.wasm")))
+
+(def ^:private nofollow (into-array LinkOption [LinkOption/NOFOLLOW_LINKS]))
+
+(defn- temp-dir ^Path [prefix]
+  (Files/createTempDirectory prefix (make-array FileAttribute 0)))
+
+(defn- delete-tree [^Path p]
+  (when (Files/exists p nofollow)
+    (with-open [s (Files/walk p (make-array java.nio.file.FileVisitOption 0))]
+      (doseq [^Path f (reverse (sort-by str (iterator-seq (.iterator s))))]
+        (Files/deleteIfExists f)))))
+
+(defn- names [^Path dir]
+  (with-open [s (Files/list dir)]
+    (set (map #(str (.getFileName ^Path %)) (iterator-seq (.iterator s))))))
+
+(defn- run-mode
+  "Runs fs_path MODE with a fresh scratch dir ROOT/sandbox at /sandbox (plus `extra`
+  preopens); asserts every check passed and ROOT holds nothing else. Returns the run
+  result with :lines, :root and :dir."
+  [mode & {:keys [extra]}]
+  (let [root (temp-dir "clj-wasi-path")
+        dir (Files/createDirectory (.resolve root "sandbox") (make-array FileAttribute 0))
+        res (wasm/run @fs-path {:args [mode]
+                                :preopens (into [{:guest "/sandbox" :host (str dir)}] extra)})
+        lines (str/split-lines (:out res))]
+    (testing (str "fs_path " mode)
+      (doseq [l lines :when (str/starts-with? l "FAIL")]
+        (is false l))
+      (is (re-matches #"checks [1-9]\d* fails 0" (last lines)) (str "last line: " (last lines)))
+      (is (= 0 (:exit res)) (:err res))
+      (is (= #{"sandbox"} (names root)) "nothing created beside the preopen"))
+    (assoc res :lines lines :root root :dir dir)))
+
+(defn- content ^String [^Path dir ^String name]
+  (String. (Files/readAllBytes (.resolve dir name)) "UTF-8"))
+
+(deftest path-open
+  ;; CREAT EXCL TRUNC DIRECTORY, directories opened for writing, trailing slashes,
+  ;; absolute paths and ".." escapes (EPERM), NUL (EINVAL), bad UTF-8 (EILSEQ),
+  ;; sub-directory fds as their own sandbox, non-directory fds
+  (let [{:keys [root ^Path dir]} (run-mode "open")]
+    (is (= "in" (content dir "d/inner")))
+    (is (not (Files/exists (.resolve dir "new") nofollow)))
+    (delete-tree root)))
+
+(deftest symlinks
+  ;; NOFOLLOW (ELOOP / ENOTDIR), following, intermediate and dangling links, creation
+  ;; through a dangling link, loops, the 40-link bound, escapes (EPERM), readlink
+  ;; with a short buffer, path_symlink with trailing slashes
+  (let [{:keys [root ^Path dir]} (run-mode "symlinks")]
+    (is (Files/isSymbolicLink (.resolve dir "esc")))
+    (is (= "../outside" (str (Files/readSymbolicLink (.resolve dir "esc")))))
+    (is (Files/exists (.resolve dir "nothere") nofollow) "created through the dangling link")
+    (is (not (Files/exists (.resolve root "outside") nofollow)))
+    (delete-tree root)))
+
+(deftest create-and-remove-directories-and-files
+  (let [{:keys [root ^Path dir]} (run-mode "dirs")]
+    (is (= #{"d"} (names dir)))
+    (delete-tree root)))
+
+(deftest hard-links
+  (let [{:keys [root ^Path dir]} (run-mode "links")]
+    (is (= 4 (Files/getAttribute (.resolve dir "f") "unix:nlink" nofollow)))
+    (is (Files/isSymbolicLink (.resolve dir "dl2")) "a hard link to the symlink itself")
+    (delete-tree root)))
+
+(deftest renames
+  (let [{:keys [root ^Path dir]} (run-mode "rename")]
+    (is (= "C" (content dir "e/moved")))
+    (is (= #{"b2" "e" "lb2" "dl2"} (names dir)))
+    (delete-tree root)))
+
+(deftest filestat-and-times
+  ;; path_filestat_get with and without SYMLINK_FOLLOW, set_times of a file, of a
+  ;; symlink itself and through it, NOW flags, EINVAL before anything else
+  (let [{:keys [root ^Path dir]} (run-mode "times")]
+    (is (= (FileTime/fromMillis 1600000000000)
+           (Files/getLastModifiedTime (.resolve dir "lf") nofollow))
+        "the symlink's own mtime, set without SYMLINK_FOLLOW")
+    (delete-tree root)))
+
+(defn- snapshot [^Path dir]
+  (with-open [s (Files/walk dir (make-array java.nio.file.FileVisitOption 0))]
+    (into (sorted-map)
+          (for [^Path p (iterator-seq (.iterator s))]
+            [(str (.relativize dir p))
+             [(Files/isDirectory p nofollow)
+              (when (Files/isRegularFile p nofollow) (vec (Files/readAllBytes p)))
+              (when (Files/isSymbolicLink p) (str (Files/readSymbolicLink p)))
+              (Files/getLastModifiedTime p nofollow)]]))))
+
+(deftest read-only-preopen
+  ;; every mutation under a read-only preopen is EROFS (wasmtime: EPERM), reads work,
+  ;; and the host directory is left exactly as it was
+  (let [ro (temp-dir "clj-wasi-ro")]
+    (spit (str (.resolve ro "f")) "ro\n")
+    (Files/createDirectory (.resolve ro "d") (make-array FileAttribute 0))
+    (Files/createSymbolicLink (.resolve ro "l") (.getPath (.getFileSystem ro) "f" (make-array String 0))
+                              (make-array FileAttribute 0))
+    (let [before (snapshot ro)
+          {:keys [root ^Path dir]} (run-mode "readonly"
+                                             :extra [{:guest "/ro" :host (str ro) :read-only true}])]
+      (is (= before (snapshot ro)) "the read-only host directory is untouched")
+      (is (= "w" (content dir "w")) "the refused rename left its source in place")
+      (delete-tree root))
+    (delete-tree ro)))
