@@ -49,6 +49,7 @@ public final class Module {
 
   /** Parses and validates {@code bytes}; {@code name} is used in messages and as argv[0]. */
   public static Module parse(byte[] bytes, String name) {
+    bytes = cljwasi.eh.LegacyEh.translateIfNeeded(bytes, name); // legacy EH -> exnref form
     try {
       return new Module(Parser.parse(bytes), name);
     } catch (InvalidException e) {
