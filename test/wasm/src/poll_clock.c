@@ -4,6 +4,7 @@
 //   poll_clock errors          EINVAL cases and per-subscription EBADF events
 //   poll_clock stdin MS        waits for stdin with a timeout, echoing what arrives
 //   poll_clock cpu MS          a lone relative sleep on the process CPU-time clock
+//   poll_clock race MS...      one poll on several relative timeouts (userdata = index)
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@ static void show(const char *label, __wasi_errno_t err, __wasi_event_t *ev, __wa
 
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "clocks";
+  setvbuf(stdout, NULL, _IOLBF, 0);  // each line reaches the host as it is printed
   __wasi_subscription_t subs[8];
   __wasi_event_t ev[8];
   __wasi_size_t n = 0;
@@ -102,6 +104,18 @@ int main(int argc, char **argv) {
     subs[1] = fd_sub(10, __WASI_EVENTTYPE_FD_WRITE, 1);
     err = __wasi_poll_oneoff(subs, ev, 2, &n);
     show("fd-beats-timeout", err, ev, n);
+    return 0;
+  }
+
+  if (strcmp(mode, "race") == 0) {
+    int k = 0;
+    for (int i = 2; i < argc && k < 8; i++, k++)
+      subs[k] = clock_sub((__wasi_userdata_t)k, __WASI_CLOCKID_MONOTONIC, strtoull(argv[i], 0, 10) * MS, 0);
+    __wasi_timestamp_t t0 = now(__WASI_CLOCKID_MONOTONIC);
+    err = __wasi_poll_oneoff(subs, ev, (__wasi_size_t)k, &n);
+    __wasi_timestamp_t t1 = now(__WASI_CLOCKID_MONOTONIC);
+    show("race", err, ev, n);
+    printf("slept %llu\n", (unsigned long long)(t1 - t0));
     return 0;
   }
 
