@@ -1,0 +1,189 @@
+(ns clj-wasi.wasi-sock-test
+  "Sockets: preopened TCP listeners (:listen), a C line-echo server driven by 100
+  concurrent Clojure clients, a poll()-based server multiplexing clients in one guest
+  thread, and each sock_* call's results and errors."
+  (:require [clj-wasi.wasm :as wasm]
+            [clojure.string :as str]
+            [clojure.test :refer [deftest is testing]]
+            [clojure.test.check.clojure-test :refer [defspec]]
+            [clojure.test.check.generators :as gen]
+            [clojure.test.check.properties :as prop])
+  (:import (cljwasi.wasi.net SocketSupport)
+           (java.io BufferedReader ByteArrayOutputStream InputStreamReader OutputStream)
+           (java.net InetSocketAddress Socket)
+           (java.util.concurrent LinkedBlockingQueue TimeUnit)))
+
+(defn- ctx [inst]
+  (.wasi ^cljwasi.ModuleInstance (.java inst)))
+
+(defn- port
+  "The port the instance's first :listen socket is bound to."
+  [inst]
+  (.getPort ^InetSocketAddress (first (SocketSupport/boundAddresses (ctx inst)))))
+
+(defn- talk
+  "Connects to `p`, sends each of `lines`, reading one line back after each; returns
+  the replies."
+  [p lines]
+  (with-open [s (Socket. "127.0.0.1" (int p))]
+    (.setSoTimeout s 20000)
+    (let [r (BufferedReader. (InputStreamReader. (.getInputStream s) "UTF-8"))
+          w (.getOutputStream s)]
+      (mapv (fn [^String l]
+              (.write w (.getBytes (str l "\n") "UTF-8"))
+              (.flush w)
+              (.readLine r))
+            lines))))
+
+(defmacro ^:private with-server
+  "Runs `_start` of `prog` with `args` on a future, listening on an ephemeral port bound
+  to `p`; evaluates `body`, then returns {:exit :out :err :body}."
+  [[p prog args] & body]
+  `(with-open [inst# (wasm/load-wasi ~prog {:args ~args :listen ["127.0.0.1:0"]
+                                            :stdout :capture :stderr :capture})]
+     (let [~p (port inst#)
+           f# (future ((wasm/fn inst# "_start")))
+           b# (do ~@body)
+           exit# (deref f# 20000 :timeout)]
+       {:exit exit# :out (wasm/captured inst# :stdout) :err (wasm/captured inst# :stderr)
+        :body b#})))
+
+(deftest listeners-are-preopened-after-stdio-on-ephemeral-ports
+  (with-open [inst (wasm/load-wasi "test/wasm/net_echo.wasm"
+                                   {:listen ["127.0.0.1:0" "127.0.0.1:0"]})]
+    (let [addrs (SocketSupport/boundAddresses (ctx inst))]
+      (is (= 2 (count addrs)))
+      (is (every? #(pos? (.getPort ^InetSocketAddress %)) addrs) "port 0 became a real port")
+      (is (apply not= (map #(.getPort ^InetSocketAddress %) addrs)))
+      (is (= [0 1 2 3 4] (.openFds (.fds (ctx inst))))))))
+
+(deftest listening-on-a-taken-port-fails-clearly
+  (with-open [taken (java.net.ServerSocket. 0 50 (java.net.InetAddress/getByName "127.0.0.1"))]
+    (let [e (try (wasm/load-wasi "test/wasm/net_echo.wasm"
+                                 {:listen [(str "127.0.0.1:" (.getLocalPort taken))]})
+                 nil
+                 (catch Exception e e))]
+      (is (some? e))
+      (is (re-find #"cannot listen on 127\.0\.0\.1:\d+" (str (ex-message e) " " (some-> e ex-cause ex-message)
+                                                            " " (some-> e ex-cause ex-cause ex-message)))))))
+
+(deftest echo-server-with-100-concurrent-clients
+  (let [n 100
+        {:keys [exit out err body]}
+        (with-server [p "test/wasm/net_echo.wasm" [(str n)]]
+          (->> (range n)
+               (mapv (fn [i] (future (talk p [(str "hello " i) (str "line two of " i)]))))
+               (mapv deref)))]
+    (is (= (mapv (fn [i] [(str "hello " i) (str "line two of " i)]) (range n)) body))
+    (is (= 0 exit) err)
+    (is (= (str "served " n "\n") out))))
+
+(deftest poll-server-multiplexes-clients-in-one-thread
+  (testing "replies come in the reverse order of connecting: a one-at-a-time server would hang"
+    (let [k 8
+          {:keys [exit out body]}
+          (with-server [p "test/wasm/net_poll_echo.wasm" [(str k)]]
+            (let [socks (vec (for [_ (range k)] (doto (Socket. "127.0.0.1" (int p)) (.setSoTimeout 10000))))
+                  readers (mapv #(BufferedReader. (InputStreamReader. (.getInputStream ^Socket %))) socks)
+                  replies (vec (for [i (reverse (range k))]
+                                 (let [w (.getOutputStream ^Socket (socks i))]
+                                   (.write w (.getBytes (str "from " i "\n")))
+                                   (.flush w)
+                                   (.readLine ^BufferedReader (readers i)))))]
+              (run! #(.close ^Socket %) socks)
+              replies))]
+      (is (= (mapv #(str "from " %) (reverse (range k))) body))
+      (is (= 0 exit))
+      (is (= (str "served " k " max-concurrent " k "\n") out))))
+  (testing "100 concurrent clients"
+    (let [n 100
+          {:keys [exit out body]}
+          (with-server [p "test/wasm/net_poll_echo.wasm" [(str n)]]
+            (->> (range n)
+                 (mapv (fn [i] (future (talk p [(str "a" i) (str "b" i) (str "c" i)]))))
+                 (mapv deref)))]
+      (is (= (mapv (fn [i] [(str "a" i) (str "b" i) (str "c" i)]) (range n)) body))
+      (is (= 0 exit))
+      (is (re-matches #"served 100 max-concurrent \d+\n" out))
+      (is (< 1 (parse-long (second (re-find #"max-concurrent (\d+)" out))))))))
+
+(defn- line-sink [^LinkedBlockingQueue q]
+  (let [buf (ByteArrayOutputStream.)]
+    (proxy [OutputStream] []
+      (write
+        ([b]
+         (if (integer? b)
+           (if (= 10 b) (do (.put q (.toString buf "UTF-8")) (.reset buf)) (.write buf (int b)))
+           (.write ^OutputStream this ^bytes b 0 (alength ^bytes b))))
+        ([^bytes b off len]
+         (dotimes [i len] (.write ^OutputStream this (int (aget b (+ off i))))))))))
+
+(deftest each-socket-call
+  (let [q (LinkedBlockingQueue.)
+        lines (atom [])
+        upto (fn [re]
+               (loop []
+                 (let [l (.poll q 5 TimeUnit/SECONDS)]
+                   (when l (swap! lines conj l))
+                   (cond (nil? l) (throw (ex-info (str "no line matching " re) {:lines @lines}))
+                         (re-find re l) l
+                         :else (recur)))))]
+    (with-open [inst (wasm/load-wasi "test/wasm/net_features.wasm"
+                                     {:listen ["127.0.0.1:0"] :stdout (line-sink q)})]
+      (let [f (future ((wasm/fn inst "_start")))]
+        (upto #"waiting for a connection\.\.\.")
+        (with-open [s (Socket. "127.0.0.1" (int (port inst)))]
+          (.setSoTimeout s 5000)
+          (let [in (.getInputStream s)
+                out (.getOutputStream s)
+                rd (BufferedReader. (InputStreamReader. in))
+                put (fn [^String x] (.write out (.getBytes x)) (.flush out))]
+            (upto #"send hello\.\.\.")
+            (put "hello world\n")
+            (upto #"send 10 bytes\.\.\.")
+            (put "01234")
+            (Thread/sleep 50)
+            (put "56789")
+            (is (= ["via-write" "via-send"] [(.readLine rd) (.readLine rd)]))
+            (upto #"send via-read\.\.\.")
+            (put "via-read\n")
+            (upto #"shutdown-wr=")
+            (is (= -1 (.read rd)) "the guest's shutdown(SHUT_WR) ends the client's input")
+            (upto #"close now\.\.\.")))
+        (is (= 0 (deref f 5000 :timeout)))
+        (loop [] (when-let [l (.poll q)] (swap! lines conj l) (recur)))
+        (let [got (set @lines)]
+          (testing "the listener"
+            (is (got "listener fd=3 filetype=6") "SOCKET_STREAM, after stdio")
+            (is (got (str "accept-bad-fd=8 accept-stdout=57 recv-stdout=57 recv-listener=53 "
+                          "shutdown-listener=53 accept-bad-flags=28"))
+                "EBADF, ENOTSOCK, ENOTSOCK, ENOTCONN, ENOTCONN, EINVAL")
+            (is (got "accept-nonblocking=6") "EAGAIN with no connection pending"))
+          (testing "the accepted socket"
+            (is (got "accepted errno=0 filetype=6 nonblock=1") "it got the fdflags given to accept")
+            (is (got "recv-nonblocking=-1 errno=6") "EAGAIN with no data")
+            (is (got "peek=12 hello world") "MSG_PEEK leaves the data")
+            (is (got "recv=12 hello world") "and recv then gets it")
+            (is (got "waitall errno=0 n=10 roflags=0 0123456789")
+                "RECV_WAITALL waited for both pieces, across two iovecs; no truncation flag")
+            (is (got "read=9 via-read") "fd_read works on a socket")
+            (is (got "shutdown-bad-how=28 shutdown-0=28") "EINVAL")
+            (is (got "shutdown-wr=0 send-after=-1 errno=64") "EPIPE after SHUT_WR")
+            (is (got "poll=1 pollin=1 pollhup=1") "the client's close is a hangup")
+            (is (got "recv-at-eof=0"))
+            (is (got "close=0 fdstat-after=8") "fd_close closed it")))))))
+
+(deftest nonblocking-accept-and-instance-close
+  (testing "closing the instance ends a guest blocked in accept"
+    (let [inst (wasm/load-wasi "test/wasm/net_echo.wasm" {:listen ["127.0.0.1:0"]
+                                                          :stdout :capture :stderr :capture})
+          f (future (try ((wasm/fn inst "_start")) (catch Exception e e)))]
+      (Thread/sleep 100)
+      (is (not (realized? f)) "blocked in accept")
+      (wasm/close inst)
+      (is (not= :timeout (deref f 5000 :timeout))))))
+
+(defspec echo-returns-any-lines 10
+  (prop/for-all [lines (gen/vector (gen/fmap #(str/replace % #"[\r\n]" "") gen/string-ascii) 1 5)]
+    (let [{:keys [exit body]} (with-server [p "test/wasm/net_echo.wasm" ["1"]] (talk p lines))]
+      (and (= 0 exit) (= lines body)))))
