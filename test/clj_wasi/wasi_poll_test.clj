@@ -80,6 +80,20 @@
                                   "[ud=12 type=2 error=8 nbytes=0 flags=0] "
                                   "[ud=13 type=1 error=8 nbytes=0 flags=0]\n"))))))
 
+(deftest regular-files-are-always-ready
+  (let [dir (java.nio.file.Files/createTempDirectory "poll-files" (make-array java.nio.file.attribute.FileAttribute 0))
+        {:keys [exit out]} (try (wasm/run prog {:args ["files"] :preopens {"/sandbox" (str dir)}})
+                                (finally
+                                  (java.nio.file.Files/deleteIfExists (.resolve dir "poll.txt"))
+                                  (java.nio.file.Files/deleteIfExists dir)))]
+    (is (= 0 exit) out)
+    (testing "reading: the bytes left before the end; writing: ready; a directory: EBADF"
+      (is (str/includes? out (str "file: errno=0 n=3 [ud=1 type=1 error=0 nbytes=4 flags=0] "
+                                  "[ud=2 type=2 error=0 nbytes=1 flags=0] "
+                                  "[ud=3 type=1 error=8 nbytes=0 flags=0]\n"))))
+    (testing "at the end of the file: a hangup"
+      (is (str/includes? out "file-at-end: errno=0 n=1 [ud=1 type=1 error=0 nbytes=0 flags=1]\n")))))
+
 (deftest fixed-clock-still-sleeps-in-real-time
   ;; a frozen clock makes clock_time_get deterministic; relative timeouts still pass
   (let [t0 (System/nanoTime)

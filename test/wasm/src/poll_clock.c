@@ -5,6 +5,7 @@
 //   poll_clock stdin MS        waits for stdin with a timeout, echoing what arrives
 //   poll_clock cpu MS          a lone relative sleep on the process CPU-time clock
 //   poll_clock race MS...      one poll on several relative timeouts (userdata = index)
+//   poll_clock files           a regular file and a directory (preopened as fd 3)
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,32 @@ int main(int argc, char **argv) {
     __wasi_timestamp_t t1 = now(__WASI_CLOCKID_MONOTONIC);
     show("race", err, ev, n);
     printf("slept %llu\n", (unsigned long long)(t1 - t0));
+    return 0;
+  }
+
+  if (strcmp(mode, "files") == 0) {
+    __wasi_fd_t f;
+    __wasi_rights_t rights = __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE | __WASI_RIGHTS_FD_SEEK |
+                             __WASI_RIGHTS_FD_TELL | __WASI_RIGHTS_FD_FILESTAT_GET |
+                             __WASI_RIGHTS_POLL_FD_READWRITE;
+    err = __wasi_path_open(3, 0, "poll.txt", __WASI_OFLAGS_CREAT | __WASI_OFLAGS_TRUNC, rights, rights, 0, &f);
+    if (err) {
+      printf("open errno=%d\n", err);
+      return 1;
+    }
+    __wasi_ciovec_t iov = {(const uint8_t *)"abcdef", 6};
+    __wasi_size_t w;
+    __wasi_filesize_t pos;
+    if (__wasi_fd_write(f, &iov, 1, &w) || __wasi_fd_seek(f, 2, __WASI_WHENCE_SET, &pos)) return 1;
+    subs[0] = fd_sub(1, __WASI_EVENTTYPE_FD_READ, f);
+    subs[1] = fd_sub(2, __WASI_EVENTTYPE_FD_WRITE, f);
+    subs[2] = fd_sub(3, __WASI_EVENTTYPE_FD_READ, 3);
+    subs[3] = clock_sub(4, __WASI_CLOCKID_MONOTONIC, 5000 * MS, 0);
+    err = __wasi_poll_oneoff(subs, ev, 4, &n);
+    show("file", err, ev, n);
+    if (__wasi_fd_seek(f, 0, __WASI_WHENCE_END, &pos)) return 1;
+    err = __wasi_poll_oneoff(subs, ev, 1, &n);
+    show("file-at-end", err, ev, n);
     return 0;
   }
 

@@ -94,7 +94,7 @@ final class Poll {
             s.fixed = Readiness.error(e.errno);
             break;
           }
-          if (!(s.fd instanceof Pollable)) s.fixed = unpollable(s.fd);
+          if (!(s.fd instanceof Pollable)) s.fixed = unpollable(s.fd, s.type == EVENTTYPE_FD_READ);
           break;
         }
         default:
@@ -105,12 +105,24 @@ final class Poll {
     return subs;
   }
 
-  /** Descriptors without their own readiness: files are always ready, directories EBADF. */
-  private static Readiness unpollable(Descriptor d) {
+  /**
+   * Descriptors without their own readiness: directories are EBADF; files are always
+   * ready, for reading with the bytes left before end of file (hangup at the end, as in
+   * wasmtime).
+   */
+  private static Readiness unpollable(Descriptor d, boolean read) {
     switch (d.filetype()) {
       case Rights.FT_DIRECTORY:
       case Rights.FT_SYMBOLIC_LINK:
         return Readiness.error(Errno.BADF);
+      case Rights.FT_REGULAR_FILE:
+        if (!read) return Readiness.ALWAYS;
+        try {
+          long left = d.filestat().size - d.tell();
+          return left > 0 ? Readiness.ready(left) : Readiness.hangup();
+        } catch (Exception e) {
+          return Readiness.ALWAYS;
+        }
       default:
         return Readiness.ALWAYS;
     }
