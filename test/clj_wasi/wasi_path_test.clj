@@ -7,8 +7,12 @@
   (:require [clj-wasi.wasm :as wasm]
             [clojure.string :as str]
             [clojure.test :refer [deftest is testing]])
-  (:import (java.nio.file Files LinkOption Path)
-           (java.nio.file.attribute FileAttribute FileTime)))
+  (:import (cljwasi Module ModuleInstance)
+           (cljwasi.wasi WasiOptions)
+           (java.io ByteArrayOutputStream)
+           (java.nio.file FileSystems Files LinkOption OpenOption Path)
+           (java.nio.file.attribute FileAttribute FileTime)
+           (java.util.function Supplier)))
 
 (def ^:private fs-path (delay (wasm/module "test/wasm/fs_path.wasm")))
 
@@ -119,3 +123,44 @@
       (is (= "w" (content dir "w")) "the refused rename left its source in place")
       (delete-tree root))
     (delete-tree ro)))
+
+(deftest a-preopen-on-another-file-system
+  ;; java.nio only: a preopen may live in any FileSystem. zipfs has no "unix" view (so
+  ;; metadata falls back to the basic view), no links, and refuses NOFOLLOW_LINKS.
+  (let [tmp (temp-dir "clj-wasi-zipfs")
+        fs (FileSystems/newFileSystem (.resolve tmp "t.zip") {"create" "true"})
+        root (.getPath fs "/data" (make-array String 0))
+        out (ByteArrayOutputStream.)]
+    (try
+      (Files/createDirectory root (make-array FileAttribute 0))
+      (Files/writeString (.resolve root "hello.txt") "hi from zip" (make-array OpenOption 0))
+      (let [ops ["open:hello.txt" "stat:hello.txt" "readdir:." "create:new" "open:new" "mkdir:d"
+                 "rename:new:d/new" "open:d/new" "link:hello.txt:h2" "symlink:x:y"
+                 "unlink:hello.txt" "open:../x" "times:d/new"]
+            opts (-> (WasiOptions/builder)
+                     (.args (into ["fs_shell"] ops))
+                     (.preopen "/sandbox" root false)
+                     (.stdout (reify Supplier (get [_] out)) false)
+                     (.build))]
+        (with-open [inst (-> (ModuleInstance/builder (Module/parse (.toPath (java.io.File. "test/wasm/fs_shell.wasm"))))
+                             (.wasi opts)
+                             (.build))]
+          (is (= 0 (.runCommand inst "_start"))))
+        (is (= ["open:hello.txt success hi from zip"
+                "stat:hello.txt success type=4 size=11 nlink=1"
+                "readdir:. success .,..,hello.txt,"
+                "create:new success"
+                "open:new success data"
+                "mkdir:d success"
+                "rename:new:d/new success"
+                "open:d/new success data"
+                "link:hello.txt:h2 notsup"
+                "symlink:x:y notsup"
+                "unlink:hello.txt success"
+                "open:../x perm "
+                "times:d/new success"]
+               (str/split-lines (str out))))
+        (is (= "data" (Files/readString (.resolve root "d/new")))))
+      (finally
+        (.close fs)
+        (delete-tree tmp)))))

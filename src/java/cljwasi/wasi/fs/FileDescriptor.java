@@ -5,6 +5,7 @@ import cljwasi.wasi.WasiException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystems;
 import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
@@ -48,15 +49,30 @@ public final class FileDescriptor extends Descriptor {
       boolean excl, boolean trunc, boolean readOnly, long base, long inheriting, int fdflags)
       throws IOException {
     Set<OpenOption> o = new HashSet<>();
-    o.add(LinkOption.NOFOLLOW_LINKS);
     boolean w = write || create || trunc;
     if (read || !w) o.add(StandardOpenOption.READ);
     if (w) o.add(StandardOpenOption.WRITE);
     if (create) o.add(excl ? StandardOpenOption.CREATE_NEW : StandardOpenOption.CREATE);
     if (trunc) o.add(StandardOpenOption.TRUNCATE_EXISTING);
-    FileChannel ch = FileChannel.open(p, o);
+    FileChannel ch;
+    Set<OpenOption> nofollow = new HashSet<>(o);
+    nofollow.add(LinkOption.NOFOLLOW_LINKS);
     try {
-      Filestat st = Filestat.of(p, false);
+      ch = FileChannel.open(p, nofollow);
+    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      // A FileSystem without symlinks (e.g. zipfs) may refuse the option: nothing to follow.
+      if (p.getFileSystem().provider() == FileSystems.getDefault().provider()) throw e;
+      ch = FileChannel.open(p, o);
+    }
+    try {
+      Filestat st;
+      try {
+        st = Filestat.of(p, false);
+      } catch (java.nio.file.NoSuchFileException e) {
+        // some FileSystems (zipfs) show a created entry only once it is closed
+        st = Filestat.ofStream(Rights.FT_REGULAR_FILE);
+        st.nlink = 1;
+      }
       return new FileDescriptor(ch, p, readOnly, st, base, inheriting, fdflags);
     } catch (IOException | RuntimeException e) {
       ch.close();
