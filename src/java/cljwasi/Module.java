@@ -15,6 +15,8 @@ import com.dylibso.chicory.wasm.types.FunctionImport;
 import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.Import;
 import com.dylibso.chicory.wasm.types.ValType;
+import cljwasi.simd.SimdInterpreterMachine;
+import cljwasi.simd.SimdSupport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -117,17 +119,37 @@ public final class Module {
    * classes from {@code cache} when given). AUTO falls back to the interpreter per
    * function when the compiler refuses one, and for the whole module when the compiler
    * fails outright.
+   *
+   * <p>Modules using 128-bit SIMD (see {@link SimdSupport}): INTERPRETER runs them in
+   * {@link SimdInterpreterMachine}; AUTO compiles the other functions and interprets the
+   * SIMD ones (or interprets the whole module when the compiler cannot take it, e.g. a
+   * v128 in a function signature); COMPILER refuses them.
    */
   public synchronized Function<Instance, Machine> machineFactory(Engine engine, CompileCache cache) {
     Function<Instance, Machine> m = machines.get(engine);
     if (m != null) return m;
+    SimdSupport.Analysis simd = SimdSupport.analyze(parsed);
     if (engine == Engine.INTERPRETER) {
-      m = InterpreterMachine::new;
+      m = simd.usesSimd() ? SimdSupport.interpreterFactory() : InterpreterMachine::new;
+    } else if (simd.usesSimd()) {
+      if (engine == Engine.COMPILER) {
+        throw new WasmException("compile",
+            name + ": the module uses 128-bit SIMD (v128), which the compiler cannot run;"
+                + " use engine :auto (compiled code, SIMD functions interpreted) or :interpreter",
+            Map.of("name", name, "engine", "compiler", "simd", true,
+                "simd-functions", simd.simdFunctions().size()));
+      }
+      try {
+        m = SimdSupport.hybridFactory(simd,
+            compile(InterpreterFallback.FAIL, cache, simd.simdFunctions()));
+      } catch (RuntimeException | LinkageError e) {
+        m = SimdSupport.interpreterFactory();
+      }
     } else {
       InterpreterFallback fallback =
           engine == Engine.COMPILER ? InterpreterFallback.FAIL : InterpreterFallback.SILENT;
       try {
-        m = compile(fallback, cache);
+        m = compile(fallback, cache, null);
       } catch (RuntimeException | LinkageError e) {
         if (engine == Engine.COMPILER) {
           throw new WasmException("compile",
@@ -141,12 +163,14 @@ public final class Module {
     return m;
   }
 
-  private Function<Instance, Machine> compile(InterpreterFallback fallback, CompileCache shared) {
+  /** {@code interpreted}: functions left to the interpreter (then fallback must be FAIL). */
+  private Function<Instance, Machine> compile(
+      InterpreterFallback fallback, CompileCache shared, java.util.Set<Integer> interpreted) {
     CompileCache cache = shared;
-    MachineFactoryCompiler.Builder b =
-        MachineFactoryCompiler.builder(parsed).withInterpreterFallback(fallback);
+    MachineFactoryCompiler.Builder b = builder(fallback, interpreted);
     if (cache == null) return b.compile();
-    cache = shared.variant(fallback.name().toLowerCase(java.util.Locale.ROOT));
+    cache = shared.variant(fallback.name().toLowerCase(java.util.Locale.ROOT)
+        + (interpreted == null ? "" : "-simd"));
     try {
       return b.withCache(cache).compile();
     } catch (RuntimeException | LinkageError e) {
@@ -156,9 +180,15 @@ public final class Module {
       } catch (java.io.IOException ignored) {
         // an unwritable cache only costs the next run a compilation
       }
-      return MachineFactoryCompiler.builder(parsed).withInterpreterFallback(fallback)
-          .withCache(cache).compile();
+      return builder(fallback, interpreted).withCache(cache).compile();
     }
+  }
+
+  private MachineFactoryCompiler.Builder builder(
+      InterpreterFallback fallback, java.util.Set<Integer> interpreted) {
+    MachineFactoryCompiler.Builder b =
+        MachineFactoryCompiler.builder(parsed).withInterpreterFallback(fallback);
+    return interpreted == null ? b : b.withInterpretedFunctions(interpreted);
   }
 
   static String typeName(ValType t) {
