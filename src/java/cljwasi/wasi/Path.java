@@ -170,7 +170,12 @@ final class Path {
             opened.close();
             throw e;
           }
-          mem.writeI32((int) a[8], fd);
+          try {
+            mem.writeI32((int) a[8], fd);
+          } catch (RuntimeException e) { // a bad fd_ptr: do not leak the new fd
+            ctx.fds.remove(fd).close();
+            throw e;
+          }
           return Errno.SUCCESS;
         });
 
