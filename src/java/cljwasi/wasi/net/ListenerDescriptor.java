@@ -69,7 +69,10 @@ public final class ListenerDescriptor extends Descriptor implements Pollable {
     SocketDescriptor.checkSocketFlags(flags);
     while (true) {
       SocketChannel sc = channel.accept();
-      if (sc != null) return new SocketDescriptor(sc, flags, beforeWait);
+      if (sc != null) {
+        // the new socket gets the rights the listener passes on (fd_fdstat_set_rights)
+        return new SocketDescriptor(sc, rightsInheriting(), flags, beforeWait);
+      }
       if ((fdflags & Rights.FDFLAG_NONBLOCK) != 0) throw new WasiException(Errno.AGAIN);
       blocker.await(SelectionKey.OP_ACCEPT);
     }

@@ -36,7 +36,13 @@ public final class SocketDescriptor extends Descriptor implements Pollable {
   /** {@code beforeWait} runs before a blocking wait (flushes the guest's stdout; may be null). */
   public SocketDescriptor(SocketChannel channel, int fdflags, Runnable beforeWait)
       throws IOException {
-    super(Rights.SOCKET, 0, fdflags);
+    this(channel, Rights.SOCKET, fdflags, beforeWait);
+  }
+
+  /** A socket with the rights {@code rights} (those of Rights.SOCKET it may have). */
+  public SocketDescriptor(SocketChannel channel, long rights, int fdflags, Runnable beforeWait)
+      throws IOException {
+    super(rights & Rights.SOCKET, 0, fdflags);
     this.channel = channel;
     channel.configureBlocking(false);
     channel.socket().setTcpNoDelay(true);
