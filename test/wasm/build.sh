@@ -27,6 +27,16 @@ build_c() {   # src out
   chmod 644 "$2"   # clang marks outputs executable; keep git modes uniform
 }
 
+build_c_simd() { # src out  -- 128-bit SIMD (-msimd128); compiled and linked in two steps
+  # so that clang does not run a wasm-opt that lacks --enable-simd on the result
+  echo "cc   $(realpath --relative-to="$root" "$1") -> $(realpath --relative-to="$root" "$2") (-msimd128)"
+  local obj; obj="$(mktemp --suffix=.o)"
+  "$CC" "${CFLAGS[@]}" -Wno-unused-command-line-argument -msimd128 -c "$1" -o "$obj"
+  "$CC" --target=wasm32-wasi ${WASI_SYSROOT:+--sysroot="$WASI_SYSROOT"} -s -Wl,--strip-all "$obj" -o "$2"
+  rm -f "$obj"
+  chmod 644 "$2"
+}
+
 build_wat() { # src out
   echo "wat  $(realpath --relative-to="$root" "$1") -> $(realpath --relative-to="$root" "$2")"
   "$WAT2WASM" "$1" -o "$2"
@@ -34,7 +44,12 @@ build_wat() { # src out
 
 shopt -s nullglob
 for src in "$here"/src/*.c; do
-  build_c "$src" "$here/$(basename "${src%.c}").wasm"
+  case "$(basename "$src")" in
+    simd_*.c) # both variants: <name>.wasm with SIMD, <name>_scalar.wasm without
+      build_c_simd "$src" "$here/$(basename "${src%.c}").wasm"
+      build_c "$src" "$here/$(basename "${src%.c}")_scalar.wasm" ;;
+    *) build_c "$src" "$here/$(basename "${src%.c}").wasm" ;;
+  esac
 done
 for src in "$here"/src/*.wat; do
   build_wat "$src" "$here/$(basename "${src%.wat}").wasm"

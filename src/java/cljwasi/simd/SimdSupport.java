@@ -95,7 +95,15 @@ public final class SimdSupport {
 
   /** A machine factory running every function in {@link SimdInterpreterMachine}. */
   public static Function<Instance, Machine> interpreterFactory() {
-    return SimdInterpreterMachine::new;
+    return new InterpreterFactory();
+  }
+
+  /** Runs every function in a {@link SimdInterpreterMachine}. */
+  public static final class InterpreterFactory implements Function<Instance, Machine> {
+    @Override
+    public Machine apply(Instance instance) {
+      return new SimdInterpreterMachine(instance);
+    }
   }
 
   /**
@@ -107,12 +115,24 @@ public final class SimdSupport {
    */
   public static Function<Instance, Machine> hybridFactory(
       Analysis analysis, Function<Instance, Machine> compiled) {
-    boolean[] mask = analysis.simdFunctionMask();
-    return instance -> {
+    return new HybridFactory(analysis.simdFunctionMask(), compiled);
+  }
+
+  /** Compiled code for most functions, {@link SimdInterpreterMachine} for the SIMD ones. */
+  public static final class HybridFactory implements Function<Instance, Machine> {
+    private final boolean[] mask;
+    private final Function<Instance, Machine> compiled;
+
+    HybridFactory(boolean[] mask, Function<Instance, Machine> compiled) {
+      this.mask = mask;
+      this.compiled = compiled;
+    }
+
+    @Override
+    public Machine apply(Instance instance) {
       Machine c = compiled.apply(instance);
-      SimdInterpreterMachine simd = new SimdInterpreterMachine(instance, mask);
-      return new Dispatch(c, simd, mask);
-    };
+      return new Dispatch(c, new SimdInterpreterMachine(instance, mask), mask);
+    }
   }
 
   /** Routes each call to the compiled machine or the SIMD interpreter by function index. */
