@@ -317,13 +317,16 @@
       (make-data-file src mib))
     (sh! "cat" (str src))   ; into the page cache for everyone
     (log "  file copy:" mib "MiB, 64 KiB read/write buffers, preopens /in and /out")
-    (let [cp (loop [i 0 times []]
-               (if (= i (:reps cfg))
-                 {:best (apply min times) :times times}
-                 (do (clean!)
-                     (let [t0 (now) _ (sh! "cp" (str src) (str dst)) t1 (now)]
-                       (log (format "    %-26s %-8s %8.3f s" "cp" "copy" (secs t0 t1)))
-                       (recur (inc i) (conj times (secs t0 t1)))))))
+    (let [host-copy (fn [label cmd]
+                      (loop [i 0 times []]
+                        (if (= i (:reps cfg))
+                          {:best (apply min times) :times times}
+                          (do (clean!)
+                              (let [t0 (now) _ (apply sh! cmd) t1 (now)]
+                                (log (format "    %-26s %-8s %8.3f s" label "copy" (secs t0 t1)))
+                                (recur (inc i) (conj times (secs t0 t1))))))))
+          cp (host-copy "cp" ["cp" (str src) (str dst)])
+          dd (host-copy "dd bs=64K" ["dd" (str "if=" src) (str "of=" dst) "bs=64K"])
           results (into {}
                         (for [e engines-used]
                           (let [r (measure e bytes "copy"
@@ -333,7 +336,7 @@
                                            (:reps cfg) {:before clean! :check check})]
                             [e (if-let [bad (and (not (:error r)) (verify))] {:error bad} r)])))]
       (.delete dst)
-      {:mib mib :cp cp :cp-version (first (str/split-lines (:out (sh/sh "cp" "--version"))))
+      {:mib mib :cp cp :dd dd :cp-version (first (str/split-lines (:out (sh/sh "cp" "--version"))))
        :results results})))
 
 (defn- chicory-instance ^Instance [^bytes bytes engine]
@@ -465,6 +468,7 @@
      :jvm-args (str/join " " (.getInputArguments (java.lang.management.ManagementFactory/getRuntimeMXBean)))
      :node (or node "not found")
      :git git
+     :load (first (str/split-lines (slurp-safe "/proc/loadavg")))
      :date (.format (ZonedDateTime/now) DateTimeFormatter/RFC_1123_DATE_TIME)}))
 
 (defn- best [results e] (get-in results [e :best]))
@@ -567,6 +571,8 @@
        (str "- JDK: " (:jdk machine) "; JVM options: `" (:jvm-args machine) "`")
        (str "- Node: " (:node machine) "; Chicory 1.7.5; clj-wasi commit " (:git machine))
        (str "- Repetitions: best of " (:reps cfg) " per figure (start-up: see below)")
+       (str "- Load average (/proc/loadavg) at start: " (:load machine) "; at end: " (:load-end res)
+            " (other processes on the machine compete for its " (:cores machine) " cores)")
        ""]
       (when-let [rows (seq (target-rows res))]
         (concat ["### Targets" ""
@@ -588,9 +594,13 @@
       (when copy
         [(str "### File copy: " (:copy-mib cfg) " MiB between two preopened directories, 64 KiB read/write buffers") ""
          (str "`" (:cp-version copy) "`: best " (f3 (get-in copy [:cp :best])) " s ("
-              (gbps (* (:mib copy) 1024 1024) (get-in copy [:cp :best])) "). Source file in the page cache; `sync` before each run, untimed.") ""
+              (gbps (* (:mib copy) 1024 1024) (get-in copy [:cp :best])) "; cp 9.x copies with copy_file_range(2), inside the kernel). "
+              "`dd bs=64K` (plain read(2)/write(2) with 64 KiB buffers, like the guest): best " (f3 (get-in copy [:dd :best])) " s ("
+              (gbps (* (:mib copy) 1024 1024) (get-in copy [:dd :best])) "). Source file in the page cache; `sync` before each run, untimed.") ""
          (io-table (:results copy) io-engines (* (:mib copy) 1024 1024)
-                   (fn [total s] (format "%s, %.0f%% of cp" (gbps total s) (* 100 (/ (get-in copy [:cp :best]) s)))))
+                   (fn [total s] (format "%s, %.0f%% of cp, %.0f%% of dd" (gbps total s)
+                                         (* 100 (/ (get-in copy [:cp :best]) s))
+                                         (* 100 (/ (get-in copy [:dd :best]) s)))))
          ""])
       (when calls
         (concat [(str "### Call overhead: " (:calls cfg) " calls of add(i32,i32) (ns per call, best of 3 after warm-up)") ""
@@ -658,6 +668,7 @@
               (want? :copy) (assoc :copy (do (log "file copy") (copy-bench cfg engines-used)))
               (want? :calls) (assoc :calls (do (log "calls") (calls-bench cfg)))
               (want? :startup) (assoc :startup (do (log "start-up") (startup-bench cfg node?))))
+        res (assoc res :load-end (first (str/split-lines (:out (sh/sh "cat" "/proc/loadavg")))))
         text (report res)
         path (or out (if quick "bench/out/PERFORMANCE-quick.md" "docs/PERFORMANCE.md"))]
     (io/make-parents (io/file "bench/out/x"))
