@@ -3,7 +3,9 @@ package cljwasi.eh;
 import static cljwasi.eh.Instructions.*;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Rewrites one function body from legacy exception handling (try/catch/catch_all/rethrow/
@@ -41,7 +43,15 @@ import java.util.List;
  * Such a target wraps its body as {@code block [P] -> [exnref] B br $body end throw_ref},
  * so an exception delegated to it is rethrown inside its try_table; the function wraps its
  * body as {@code block (result exnref) B return end throw_ref}. {@code rethrow N} becomes
- * {@code local.get $exn_level throw_ref}, with one exnref local per handler nesting level.
+ * a rethrow of the exception the handler caught, from locals kept per handler nesting level.
+ *
+ * <p>Rethrow does not rely on exnref identity: Chicory 1.7.5 represents an exnref by its tag
+ * index alone (a later exception with the same tag replaces what a stored exnref refers
+ * to). So a {@code catch $t} handler that is rethrown from keeps its payload in locals and
+ * rethrows with {@code throw $t}; a {@code catch_all} handler that is rethrown from catches
+ * each of the module's tags with a clause of its own (keeping payload and tag index in
+ * locals) and only exceptions of other modules' tags by {@code catch_all_ref}, rethrown
+ * with {@code throw_ref}.
  */
 final class FunctionTranslator {
   private static final int FUNC = 0;
@@ -56,6 +66,7 @@ final class FunctionTranslator {
     TryInfo delegateTarget; // null with delegates: to the caller
     boolean needsDt; // some delegate resolves to this try
     boolean needsRef; // some rethrow targets one of its handlers
+    boolean mayThrow; // its body has a call or a throw: otherwise its handlers are dead
     int level; // handler nesting level outside this try
     Frame frame; // during emission
   }
@@ -68,6 +79,10 @@ final class FunctionTranslator {
     int outerIdx;
     int dtIdx;
     int[] catchIdx;
+    int refIdx; // catch_all dispatch: the catch_all_ref block
+    int[] tagIdx; // catch_all dispatch: one block per module tag
+    int catchNo = -1; // the handler being emitted
+    boolean handlersDropped;
 
     Frame(int kind, TryInfo t) {
       this.kind = kind;
@@ -81,12 +96,13 @@ final class FunctionTranslator {
   private final int paramCount;
   private final Types types;
   private final TagTypes tags;
-  private final List<TryInfo> tries = new ArrayList<>();
+  private final Map<Integer, TryInfo> tries = new HashMap<>(); // by the try's offset
   private boolean functionDt;
-  private int exnLocals;
 
   interface TagTypes {
     List<byte[]> params(int tag, int offset);
+
+    int count();
   }
 
   FunctionTranslator(byte[] b, int start, int end, int paramCount, Types types, TagTypes tags) {
@@ -135,6 +151,17 @@ final class FunctionTranslator {
     return stack.get(stack.size() - 1 - depth);
   }
 
+  /** Marks the tries whose body an exception thrown here can leave through. */
+  private static void mayThrow(List<Frame> stack) {
+    for (int i = stack.size() - 1; i > 0; i--) {
+      Frame f = stack.get(i);
+      if (f.kind == LEGACY_TRY && !f.inHandler) {
+        if (f.t.mayThrow) return; // and so are all tries outside it
+        f.t.mayThrow = true;
+      }
+    }
+  }
+
   private void analyse() {
     Reader r = new Reader(b, start, end);
     skipLocals(r);
@@ -151,13 +178,18 @@ final class FunctionTranslator {
         case TRY -> {
           Instructions.blockType(r);
           TryInfo t = new TryInfo();
-          tries.add(t);
+          tries.put(at, t);
           stack.add(new Frame(LEGACY_TRY, t));
         }
         case CATCH, CATCH_ALL -> {
           int tag = op == CATCH ? r.u32() : -1;
           Frame f = stack.get(stack.size() - 1);
           if (f.kind != LEGACY_TRY) throw new DecodeException(at, "catch outside a try");
+          if (!f.t.mayThrow) {
+            // nothing can reach the handlers: emission drops them, so they are not analysed
+            Instructions.skipHandlers(r);
+            continue;
+          }
           List<Integer> cs = f.t.catchTags;
           if (!cs.isEmpty() && cs.get(cs.size() - 1) == -1) {
             throw new DecodeException(at, "catch after catch_all");
@@ -172,12 +204,12 @@ final class FunctionTranslator {
           cs.add(tag);
         }
         case RETHROW -> {
+          mayThrow(stack);
           Frame f = label(stack, r.u32(), at);
           if (f.kind != LEGACY_TRY || !f.inHandler) {
             throw new DecodeException(at, "rethrow target is not a catch");
           }
           f.t.needsRef = true;
-          exnLocals = Math.max(exnLocals, f.t.level + 1);
         }
         case DELEGATE -> {
           int depth = r.u32();
@@ -187,6 +219,7 @@ final class FunctionTranslator {
           }
           f.t.delegates = true;
           Frame from = label(stack, depth, at);
+          if (!f.t.mayThrow) break; // nothing to delegate: emitted as a block
           TryInfo target = null;
           for (int i = stack.indexOf(from); i > 0; i--) {
             Frame g = stack.get(i);
@@ -240,8 +273,13 @@ final class FunctionTranslator {
             Instructions.skipImmediates(r, op, at);
           }
         }
+        case THROW, THROW_REF, 0x10, 0x11, 0x14 -> {
+          mayThrow(stack);
+          Instructions.skipImmediates(r, op, at);
+        }
         default -> Instructions.skipImmediates(r, op, at);
       }
+      if (Instructions.endsReachability(op)) Instructions.skipDead(r);
     }
   }
 
@@ -251,7 +289,38 @@ final class FunctionTranslator {
   private int copyFrom;
   private int depth; // open emitted frames, the function's own included
   private int fdtIdx;
-  private int exnBase;
+  private int firstExtraLocal;
+  private final List<byte[]> extraLocals = new ArrayList<>();
+  private final Map<String, int[]> levelLocals = new HashMap<>();
+
+  /** The locals kept at handler nesting {@code level} under {@code what}, made on first use. */
+  private int[] levelLocals(int level, String what, List<byte[]> localTypes) {
+    return levelLocals.computeIfAbsent(level + ":" + what, k -> {
+      int[] idx = new int[localTypes.size()];
+      for (int i = 0; i < idx.length; i++) {
+        idx[i] = firstExtraLocal + extraLocals.size();
+        extraLocals.add(localTypes.get(i));
+      }
+      return idx;
+    });
+  }
+
+  private int[] payloadLocals(TryInfo t, int tag) {
+    return levelLocals(t.level, "tag" + tag, tags.params(tag, 0));
+  }
+
+  private int whichLocal(TryInfo t) {
+    return levelLocals(t.level, "which", List.of(new byte[] {0x7F}))[0];
+  }
+
+  private int exnLocal(TryInfo t) {
+    return levelLocals(t.level, "exn", List.of(Types.EXNREF))[0];
+  }
+
+  private static boolean dispatches(TryInfo t) {
+    List<Integer> cs = t.catchTags;
+    return t.needsRef && !cs.isEmpty() && cs.get(cs.size() - 1) == -1;
+  }
   private final List<Frame> stack = new ArrayList<>();
 
   private void flush(int upTo) {
@@ -300,10 +369,8 @@ final class FunctionTranslator {
     int declsFrom = r.pos;
     r.pos = declsAt;
     int localCount = skipLocals(r);
-    exnBase = paramCount + localCount;
-    out.u32(decls + (exnLocals > 0 ? 1 : 0));
-    out.bytes(b, declsFrom, r.pos);
-    if (exnLocals > 0) out.u32(exnLocals).u8(EXNREF);
+    int declsTo = r.pos;
+    firstExtraLocal = paramCount + localCount;
     Frame fn = new Frame(FUNC, null);
     stack.add(fn);
     depth = 1;
@@ -312,7 +379,6 @@ final class FunctionTranslator {
       fdtIdx = depth;
       open();
     }
-    int nextTry = 0;
     copyFrom = r.pos;
     while (true) {
       int at = r.pos;
@@ -330,36 +396,61 @@ final class FunctionTranslator {
           Types.Func bt = types.blockType(r);
           int btFrom = at + 1;
           int btTo = r.pos;
-          TryInfo t = tries.get(nextTry++);
+          TryInfo t = tries.get(at);
           Frame f = new Frame(LEGACY_TRY, t);
           t.frame = f;
-          int k = t.catchTags.size();
+          // a body that cannot throw makes the handlers dead: they are dropped, as Chicory's
+          // compiler can fail on try_table in code only a dead handler reaches
+          int k = t.mayThrow ? t.catchTags.size() : 0;
           if (k > 0) {
             out.u8(BLOCK).bytes(b, btFrom, btTo);
             f.outerIdx = depth;
             open();
             f.catchIdx = new int[k];
-            for (int i = k - 1; i >= 0; i--) {
-              int tag = t.catchTags.get(i);
-              List<byte[]> results = new ArrayList<>();
-              if (tag >= 0) results.addAll(tags.params(tag, at));
-              if (t.needsRef) results.add(Types.EXNREF);
+            boolean dispatch = dispatches(t);
+            int plain = k;
+            if (dispatch) {
+              // the catch_all handler's entry: one block per module tag and one for others
+              plain = k - 1;
               out.u8(BLOCK);
-              types.writeBlockType(out, bt.params, results);
+              types.writeBlockType(out, bt.params, List.of());
+              f.catchIdx[k - 1] = depth;
+              open();
+              out.u8(BLOCK);
+              types.writeBlockType(out, bt.params, List.of(Types.EXNREF));
+              f.refIdx = depth;
+              open();
+              f.tagIdx = new int[tags.count()];
+              for (int j = tags.count() - 1; j >= 0; j--) {
+                out.u8(BLOCK);
+                types.writeBlockType(out, bt.params, tags.params(j, at));
+                f.tagIdx[j] = depth;
+                open();
+              }
+            }
+            for (int i = plain - 1; i >= 0; i--) {
+              int tag = t.catchTags.get(i);
+              out.u8(BLOCK);
+              types.writeBlockType(out, bt.params, tag >= 0 ? tags.params(tag, at) : List.of());
               f.catchIdx[i] = depth;
               open();
             }
-            out.u8(TRY_TABLE).bytes(b, btFrom, btTo).u32(k);
-            for (int i = 0; i < k; i++) {
+            out.u8(TRY_TABLE).bytes(b, btFrom, btTo);
+            out.u32(dispatch ? plain + tags.count() + 1 : k);
+            for (int i = 0; i < plain; i++) {
               int tag = t.catchTags.get(i);
               if (tag >= 0) {
-                out.u8(t.needsRef ? 1 : 0).u32(tag);
+                out.u8(0).u32(tag);
               } else {
-                out.u8(t.needsRef ? 3 : 2);
+                out.u8(2);
               }
               out.u32(rel(f.catchIdx[i]));
             }
-          } else if (t.delegates) {
+            if (dispatch) {
+              for (int j = 0; j < tags.count(); j++) out.u8(0).u32(j).u32(rel(f.tagIdx[j]));
+              out.u8(3).u32(rel(f.refIdx));
+            }
+          } else if (t.delegates && t.mayThrow) {
             int target = t.delegateTarget == null ? fdtIdx : t.delegateTarget.frame.dtIdx;
             out.u8(TRY_TABLE).bytes(b, btFrom, btTo).u32(1).u8(3).u32(rel(target));
           } else if (t.needsDt) {
@@ -382,19 +473,66 @@ final class FunctionTranslator {
           flush(at);
           if (op == CATCH) r.u32();
           Frame f = stack.get(stack.size() - 1);
+          if (!f.t.mayThrow) {
+            closeBody(f);
+            f.handlersDropped = true;
+            Instructions.skipHandlers(r);
+            copyFrom = r.pos;
+            continue;
+          }
           if (!f.inHandler) {
             closeBody(f);
             f.inHandler = true;
           }
           out.u8(BR).u32(rel(f.outerIdx));
           close();
-          if (f.t.needsRef) out.u8(LOCAL_SET).u32(exnBase + f.t.level);
+          TryInfo t = f.t;
+          int c = ++f.catchNo;
+          int tag = t.catchTags.get(c);
+          if (t.needsRef && tag >= 0) {
+            // keep the payload for a rethrow, and hand it to the handler as before
+            int[] ls = payloadLocals(t, tag);
+            for (int i = ls.length - 1; i >= 0; i--) out.u8(LOCAL_SET).u32(ls[i]);
+            for (int l : ls) out.u8(LOCAL_GET).u32(l);
+          } else if (t.needsRef) {
+            // the dispatch blocks, innermost first: tags 0.., then catch_all_ref
+            for (int j = 0; j < tags.count(); j++) {
+              int[] ls = payloadLocals(t, j);
+              for (int i = ls.length - 1; i >= 0; i--) out.u8(LOCAL_SET).u32(ls[i]);
+              out.u8(0x41).s33(j).u8(LOCAL_SET).u32(whichLocal(t));
+              out.u8(BR).u32(rel(f.catchIdx[c]));
+              close();
+            }
+            out.u8(LOCAL_SET).u32(exnLocal(t));
+            out.u8(0x41).s33(-1).u8(LOCAL_SET).u32(whichLocal(t));
+            close();
+          }
           copyFrom = r.pos;
         }
         case RETHROW -> {
           flush(at);
           Frame f = label(stack, r.u32(), at);
-          out.u8(LOCAL_GET).u32(exnBase + f.t.level).u8(THROW_REF);
+          TryInfo t = f.t;
+          int tag = t.catchTags.get(f.catchNo);
+          if (tag >= 0) {
+            for (int l : payloadLocals(t, tag)) out.u8(LOCAL_GET).u32(l);
+            out.u8(THROW).u32(tag);
+          } else {
+            int n = tags.count();
+            for (int j = -1; j < n; j++) {
+              out.u8(BLOCK).u8(0x40);
+              open();
+            }
+            out.u8(LOCAL_GET).u32(whichLocal(t)).u8(BR_TABLE).u32(n);
+            for (int j = 0; j <= n; j++) out.u32(j);
+            for (int j = 0; j < n; j++) {
+              close();
+              for (int l : payloadLocals(t, j)) out.u8(LOCAL_GET).u32(l);
+              out.u8(THROW).u32(j);
+            }
+            close();
+            out.u8(LOCAL_GET).u32(exnLocal(t)).u8(THROW_REF);
+          }
           copyFrom = r.pos;
         }
         case DELEGATE -> {
@@ -408,7 +546,9 @@ final class FunctionTranslator {
           Frame f = stack.remove(stack.size() - 1);
           if (f.kind == LEGACY_TRY) {
             flush(at);
-            if (f.inHandler) {
+            if (f.handlersDropped) {
+              // closed at its first catch
+            } else if (f.inHandler) {
               close(); // $outer: the last handler falls through to it
             } else {
               closeBody(f);
@@ -422,7 +562,14 @@ final class FunctionTranslator {
               out.u8(THROW_REF);
             }
             out.u8(END);
-            return out.toByteArray();
+            if (firstExtraLocal + (long) extraLocals.size() > 50_000) {
+              throw new DecodeException(start, "too many locals after translation");
+            }
+            ByteOut whole = new ByteOut(out.size() + (declsTo - declsFrom) + 8 + 3 * extraLocals.size());
+            whole.u32(decls + extraLocals.size()).bytes(b, declsFrom, declsTo);
+            for (byte[] type : extraLocals) whole.u32(1).bytes(type);
+            whole.bytes(out.toByteArray());
+            return whole.toByteArray();
           } else {
             depth--;
           }
@@ -473,6 +620,15 @@ final class FunctionTranslator {
           }
         }
         default -> Instructions.skipImmediates(r, op, at);
+      }
+      if (Instructions.endsReachability(op)) {
+        // dropped: Chicory's compiler can fail on try_table in unreachable code
+        int deadFrom = r.pos;
+        Instructions.skipDead(r);
+        if (r.pos != deadFrom) {
+          flush(deadFrom);
+          copyFrom = r.pos;
+        }
       }
     }
   }

@@ -38,6 +38,68 @@ final class Instructions {
 
   static final int EXNREF = 0x69;
 
+  /** Whether nothing after {@code op} in the same block can run. */
+  static boolean endsReachability(int op) {
+    return op == 0x00 || op == BR || op == BR_TABLE || op == RETURN || op == THROW
+        || op == RETHROW || op == THROW_REF || op == 0x12 || op == 0x13 || op == 0x15;
+  }
+
+  /**
+   * Skips the unreachable instructions after an unconditional transfer, up to (not over)
+   * the end, else, catch, catch_all or delegate that closes the current block.
+   */
+  static void skipDead(Reader r) {
+    int nesting = 0;
+    while (true) {
+      int at = r.pos;
+      int op = r.u8();
+      switch (op) {
+        case BLOCK, LOOP, IF, TRY, TRY_TABLE -> {
+          nesting++;
+          skipImmediates(r, op, at);
+        }
+        case END, DELEGATE -> {
+          if (nesting == 0) {
+            r.pos = at;
+            return;
+          }
+          nesting--;
+          skipImmediates(r, op, at);
+        }
+        case ELSE, CATCH, CATCH_ALL -> {
+          if (nesting == 0) {
+            r.pos = at;
+            return;
+          }
+          skipImmediates(r, op, at);
+        }
+        default -> skipImmediates(r, op, at);
+      }
+    }
+  }
+
+  /** Skips a try's catch clauses, from its first catch up to (not over) its end. */
+  static void skipHandlers(Reader r) {
+    int nesting = 0;
+    while (true) {
+      int at = r.pos;
+      int op = r.u8();
+      switch (op) {
+        case BLOCK, LOOP, IF, TRY, TRY_TABLE -> nesting++;
+        case END -> {
+          if (nesting == 0) {
+            r.pos = at;
+            return;
+          }
+          nesting--;
+        }
+        case DELEGATE -> nesting--;
+        default -> { }
+      }
+      skipImmediates(r, op, at);
+    }
+  }
+
   static boolean isLegacy(int op) {
     return op == TRY || op == CATCH || op == RETHROW || op == DELEGATE || op == CATCH_ALL;
   }

@@ -107,7 +107,7 @@ public final class LegacyEh {
         try {
           int params = cx.types.func(cx.funcTypes.get(i), body[0]).params.size();
           newBodies[i] = new FunctionTranslator(bytes, body[0], body[1], params, cx.types,
-              cx::tagParams).translate();
+              cx).translate();
         } catch (DecodeException e) {
           throw new Failure(funcImports + i, e);
         }
@@ -192,7 +192,7 @@ public final class LegacyEh {
   }
 
   /** What translation needs from the other sections: types, function types, tag types. */
-  private static final class Context {
+  private static final class Context implements FunctionTranslator.TagTypes {
     final Types types;
     int funcImports;
     final List<Integer> tagTypes = new ArrayList<>();
@@ -255,7 +255,13 @@ public final class LegacyEh {
       if ((flags & 1) != 0) r.skipLeb(10);
     }
 
-    List<byte[]> tagParams(int tag, int offset) {
+    @Override
+    public int count() {
+      return tagTypes.size();
+    }
+
+    @Override
+    public List<byte[]> params(int tag, int offset) {
       if (tag < 0 || tag >= tagTypes.size()) throw new DecodeException(offset, "unknown tag " + tag);
       Types.Func f = types.func(tagTypes.get(tag), offset);
       if (!f.results.isEmpty()) throw new DecodeException(offset, "tag " + tag + " has results");
