@@ -68,7 +68,7 @@ public final class LegacyEh {
    */
   public static byte[] translateIfNeeded(byte[] bytes, String name) {
     List<Section> sections = sections(bytes);
-    if (sections == null) return bytes;
+    if (sections == null || !mayUseExceptions(bytes, sections)) return bytes;
     Section code = find(sections, CODE);
     if (code == null) return bytes;
     List<int[]> bodies;
@@ -171,6 +171,46 @@ public final class LegacyEh {
     return out;
   }
 
+  /**
+   * Whether the module defines or imports a tag: without one nothing can be thrown, and
+   * (legacy EH in such modules being pointless) its bodies are not even walked.
+   */
+  private static boolean mayUseExceptions(byte[] b, List<Section> sections) {
+    if (find(sections, TAG) != null) return true;
+    Section imports = find(sections, IMPORT);
+    if (imports == null) return false;
+    try {
+      Reader r = new Reader(b, imports.from, imports.to);
+      int n = r.u32();
+      for (int i = 0; i < n; i++) {
+        r.skip(r.u32());
+        r.skip(r.u32());
+        int kind = r.u8();
+        switch (kind) {
+          case 0 -> r.u32();
+          case 1 -> {
+            Instructions.valType(r);
+            Context.limits(r);
+          }
+          case 2 -> Context.limits(r);
+          case 3 -> {
+            Instructions.valType(r);
+            r.u8();
+          }
+          case 4 -> {
+            return true;
+          }
+          default -> {
+            return true; // unknown: walk the bodies to be sure
+          }
+        }
+      }
+      return false;
+    } catch (DecodeException e) {
+      return true;
+    }
+  }
+
   private static Section find(List<Section> sections, int id) {
     for (Section s : sections) if (s.id == id) return s;
     return null;
@@ -249,7 +289,7 @@ public final class LegacyEh {
       }
     }
 
-    private static void limits(Reader r) {
+    static void limits(Reader r) {
       int flags = r.u8();
       r.skipLeb(10);
       if ((flags & 1) != 0) r.skipLeb(10);

@@ -16,6 +16,11 @@ final class Reader {
     return pos >= limit;
   }
 
+  int peek() {
+    if (pos >= limit) throw new DecodeException(pos, "unexpected end of data");
+    return b[pos] & 0xFF;
+  }
+
   int u8() {
     if (pos >= limit) throw new DecodeException(pos, "unexpected end of data");
     return b[pos++] & 0xFF;

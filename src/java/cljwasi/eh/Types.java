@@ -37,8 +37,7 @@ final class Types {
     Reader r = new Reader(b, from, to);
     t.entries = r.u32();
     for (int i = 0; i < t.entries; i++) {
-      int at = r.pos;
-      int form = r.b[at] & 0xFF;
+      int form = r.peek();
       if (form == 0x4E) {
         r.u8();
         int n = r.u32();
@@ -83,7 +82,7 @@ final class Types {
   }
 
   private static void fieldType(Reader r) {
-    int b = r.b[r.pos] & 0xFF;
+    int b = r.peek();
     if (b == 0x78 || b == 0x77) {
       r.u8();
     } else {
