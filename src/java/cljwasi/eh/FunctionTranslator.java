@@ -18,20 +18,18 @@ import java.util.Map;
  * try bt B catch $t1 H1 ... catch_all Hk end
  *   =&gt;
  * block bt                                   ;; $outer: br 0 in a handler lands here
- *   block [P] -&gt; [exnref]                    ;; $ck
+ *   block [P] -&gt; []                         ;; $ck
  *     ...
- *       block [P] -&gt; [T1* exnref?]           ;; $c1
- *         try_table bt (catch(_ref) $t1 $c1) ... (catch_all(_ref) $ck)
+ *       block [P] -&gt; [T1*]                  ;; $c1
+ *         try_table bt (catch $t1 $c1) ... (catch_all $ck)
  *           B                                ;; br 0 in the body lands here
  *         end
  *         br $outer
  *       end
- *       local.set $exn                       ;; only when a rethrow needs it
  *       H1
  *       br $outer
  *     ...
  *   end
- *   local.set $exn
  *   Hk
  * end
  *
