@@ -1,8 +1,8 @@
 (ns clj-wasi.bench
   "The clj-wasi benchmark suite (issue 5).
 
-      bin/clojure -M:bench                 # full run, ~10 min on 2 cores; writes docs/PERFORMANCE.md
-      bin/clojure -M:bench --quick         # smoke run, ~1-2 min; writes bench/out/PERFORMANCE-quick.md
+      bin/clojure -M:bench                 # full run, ~7 min on 2 cores; writes docs/PERFORMANCE.md
+      bin/clojure -M:bench --quick         # smoke run, ~1 min; writes bench/out/PERFORMANCE-quick.md
       bin/clojure -M:bench --only kernels,interp,stdout,copy,calls,startup [--out FILE]
 
   Every figure is measured in the same JVM run for clj-wasi (:compiler, :auto,
@@ -36,7 +36,7 @@
 ;; configuration
 
 (def full-config
-  {:reps 3
+  {:reps 5
    ;; CPU kernels: [module args] run to completion on every engine (~0.5-1 s on Node)
    :kernels [{:name "fib" :args ["40"] :what "recursive fib(40)"}
              {:name "sieve" :args ["20000000" "5"] :what "primes below 20M, 5 times"}
