@@ -39,7 +39,7 @@ build_c_simd() { # src out  -- 128-bit SIMD (-msimd128); compiled and linked in 
 
 build_wat() { # src out
   echo "wat  $(realpath --relative-to="$root" "$1") -> $(realpath --relative-to="$root" "$2")"
-  "$WAT2WASM" "$1" -o "$2"
+  "$WAT2WASM" --enable-exceptions --enable-threads "$1" -o "$2"
 }
 
 shopt -s nullglob

@@ -1,0 +1,162 @@
+(ns clj-wasi.reliability-test
+  "Limits, isolation and hostile input: nothing a guest or a caller does takes the
+  JVM down, leaks host resources, or ends in anything but a documented ex-info."
+  (:require [clj-wasi.test-util :refer [wasm thrown-data with-temp-dir]]
+            [clj-wasi.wasm :as wasm]
+            [clojure.java.io :as io]
+            [clojure.string :as str]
+            [clojure.test :refer [deftest is testing]]
+            [clojure.test.check.clojure-test :refer [defspec]]
+            [clojure.test.check.generators :as gen]
+            [clojure.test.check.properties :as prop])
+  (:import (java.nio.file Files)
+           (java.util.concurrent Executors Future TimeUnit)))
+
+(defn- open-fd-count []
+  (count (.list (io/file "/proc/self/fd"))))
+
+(defn- file-bytes ^bytes [name]
+  (Files/readAllBytes (.toPath (io/file (wasm name)))))
+
+;; ---- hostile modules ------------------------------------------------------------
+
+(def documented-types
+  #{:wasm/malformed :wasm/missing-imports :wasm/import-mismatch :wasm/trap :wasm/timeout
+    :wasm/limit :wasm/exit :wasm/no-such-export :wasm/compile :wasm/interrupted
+    :wasm/closed}) ; after a timeout closed the instance
+
+(def seeds (delay (mapv file-bytes ["numbers" "traps" "hello" "echo_args" "wasi_start_exit" "host_imports"])))
+
+(defn- mutate [^bytes bs [kind a b c]]
+  (let [n (alength bs)]
+    (if (zero? n)
+      bs
+      (case kind
+        :flip (let [out (aclone bs) i (mod a n)]
+                (aset-byte out i (unchecked-byte (bit-xor (aget out i) (bit-shift-left 1 (mod b 8)))))
+                out)
+        :truncate (java.util.Arrays/copyOf bs (int (mod a n)))
+        :splice (let [donor ^bytes (nth @seeds (mod c (count @seeds)))
+                      cut (mod a n)
+                      from (mod b (alength donor))]
+                  (byte-array (concat (take cut bs) (drop from donor))))
+        :overwrite (let [out (aclone bs) i (mod a n)]
+                     (aset-byte out i (unchecked-byte b))
+                     out)))))
+
+(defn- exercise
+  "Parses, instantiates and calls a (possibly broken) module; returns :ok or the
+  ex-info type. Anything else escapes and fails the property."
+  [^bytes bs]
+  (try
+    (let [m (wasm/module bs)
+          wasi? (some #(= "wasi_snapshot_preview1" (:module %)) (wasm/imports m))
+          opts {:engine :interpreter :timeout-ms 500 :max-memory-pages 64}
+          inst (if wasi?
+                 (wasm/load-wasi m (assoc opts :stdout :discard :stderr :discard))
+                 (wasm/load m (assoc opts :imports {"env" {"add" (fn [a b] 0) "log" (fn [a b])}
+                                                     "math" {"scale" (fn [x] x)}})))]
+      (with-open [^java.io.Closeable _ inst]
+        (doseq [{:keys [name kind params]} (wasm/exports m)
+                :when (and (= :function kind) (not= "loop_forever" name))]
+          (try (apply (wasm/fn inst name) (map (fn [t] (if (#{:f32 :f64} t) 1.0 1)) params))
+               (catch clojure.lang.ExceptionInfo e
+                 (when-not (documented-types (:type (ex-data e))) (throw e))))))
+      :ok)
+    (catch clojure.lang.ExceptionInfo e
+      (let [t (:type (ex-data e))]
+        (if (documented-types t) t (throw e))))))
+
+(defspec mutated-modules-load-or-fail-cleanly 2000
+  (prop/for-all [seed-idx (gen/choose 0 5)
+                 mutations (gen/vector (gen/tuple (gen/elements [:flip :flip :truncate :splice :overwrite])
+                                                  gen/nat (gen/choose 0 255) gen/nat)
+                                       1 3)]
+    (let [bs (reduce mutate (nth @seeds seed-idx) mutations)
+          result (deref (future (exercise bs)) 10000 ::hung)]
+      (or (= :ok result) (documented-types result)))))
+
+;; ---- limits ---------------------------------------------------------------------
+
+(deftest timeout-fires-within-100ms-of-the-deadline
+  (doseq [engine [:interpreter :auto]]
+    (with-open [i (wasm/load (wasm "traps") {:engine engine :timeout-ms 300})]
+      (let [t0 (System/nanoTime)
+            d (thrown-data #((wasm/fn i "loop_forever")))
+            ms (/ (- (System/nanoTime) t0) 1e6)]
+        (is (= :wasm/timeout (:type d)) (str engine))
+        (is (<= 300 ms 400) (str engine " stopped after " ms " ms"))))))
+
+(deftest timeout-on-a-wasi-command-closes-its-files
+  (with-temp-dir [dir]
+    (let [before (open-fd-count)
+          d (thrown-data #(wasm/run (wasm "traps") {:timeout-ms 50}))]
+      (is (= :wasm/no-such-export (:type d)) "traps has no _start; sanity")
+      (is (<= (open-fd-count) before)))))
+
+(deftest memory-cap
+  (testing "growing past the cap fails inside the guest; the JVM is untouched"
+    (let [r (wasm/run (wasm "grow_until_fail") {:max-memory-pages 160})]
+      (is (= 0 (:exit r)))
+      (let [mib (parse-long (second (re-find #"allocated (\d+) MiB" (:out r))))]
+        (is (< 0 mib 10) (:out r)))))
+  (testing "a guest that aborts when memory runs out traps"
+    (let [d (thrown-data #(wasm/run (wasm "grow_until_fail") {:args ["abort"] :max-memory-pages 64}))]
+      (is (= :wasm/trap (:type d)))
+      (is (str/includes? (:out d) "allocated"))))
+  (testing "memory.grow past the cap returns -1"
+    (with-open [i (wasm/load (wasm "traps") {:max-memory-pages 3})]
+      (is (= 1 ((wasm/fn i "grow") 2)))
+      (is (= -1 ((wasm/fn i "grow") 1)))))
+  (testing "a module that needs more than the cap at start is refused"
+    (let [d (thrown-data #(wasm/load (wasm "numbers") {:max-memory-pages 0}))]
+      (is (= :wasm/limit (:type d)))
+      (is (= :max-memory-pages (:limit d))))))
+
+(deftest bad-pointers-in-wasi-calls-give-efault
+  (doseq [engine [:interpreter :auto]]
+    (is (= 21 (:exit (wasm/run (wasm "wasi_fault") {:engine engine}))) (str engine))))
+
+;; ---- isolation ------------------------------------------------------------------
+
+(deftest a-hundred-instances-on-a-pool-never-cross-talk
+  (let [fileio (wasm/module (wasm "fileio"))
+        pool (Executors/newFixedThreadPool 8)
+        dirs (vec (repeatedly 100 #(clj-wasi.test-util/temp-dir "iso")))]
+    (try
+      (doseq [[k ^java.io.File d] (map-indexed vector dirs)]
+        (spit (io/file d "in.txt") (str "instance " k "\n")))
+      (let [futs (mapv (fn [k]
+                         (.submit pool ^Callable
+                                  #(wasm/run fileio {:args ["/sandbox"]
+                                                     :env {"K" (str k)}
+                                                     :preopens {"/sandbox" (str (dirs k))}})))
+                       (range 100))]
+        (doseq [k (range 100)]
+          (let [{:keys [exit out]} (.get ^Future (futs k) 60 TimeUnit/SECONDS)]
+            (is (= 0 exit))
+            (is (str/includes? out (str "in: instance " k "\n")))
+            (is (= 1 (count (re-seq #"in: instance" out)))))))
+      (finally
+        (.shutdownNow pool)
+        (run! clj-wasi.test-util/delete-tree dirs)))))
+
+(deftest ten-thousand-cycles-leak-no-descriptors
+  (with-temp-dir [dir]
+    (spit (io/file dir "in.txt") "x")
+    (let [m (wasm/module (wasm "fileio"))
+          run-once #(wasm/run m {:args ["/sandbox"] :preopens {"/sandbox" (str dir)}})]
+      (dotimes [_ 50] (run-once)) ; warm up: class loading, JIT, lazily opened jars
+      (let [before (open-fd-count)]
+        (dotimes [_ 10000] (run-once))
+        (is (<= (open-fd-count) (+ before 2)) "open descriptors are where they started")))))
+
+(deftest closing-after-a-trap-releases-files
+  (with-temp-dir [dir]
+    (let [before (open-fd-count)]
+      (dotimes [_ 200]
+        (let [i (wasm/load-wasi (wasm "fileio") {:args ["/sandbox"] :preopens {"/sandbox" (str dir)}
+                                                 :stdout :discard})]
+          ((wasm/fn i "_start"))
+          (.close ^java.io.Closeable i)))
+      (is (<= (open-fd-count) (+ before 2))))))
