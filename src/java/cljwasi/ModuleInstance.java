@@ -192,7 +192,21 @@ public final class ModuleInstance implements Closeable {
   /** Calls a function obtained from {@link #export}; the fast path of wasm/fn. */
   public long[] call(ExportFunction f, String name, long[] args) {
     try {
-      return guarded(() -> f.apply(args), name);
+      if (timeoutMillis > 0) return guarded(() -> f.apply(args), name);
+      // no timeout: no timer, no lambda, so the JIT can keep the call allocation-free
+      checkOpen();
+      lock.lock();
+      try {
+        checkOpen();
+        return f.apply(args);
+      } catch (ProcExit | WasmException e) {
+        throw e;
+      } catch (RuntimeException | Error e) {
+        throw translate(e, name);
+      } finally {
+        if (wasi != null) wasi.flush();
+        lock.unlock();
+      }
     } catch (ProcExit e) {
       throw new WasmException("exit", module.name() + " exited with code " + e.code + " in " + name,
           Map.of("exit", e.code, "export", name));
@@ -262,27 +276,41 @@ public final class ModuleInstance implements Closeable {
       return body.run();
     } catch (ProcExit | WasmException e) {
       throw e;
-    } catch (WasiTrap e) {
-      throw trap(e.kind, e.getMessage(), what, e);
-    } catch (ChicoryInterruptedException e) {
-      throw new WasmException("interrupted", module.name() + ": " + what + " was interrupted",
-          Map.of("export", what), e);
-    } catch (ChicoryException e) {
-      if (e.getCause() instanceof ProcExit) throw (ProcExit) e.getCause();
-      if (e.getCause() instanceof WasmException) throw (WasmException) e.getCause();
-      throw trap(Traps.kind(e), e.getMessage(), what, e);
-    } catch (StackOverflowError e) {
-      throw trap("stack-overflow", "call stack exhausted", what, e);
-    } catch (OutOfMemoryError e) {
-      throw new WasmException("limit", module.name() + ": out of memory in " + what,
-          Map.of("limit", "heap", "export", what), e);
-    } catch (RuntimeException e) {
-      throw new WasmException("host-error",
-          module.name() + ": a host function threw during " + what + ": " + e,
-          Map.of("export", what), e);
+    } catch (RuntimeException | Error e) {
+      throw translate(e, what);
     } finally {
       if (wasi != null) wasi.flush();
     }
+  }
+
+  /**
+   * The exception to throw for what guest code threw: ProcExit and WasmException as
+   * they are (rethrown), traps with their kind, host failures with their cause.
+   */
+  private RuntimeException translate(Throwable e, String what) {
+    if (e instanceof WasiTrap) return trap(((WasiTrap) e).kind, e.getMessage(), what, e);
+    if (e instanceof ChicoryInterruptedException) {
+      return new WasmException("interrupted", module.name() + ": " + what + " was interrupted",
+          Map.of("export", what), e);
+    }
+    if (e instanceof ChicoryException) {
+      Throwable c = e.getCause();
+      if (c instanceof ProcExit) return (ProcExit) c;
+      if (c instanceof WasmException) return (WasmException) c;
+      return trap(Traps.kind(e), e.getMessage(), what, e);
+    }
+    if (e instanceof com.dylibso.chicory.runtime.WasmException) {
+      return trap("uncaught-exception", "a Wasm exception (throw) was not caught", what, e);
+    }
+    if (e instanceof StackOverflowError) return trap("stack-overflow", "call stack exhausted", what, e);
+    if (e instanceof OutOfMemoryError) {
+      return new WasmException("limit", module.name() + ": out of memory in " + what,
+          Map.of("limit", "heap", "export", what), e);
+    }
+    if (e instanceof Error) throw (Error) e;
+    return new WasmException("host-error",
+        module.name() + ": a host function threw during " + what + ": " + e,
+        Map.of("export", what), e);
   }
 
   private WasmException trap(String kind, String message, String what, Throwable cause) {

@@ -28,15 +28,20 @@
 (defn ->i32
   "An i32 argument: any integer from -2^31 to 2^32-1 (unsigned values wrap)."
   ^long [fname i v]
-  (if (and (integral? v) (<= i32-min v u32-max))
-    (long (unchecked-int (long v)))
-    (bad-arg fname i :i32 v "an integer in [-2^31, 2^32-1]")))
+  (if (instance? Long v)
+    (let [l (.longValue ^Long v)] ; the common case: primitive compares, no boxing
+      (if (and (<= -2147483648 l) (<= l 4294967295))
+        (long (unchecked-int l))
+        (bad-arg fname i :i32 v "an integer in [-2^31, 2^32-1]")))
+    (if (and (integral? v) (<= i32-min v u32-max))
+      (long (unchecked-int (long v)))
+      (bad-arg fname i :i32 v "an integer in [-2^31, 2^32-1]"))))
 
 (defn ->i64
   "An i64 argument: any integer from -2^63 to 2^64-1 (unsigned values wrap)."
   ^long [fname i v]
   (cond
-    (instance? Long v) v
+    (instance? Long v) (.longValue ^Long v)
     (and (integral? v) (<= Long/MIN_VALUE v u64-max)) (.longValue ^Number v)
     :else (bad-arg fname i :i64 v "an integer in [-2^63, 2^64-1]")))
 
@@ -120,7 +125,7 @@
     `(fn
        ~@wrong-arities
        (~args (let [~(with-meta r {:tag 'longs}) (long-array ~n)]
-                ~@(map-indexed (fn [i a] `(aset ~r ~i (long (~(convs i) ~a)))) args)
+                ~@(map-indexed (fn [i a] `(aset ~r ~i (.invokePrim ~(with-meta (convs i) {:tag 'clojure.lang.IFn$OL}) ~a))) args)
                 (~call ~r)))
        ([~@args x# & more#] (~wrong (+ ~(inc n) (count more#)))))))
 

@@ -16,14 +16,11 @@ import java.util.List;
  * The fd_* functions. Errnos follow wasmtime's WASIp1 (crates/wasi/src/preview1.rs):
  * positional calls on stdio are ESPIPE, file-only calls on directories and streams
  * EBADF, and rights (which wasmtime no longer checks) are enforced as legacy
- * wasi-common did: a missing right is ENOTCAPABLE. Data moves in bulk: one
- * readBytes or write of guest memory per iovec.
+ * wasi-common did: a missing right is ENOTCAPABLE. Data moves in bulk,
+ * straight between the descriptor and views of guest memory ({@link Iovecs}).
  */
 final class Fd {
   private Fd() {}
-
-  /** The most one iovec of fd_read/fd_pread asks for at once (a short read beyond). */
-  static final int MAX_READ_CHUNK = 16 << 20;
 
   static void register(WasiHost.Registry r) {
     // fd_advise(fd, offset:u64, len:u64, advice)
@@ -126,25 +123,8 @@ final class Fd {
     r.fn("fd_pread", "fd iovs iovs_len offset:i64 nread_ptr", (ctx, mem, a) -> {
       Descriptor d = ctx.fds.get((int) a[0]);
       long off = a[3];
-      long total = 0;
-      for (int i = 0; i < (int) a[2]; i++) {
-        int iov = (int) a[1] + i * 8;
-        int ptr = mem.readInt(iov);
-        int len = (int) Math.min(Integer.toUnsignedLong(mem.readInt(iov + 4)), MAX_READ_CHUNK);
-        if (len == 0) continue;
-        byte[] tmp = new byte[len];
-        int n;
-        try {
-          n = d.pread(ByteBuffer.wrap(tmp), off);
-        } catch (IOException | WasiException e) {
-          if (total == 0) throw e;
-          break;
-        }
-        mem.write(ptr, tmp, 0, n);
-        total += n;
-        off += n;
-        if (n < len) break;
-      }
+      long total = Iovecs.readInto(mem, (int) a[1], (int) a[2], false,
+          (b, done) -> d.pread(b, off + done));
       mem.writeI32((int) a[4], (int) total);
       return Errno.SUCCESS;
     });
@@ -185,23 +165,7 @@ final class Fd {
     r.fn("fd_pwrite", "fd iovs iovs_len offset:i64 nwritten_ptr", (ctx, mem, a) -> {
       Descriptor d = ctx.fds.get((int) a[0]);
       long off = a[3];
-      long total = 0;
-      try {
-        for (int i = 0; i < (int) a[2]; i++) {
-          int iov = (int) a[1] + i * 8;
-          int ptr = mem.readInt(iov);
-          int len = mem.readInt(iov + 4);
-          if (len == 0) continue;
-          ByteBuffer buf = ByteBuffer.wrap(mem.readBytes(ptr, len));
-          while (buf.hasRemaining()) {
-            int n = d.pwrite(buf, off);
-            total += n;
-            off += n;
-          }
-        }
-      } catch (IOException | WasiException e) {
-        if (total == 0) throw e;
-      }
+      long total = Iovecs.writeFrom(mem, (int) a[1], (int) a[2], (b, done) -> d.pwrite(b, off + done));
       mem.writeI32((int) a[4], (int) total);
       return Errno.SUCCESS;
     });
@@ -218,24 +182,7 @@ final class Fd {
       if (d instanceof StreamDescriptor && !((StreamDescriptor) d).isInput()) return Errno.BADF;
       d.require(Rights.FD_READ);
       boolean file = d instanceof FileDescriptor;
-      long total = 0;
-      for (int i = 0; i < (int) a[2]; i++) {
-        int iov = (int) a[1] + i * 8;
-        int ptr = mem.readInt(iov);
-        int len = (int) Math.min(Integer.toUnsignedLong(mem.readInt(iov + 4)), MAX_READ_CHUNK);
-        if (len == 0) continue;
-        byte[] tmp = new byte[len];
-        int n;
-        try {
-          n = d.read(ByteBuffer.wrap(tmp));
-        } catch (IOException | WasiException e) {
-          if (total == 0) throw e;
-          break;
-        }
-        mem.write(ptr, tmp, 0, n);
-        total += n;
-        if (n < len || !file) break;
-      }
+      long total = Iovecs.readInto(mem, (int) a[1], (int) a[2], !file, (b, done) -> d.read(b));
       mem.writeI32((int) a[3], (int) total);
       return Errno.SUCCESS;
     });
@@ -315,19 +262,7 @@ final class Fd {
       if (d instanceof DirectoryDescriptor) return Errno.BADF;
       if (d instanceof StreamDescriptor && ((StreamDescriptor) d).isInput()) return Errno.BADF;
       d.require(Rights.FD_WRITE);
-      long total = 0;
-      try {
-        for (int i = 0; i < (int) a[2]; i++) {
-          int iov = (int) a[1] + i * 8;
-          int ptr = mem.readInt(iov);
-          int len = mem.readInt(iov + 4);
-          if (len == 0) continue;
-          ByteBuffer buf = ByteBuffer.wrap(mem.readBytes(ptr, len));
-          while (buf.hasRemaining()) total += d.write(buf);
-        }
-      } catch (IOException | WasiException e) {
-        if (total == 0) throw e;
-      }
+      long total = Iovecs.writeFrom(mem, (int) a[1], (int) a[2], (b, done) -> d.write(b));
       mem.writeI32((int) a[3], (int) total);
       return Errno.SUCCESS;
     });

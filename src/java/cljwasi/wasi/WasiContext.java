@@ -34,7 +34,7 @@ public final class WasiContext implements Closeable {
       env.add((e.getKey() + "=" + e.getValue()).getBytes(StandardCharsets.UTF_8));
     }
     OutputBudget budget = new OutputBudget(options.maxOutputBytes);
-    random = options.randomSeed == null ? new SecureRandom() : new java.util.Random(options.randomSeed);
+    random = options.randomSeed == null ? SYSTEM_RANDOM : new java.util.Random(options.randomSeed);
     StreamDescriptor in = StreamDescriptor.input(options.stdin.get(), options.stdinTty, false);
     stdout = StreamDescriptor.output(options.stdout.get(), options.stdoutTty, false, budget);
     stderr = StreamDescriptor.output(options.stderr.get(), options.stderrTty, false, budget);
@@ -51,6 +51,9 @@ public final class WasiContext implements Closeable {
     }
   }
 
+  /** Shared by every unseeded instance: SecureRandom is thread-safe and costly to make. */
+  private static final SecureRandom SYSTEM_RANDOM = new SecureRandom();
+
   public WasiTracer tracer() {
     return options.tracer;
   }
@@ -61,12 +64,15 @@ public final class WasiContext implements Closeable {
 
   /** Flushes buffered stdout and stderr (called when an export call returns). */
   public void flush() {
-    for (StreamDescriptor d : new StreamDescriptor[] {stdout, stderr}) {
-      try {
-        d.flush();
-      } catch (IOException e) {
-        // the caller's stream failed; the guest saw its writes succeed, as with a pipe
-      }
+    flushQuietly(stdout);
+    flushQuietly(stderr);
+  }
+
+  private static void flushQuietly(StreamDescriptor d) {
+    try {
+      d.flush();
+    } catch (IOException e) {
+      // the caller's stream failed; the guest saw its writes succeed, as with a pipe
     }
   }
 

@@ -32,6 +32,8 @@ public final class StreamDescriptor extends Descriptor implements Pollable {
   private final OutputBudget budget;
   /** Flushed before a read of this input (stdout, so prompts appear before input is awaited). */
   private StreamDescriptor flushBeforeRead;
+  /** Set by write, cleared by flush: calls that wrote nothing cost no flush. */
+  private boolean unflushed;
   /** Reads ahead once stdin is polled or read without blocking; null until then. */
   private volatile InputPump pump;
   private boolean closed;
@@ -178,12 +180,17 @@ public final class StreamDescriptor extends Descriptor implements Pollable {
       src.get(tmp);
       out.write(tmp);
     }
+    unflushed = true;
     return n;
   }
 
+  /** Flushes what the guest wrote since the last flush (nothing to do when nothing was). */
   @Override
   public void flush() throws IOException {
-    if (out != null) out.flush();
+    if (out != null && unflushed) {
+      unflushed = false;
+      out.flush();
+    }
   }
 
   @Override

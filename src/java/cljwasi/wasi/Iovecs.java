@@ -1,0 +1,136 @@
+package cljwasi.wasi;
+
+import com.dylibso.chicory.runtime.ByteArrayMemory;
+import com.dylibso.chicory.runtime.Memory;
+import java.io.IOException;
+import java.lang.reflect.Field;
+import java.nio.ByteBuffer;
+
+/**
+ * Moves bytes between a guest's iovec lists and a descriptor with at most one copy:
+ * the descriptor reads into (or writes from) ByteBuffers that are views of guest
+ * memory itself. Chicory's ByteArrayMemory keeps memory as 64 KiB pages, so a guest
+ * buffer is a run of page slices; any other Memory falls back to a bounce array.
+ * The one iovec loop that fd_read, fd_pread, fd_write and fd_pwrite share.
+ */
+final class Iovecs {
+  private Iovecs() {}
+
+  /** One transfer of a descriptor: moves bytes into or out of {@code b}. */
+  @FunctionalInterface
+  interface Op {
+    /**
+     * @param b a view of guest memory (position..limit is the room or the data)
+     * @param done bytes already moved by this call (for positional reads and writes)
+     * @return bytes moved, which may be fewer than b.remaining()
+     */
+    int apply(ByteBuffer b, long done) throws IOException;
+  }
+
+  private static final int PAGE = Memory.PAGE_SIZE;
+  /** Without page views, one iovec reads at most this much at once (a short read). */
+  private static final int MAX_BOUNCE = 16 << 20;
+  private static final Field PAGES = pagesField();
+
+  private static Field pagesField() {
+    try {
+      Field f = ByteArrayMemory.class.getDeclaredField("pages");
+      f.setAccessible(true);
+      return f.getType() == byte[][].class ? f : null;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null; // another Chicory layout: use the bounce path
+    }
+  }
+
+  /** The pages of {@code mem} if it is a ByteArrayMemory we can see into, else null. */
+  private static byte[][] pages(Memory mem) {
+    if (PAGES == null || !(mem instanceof ByteArrayMemory)) return null;
+    try {
+      return (byte[][]) PAGES.get(mem);
+    } catch (IllegalAccessException e) {
+      return null;
+    }
+  }
+
+  private static void checkBounds(Memory mem, int ptr, int len) {
+    long end = Integer.toUnsignedLong(ptr) + Integer.toUnsignedLong(len);
+    if (end > (long) mem.pages() * PAGE) throw new WasiException(Errno.FAULT);
+  }
+
+  /**
+   * Reads from {@code op} into the guest buffers described by {@code count} iovecs at
+   * {@code iovs}, iovec after iovec, until a short read (or after the first non-empty
+   * iovec when {@code firstOnly}, so a stream never waits for more than it has).
+   * An error after some bytes arrived ends the call with the partial count.
+   */
+  static long readInto(Memory mem, int iovs, int count, boolean firstOnly, Op op)
+      throws IOException {
+    long total = 0;
+    byte[][] pages = pages(mem);
+    for (int i = 0; i < count; i++) {
+      int ptr = mem.readInt(iovs + i * 8);
+      int len = mem.readInt(iovs + i * 8 + 4);
+      if (len == 0) continue;
+      checkBounds(mem, ptr, len);
+      boolean full;
+      try {
+        if (pages != null) {
+          full = true;
+          for (int off = 0; off < len && full; ) {
+            int addr = ptr + off;
+            int inPage = Math.min(len - off, PAGE - (addr & (PAGE - 1)));
+            ByteBuffer view = ByteBuffer.wrap(pages[addr >>> 16], addr & (PAGE - 1), inPage);
+            int n = op.apply(view, total);
+            total += n;
+            off += n;
+            full = n == inPage;
+          }
+        } else {
+          byte[] bounce = new byte[Math.min(len, MAX_BOUNCE)];
+          int n = op.apply(ByteBuffer.wrap(bounce), total);
+          mem.write(ptr, bounce, 0, n);
+          total += n;
+          full = n == bounce.length && n == len;
+        }
+      } catch (IOException | WasiException e) {
+        if (total == 0) throw e;
+        break;
+      }
+      if (!full || firstOnly) break;
+    }
+    return total;
+  }
+
+  /**
+   * Writes every byte of the guest buffers described by the ciovecs to {@code op}
+   * (looping until each is taken). An error after some bytes went out ends the call
+   * with the partial count.
+   */
+  static long writeFrom(Memory mem, int iovs, int count, Op op) throws IOException {
+    long total = 0;
+    byte[][] pages = pages(mem);
+    try {
+      for (int i = 0; i < count; i++) {
+        int ptr = mem.readInt(iovs + i * 8);
+        int len = mem.readInt(iovs + i * 8 + 4);
+        if (len == 0) continue;
+        checkBounds(mem, ptr, len);
+        if (pages != null) {
+          for (int off = 0; off < len; ) {
+            int addr = ptr + off;
+            int inPage = Math.min(len - off, PAGE - (addr & (PAGE - 1)));
+            ByteBuffer view = ByteBuffer.wrap(pages[addr >>> 16], addr & (PAGE - 1), inPage);
+            while (view.hasRemaining()) total += op.apply(view, total);
+            off += inPage;
+          }
+        } else {
+          ByteBuffer buf = ByteBuffer.wrap(mem.readBytes(ptr, len));
+          while (buf.hasRemaining()) total += op.apply(buf, total);
+        }
+      }
+    } catch (IOException | WasiException e) {
+      if (total == 0) throw e;
+    }
+    return total;
+  }
+}
