@@ -160,3 +160,12 @@
           ((wasm/fn i "_start"))
           (.close ^java.io.Closeable i)))
       (is (<= (open-fd-count) (+ before 2))))))
+
+(deftest instances-of-one-module-share-no-tables-or-memory
+  (let [m (wasm/module (wasm "table_grow"))]
+    (doseq [engine [:interpreter :auto]
+            _ (range 3)]
+      (with-open [i (wasm/load m {:engine engine})]
+        (is (= 2 ((wasm/fn i "f"))) (str engine ": table grows from its own size 1"))
+        (is (= 3 ((wasm/fn i "f"))))
+        (is (= 1 ((wasm/fn i "g"))) "memory starts fresh")))))

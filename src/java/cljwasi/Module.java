@@ -5,6 +5,8 @@ import com.dylibso.chicory.compiler.MachineFactoryCompiler;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.InterpreterMachine;
 import com.dylibso.chicory.runtime.Machine;
+import com.dylibso.chicory.runtime.TableFactory;
+import com.dylibso.chicory.runtime.TableInstance;
 import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.InvalidException;
 import com.dylibso.chicory.wasm.Parser;
@@ -14,9 +16,13 @@ import com.dylibso.chicory.wasm.types.ExternalType;
 import com.dylibso.chicory.wasm.types.FunctionImport;
 import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.Import;
+import com.dylibso.chicory.wasm.types.Table;
+import com.dylibso.chicory.wasm.types.TableLimits;
 import com.dylibso.chicory.wasm.types.ValType;
 import cljwasi.simd.SimdInterpreterMachine;
 import cljwasi.simd.SimdSupport;
+import cljwasi.tier.TierConfig;
+import cljwasi.tier.Tiering;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -40,6 +46,7 @@ public final class Module {
   private final String name;
   private final List<Signature> imports;
   private final Map<String, Signature> exports;
+  private final Map<Table, Long> tableMinimums = new java.util.IdentityHashMap<>();
   private final Map<Engine, Function<Instance, Machine>> machines = new EnumMap<>(Engine.class);
 
   private Module(WasmModule parsed, String name) {
@@ -47,6 +54,25 @@ public final class Module {
     this.name = name;
     this.imports = Collections.unmodifiableList(describeImports(parsed));
     this.exports = Collections.unmodifiableMap(describeExports(parsed));
+    for (int i = 0; i < parsed.tableSection().tableCount(); i++) {
+      Table t = parsed.tableSection().getTable(i);
+      tableMinimums.put(t, t.limits().min());
+    }
+  }
+
+  /**
+   * Fresh tables for each instance. Chicory's table.grow raises the size recorded in the
+   * parsed module's own (shared) TableLimits, so without this an instance would start
+   * with the tables a previous instance grew.
+   */
+  public TableFactory tableFactory() {
+    return (table, init) -> {
+      Long min = tableMinimums.get(table);
+      TableLimits l = table.limits();
+      Table fresh = new Table(table.elementType(),
+          new TableLimits(min != null ? min : l.min(), l.max(), l.shared()), table.initialize());
+      return new TableInstance(fresh, init);
+    };
   }
 
   /** Parses and validates {@code bytes}; {@code name} is used in messages and as argv[0]. */
@@ -120,6 +146,11 @@ public final class Module {
    * function when the compiler refuses one, and for the whole module when the compiler
    * fails outright.
    *
+   * <p>AUTO on a large module (code section of at least {@code clj-wasi.tier.min-code-bytes},
+   * 4 MiB by default; see {@link TierConfig}) is tiered ({@link Tiering}): it starts in the
+   * interpreter at once and compiles the functions that get hot in the background, rather
+   * than compiling the whole module before running anything.
+   *
    * <p>Modules using 128-bit SIMD (see {@link SimdSupport}): INTERPRETER runs them in
    * {@link SimdInterpreterMachine}; AUTO compiles the other functions and interprets the
    * SIMD ones (or interprets the whole module when the compiler cannot take it, e.g. a
@@ -129,8 +160,13 @@ public final class Module {
     Function<Instance, Machine> m = machines.get(engine);
     if (m != null) return m;
     SimdSupport.Analysis simd = SimdSupport.analyze(parsed);
+    TierConfig tier = engine == Engine.AUTO ? TierConfig.fromSystemProperties() : null;
     if (engine == Engine.INTERPRETER) {
       m = simd.usesSimd() ? SimdSupport.interpreterFactory() : InterpreterMachine::new;
+    } else if (tier != null && Tiering.shouldTier(parsed, tier)) {
+      // large module: interpret at once, compile what gets hot (SIMD functions stay interpreted)
+      m = Tiering.create(parsed, name, tier, cache == null ? null : cache.variant("tier"),
+          simd.simdFunctions());
     } else if (simd.usesSimd()) {
       if (engine == Engine.COMPILER) {
         throw new WasmException("compile",

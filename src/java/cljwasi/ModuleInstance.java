@@ -60,6 +60,7 @@ public final class ModuleInstance implements Closeable {
       Instance.Builder ib = Instance.builder(module.parsed())
           .withImportValues(imports)
           .withStart(false) // Chicory would call _start here; we call it when asked
+          .withTableFactory(module.tableFactory())
           .withMachineFactory(module.machineFactory(b.engine, b.cache))
           .withMemoryFactory(limits -> memory(limits, b.maxMemoryPages));
       this.instance = run(ib::build, "instantiate");
