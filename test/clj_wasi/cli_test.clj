@@ -72,3 +72,37 @@
          (:preopens (:opts (main/parse-args ["--dir-ro" ".::/data" "m.wasm"])))))
   (is (= {:listen ["127.0.0.1:0"] :engine :interpreter :timeout-ms 5}
          (:opts (main/parse-args ["--listen" "127.0.0.1:0" "--engine" "interpreter" "--timeout-ms" "5" "m"])))))
+
+(defn- free-port []
+  (with-open [s (java.net.ServerSocket. 0)] (.getLocalPort s)))
+
+(defn- echo-once [port line]
+  (loop [tries 0]
+    (let [r (try
+              (with-open [s (java.net.Socket. "127.0.0.1" (int port))
+                          w (io/writer (.getOutputStream s))
+                          rd (io/reader (.getInputStream s))]
+                (.write w (str line "\n"))
+                (.flush w)
+                (.readLine ^java.io.BufferedReader rd))
+              (catch java.net.ConnectException e (if (< tries 100) ::retry (throw e))))]
+      (if (= ::retry r) (do (Thread/sleep 100) (recur (inc tries))) r))))
+
+(deftest listen-flag-serves-a-guest-tcp-server
+  (let [port (free-port)
+        server (future (cli ["--listen" (str "127.0.0.1:" port) (wasm "net_echo") "1"]))]
+    (is (= "hello over tcp" (echo-once port "hello over tcp")))
+    (let [r (deref server 20000 :timeout)]
+      (is (= 0 (:exit r)) (pr-str r))
+      (is (str/includes? (:out r) "served 1")))))
+
+(deftest listen-addresses-from-the-api
+  (with-open [i (clj-wasi.wasm/load-wasi (wasm "net_echo") {:args ["1"] :listen ["127.0.0.1:0"]
+                                                            :stdout :discard})]
+    (let [server (future ((clj-wasi.wasm/fn i "_start")))
+          [addr] (clj-wasi.wasm/listen-addresses i)
+          port (parse-long (re-find #"\d+$" addr))]
+      (is (re-matches #"127\.0\.0\.1:\d+" addr))
+      (is (pos? port))
+      (is (= "ping" (echo-once port "ping")))
+      (is (= 0 (deref server 10000 :timeout))))))
