@@ -5,7 +5,8 @@
   create, write, unlink, ...) beneath /sandbox and prints each result; a test.check
   property runs random sequences of them in random trees full of symlinks (relative,
   escaping, absolute, dangling, looping) next to a secret file."
-  (:require [clj-wasi.wasm :as wasm]
+  (:require [clj-wasi.test-util :refer [assert-checks delete-path nofollow temp-path]]
+            [clj-wasi.wasm :as wasm]
             [clojure.string :as str]
             [clojure.test :refer [deftest is testing]]
             [clojure.test.check.clojure-test :refer [defspec]]
@@ -15,17 +16,6 @@
            (java.nio.file.attribute FileAttribute FileTime)))
 
 (def ^:private shell (delay (wasm/module "test/wasm/fs_shell.wasm")))
-
-(def ^:private nofollow (into-array LinkOption [LinkOption/NOFOLLOW_LINKS]))
-
-(defn- temp-dir ^Path [prefix]
-  (Files/createTempDirectory prefix (make-array FileAttribute 0)))
-
-(defn- delete-tree [^Path p]
-  (when (Files/exists p nofollow)
-    (with-open [s (Files/walk p (make-array java.nio.file.FileVisitOption 0))]
-      (doseq [^Path f (reverse (sort-by str (iterator-seq (.iterator s))))]
-        (Files/deleteIfExists f)))))
 
 (defn- path ^Path [^Path base & more]
   (reduce (fn [^Path p ^String s] (.resolve p s)) base more))
@@ -40,7 +30,7 @@
   "ROOT/secret.txt (a random token), ROOT/outside/ (empty), ROOT/sandbox/ with
   a/, a/b/, c/ and the files f1, a/f2, c/f3."
   []
-  (let [root (temp-dir "clj-wasi-sandbox")
+  (let [root (temp-path "clj-wasi-sandbox")
         token (str "TOPSECRET-" (random-uuid))
         secret (path root "secret.txt")
         sandbox (path root "sandbox")]
@@ -116,7 +106,7 @@
               "rmdir:../outside perm"]
              (str/split-lines (:out res))))
       (is (intact? w res)))
-    (delete-tree root)))
+    (delete-path root)))
 
 (deftest a-symlinked-preopen-root-works
   ;; the preopen's own host path may be a symlink (e.g. /tmp on macOS); only what is
@@ -132,7 +122,7 @@
       (is (= "data" (slurp (str (path sandbox "new"))))))
     (Files/delete alias)
     (is (intact? w {:out "" :err ""}))
-    (delete-tree root)))
+    (delete-path root)))
 
 ;; ---- the property ----
 
@@ -206,7 +196,7 @@
              (= (count ops) (count (str/split-lines (:out res))))
              (intact? w res)))
       (finally
-        (delete-tree root)))))
+        (delete-path root)))))
 
 (defspec nothing-leaks-out-of-the-sandbox 300
   (prop/for-all [c (gen-case placeholder)]

@@ -1,8 +1,10 @@
 (ns clj-wasi.test-util
   "Helpers shared by the test namespaces."
   (:require [clojure.java.io :as io]
+            [clojure.string :as str]
+            [clojure.test :refer [is testing]]
             [clojure.test.check.generators :as gen])
-  (:import (java.nio.file Files)
+  (:import (java.nio.file Files LinkOption Path)
            (java.nio.file.attribute FileAttribute)))
 
 (defn wasm
@@ -63,3 +65,32 @@
     (with-open [in (.getOutputStream p)]
       (when stdin (.write in (.getBytes ^String stdin "UTF-8"))))
     {:exit (.waitFor p) :out @out :err @err}))
+
+(def nofollow
+  "Link options for looking at a symlink itself."
+  (into-array LinkOption [LinkOption/NOFOLLOW_LINKS]))
+
+(defn temp-path
+  "A new temporary directory, as a java.nio.file.Path."
+  ^Path [prefix]
+  (Files/createTempDirectory prefix (make-array FileAttribute 0)))
+
+(defn delete-path
+  "Deletes the tree at `p` without following symlinks."
+  [^Path p]
+  (when (Files/exists p nofollow)
+    (with-open [s (Files/walk p (make-array java.nio.file.FileVisitOption 0))]
+      (doseq [^Path f (reverse (sort-by str (iterator-seq (.iterator s))))]
+        (Files/deleteIfExists f)))))
+
+(defn assert-checks
+  "Asserts a self-checking test program's run: its stdout is `ok LABEL` / `FAIL LABEL:
+  ...` lines (every FAIL fails here) ending in `checks N fails 0`, and it exited 0.
+  Returns the output lines."
+  [label {:keys [out err exit]}]
+  (let [lines (str/split-lines out)]
+    (testing label
+      (doseq [l lines :when (str/starts-with? l "FAIL")] (is false l))
+      (is (re-matches #"checks [1-9]\d* fails 0" (str (last lines))) (str "last line: " (last lines) " " err))
+      (is (= 0 exit) err))
+    lines))

@@ -3,7 +3,8 @@
   calls against a scratch preopen and checks each errno and value itself, printing
   `ok LABEL` or `FAIL LABEL: ...`; every FAIL line fails here. Host-side effects are
   checked here too."
-  (:require [clj-wasi.wasm :as wasm]
+  (:require [clj-wasi.test-util :refer [assert-checks delete-path nofollow temp-path]]
+            [clj-wasi.wasm :as wasm]
             [clojure.string :as str]
             [clojure.test :refer [deftest is testing]])
   (:import (cljwasi.wasi.fs Rights)
@@ -12,9 +13,6 @@
            (java.util Comparator)))
 
 (def ^:private fs-fd (delay (wasm/module "test/wasm/fs_fd.wasm")))
-
-(defn- temp-dir ^Path [prefix]
-  (Files/createTempDirectory prefix (make-array FileAttribute 0)))
 
 (defn- delete-tree [^Path p]
   (when (Files/exists p (into-array LinkOption [LinkOption/NOFOLLOW_LINKS]))
@@ -27,15 +25,10 @@
   returns the run result with :lines and :dir (the scratch dir's host Path), having
   turned every FAIL line into a failed assertion."
   [mode & {:keys [extra]}]
-  (let [dir (temp-dir "clj-wasi-fd")
+  (let [dir (temp-path "clj-wasi-fd")
         res (wasm/run @fs-fd {:args [mode]
                               :preopens (into [{:guest "/sandbox" :host (str dir)}] extra)})
-        lines (str/split-lines (:out res))]
-    (testing (str "fs_fd " mode)
-      (doseq [l lines :when (str/starts-with? l "FAIL")]
-        (is false l))
-      (is (re-matches #"checks [1-9]\d* fails 0" (last lines)) (str "last line: " (last lines)))
-      (is (= 0 (:exit res)) (:err res)))
+        lines (assert-checks (str "fs_fd " mode) res)]
     (assoc res :lines lines :dir dir)))
 
 (defn- content ^String [^Path dir name]
@@ -45,7 +38,7 @@
   ;; fdstat of stdio, ESPIPE for positional calls, EBADF for file-only calls,
   ;; prestat calls on a non-preopen
   (let [{:keys [dir]} (run-mode "stdio")]
-    (delete-tree dir)))
+    (delete-path dir)))
 
 (deftest read-write-seek-tell-pread-pwrite
   (let [{:keys [^Path dir]} (run-mode "rw")]
@@ -55,21 +48,21 @@
         (is (str/starts-with? f "JELLO world\u0000"))
         (is (str/ends-with? f "\u0000x")))
       (is (= (* 3 1024 1024) (Files/size (.resolve dir "big")))))
-    (delete-tree dir)))
+    (delete-path dir)))
 
 (deftest append-mode
   ;; APPEND with reads allowed, position after an append, pwrite on an APPEND fd,
   ;; APPEND switched off and on by fd_fdstat_set_flags
   (let [{:keys [dir]} (run-mode "append")]
     (is (= "ONetwoXY" (content dir "a")))
-    (delete-tree dir)))
+    (delete-path dir)))
 
 (deftest fdflags
   ;; DSYNC NONBLOCK RSYNC SYNC kept and reported, replaced by fd_fdstat_set_flags,
   ;; EINVAL for unknown bits, EBADF on a directory, ENOTCAPABLE without the right
   (let [{:keys [dir]} (run-mode "flags")]
     (is (= "sync" (content dir "g")))
-    (delete-tree dir)))
+    (delete-path dir)))
 
 (deftest rights
   (let [{:keys [dir lines]} (run-mode "rights")
@@ -78,28 +71,28 @@
     (testing "a preopen's rights: every directory right, and file rights to hand down"
       (is (= Rights/DIRECTORY (Long/parseLong base 16)))
       (is (= (bit-or Rights/DIRECTORY Rights/FILE) (Long/parseLong inh 16))))
-    (delete-tree dir)))
+    (delete-path dir)))
 
 (deftest filestat-size-and-times
   (let [{:keys [^Path dir]} (run-mode "meta")]
     (is (= 3 (Files/size (.resolve dir "m"))))
-    (delete-tree dir)))
+    (delete-path dir)))
 
 (deftest prestat-close-renumber-advise-allocate-sync
   (let [{:keys [dir]} (run-mode "misc")]
     (is (= "AB" (content dir "a")))
     (is (= "" (content dir "b")))
-    (delete-tree dir)))
+    (delete-path dir)))
 
 (deftest readdir
   ;; ".", "..", sorted entries with types and inodes, truncation of the last entry,
   ;; cookies across calls and across changes, 1000 entries through a small buffer
   (let [{:keys [dir]} (run-mode "readdir")]
-    (delete-tree dir)))
+    (delete-path dir)))
 
 (deftest closing-a-preopen
-  (let [other (temp-dir "clj-wasi-fd-other")
+  (let [other (temp-path "clj-wasi-fd-other")
         {:keys [dir]} (run-mode "close-preopen" :extra [{:guest "/other" :host (str other)}])]
     (is (Files/exists (.resolve ^Path dir "f") (make-array LinkOption 0)))
-    (delete-tree dir)
-    (delete-tree other)))
+    (delete-path dir)
+    (delete-path other)))

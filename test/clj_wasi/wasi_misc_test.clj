@@ -1,16 +1,12 @@
 (ns clj-wasi.wasi-misc-test
   "WASI outside the file system: args, environ, clocks, random, sched_yield,
   proc_raise and proc_exit, success and error paths."
-  (:require [clj-wasi.test-util :refer [wasm]]
+  (:require [clj-wasi.test-util :refer [assert-checks wasm]]
             [clj-wasi.wasm :as wasm]
             [clojure.string :as str]
             [clojure.test :refer [deftest is]]))
 
-(defn- check-lines [{:keys [out exit err]}]
-  (let [lines (str/split-lines out)]
-    (doseq [l lines :when (str/starts-with? l "FAIL")] (is false l))
-    (is (re-matches #"checks [1-9]\d* fails 0" (last lines)) (str "last line: " (last lines) err))
-    (is (= 0 exit))))
+(defn- check-lines [res] (assert-checks "misc_calls" res))
 
 (deftest args-environ-clocks-random-sched-proc-raise
   (doseq [engine [:interpreter :auto]]

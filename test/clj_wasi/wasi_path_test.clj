@@ -4,7 +4,8 @@
   `ok LABEL` or `FAIL LABEL: ...`; every FAIL line fails here. The scratch preopen is
   a sub-directory of a temporary root, and every test also checks that nothing
   appeared in the root beside it."
-  (:require [clj-wasi.wasm :as wasm]
+  (:require [clj-wasi.test-util :refer [assert-checks delete-path nofollow temp-path]]
+            [clj-wasi.wasm :as wasm]
             [clojure.string :as str]
             [clojure.test :refer [deftest is testing]])
   (:import (cljwasi Module ModuleInstance)
@@ -16,17 +17,6 @@
 
 (def ^:private fs-path (delay (wasm/module "test/wasm/fs_path.wasm")))
 
-(def ^:private nofollow (into-array LinkOption [LinkOption/NOFOLLOW_LINKS]))
-
-(defn- temp-dir ^Path [prefix]
-  (Files/createTempDirectory prefix (make-array FileAttribute 0)))
-
-(defn- delete-tree [^Path p]
-  (when (Files/exists p nofollow)
-    (with-open [s (Files/walk p (make-array java.nio.file.FileVisitOption 0))]
-      (doseq [^Path f (reverse (sort-by str (iterator-seq (.iterator s))))]
-        (Files/deleteIfExists f)))))
-
 (defn- names [^Path dir]
   (with-open [s (Files/list dir)]
     (set (map #(str (.getFileName ^Path %)) (iterator-seq (.iterator s))))))
@@ -36,17 +26,12 @@
   preopens); asserts every check passed and ROOT holds nothing else. Returns the run
   result with :lines, :root and :dir."
   [mode & {:keys [extra]}]
-  (let [root (temp-dir "clj-wasi-path")
+  (let [root (temp-path "clj-wasi-path")
         dir (Files/createDirectory (.resolve root "sandbox") (make-array FileAttribute 0))
         res (wasm/run @fs-path {:args [mode]
                                 :preopens (into [{:guest "/sandbox" :host (str dir)}] extra)})
-        lines (str/split-lines (:out res))]
-    (testing (str "fs_path " mode)
-      (doseq [l lines :when (str/starts-with? l "FAIL")]
-        (is false l))
-      (is (re-matches #"checks [1-9]\d* fails 0" (last lines)) (str "last line: " (last lines)))
-      (is (= 0 (:exit res)) (:err res))
-      (is (= #{"sandbox"} (names root)) "nothing created beside the preopen"))
+        lines (assert-checks (str "fs_path " mode) res)]
+    (is (= #{"sandbox"} (names root)) "nothing created beside the preopen")
     (assoc res :lines lines :root root :dir dir)))
 
 (defn- content ^String [^Path dir ^String name]
@@ -59,7 +44,7 @@
   (let [{:keys [root ^Path dir]} (run-mode "open")]
     (is (= "in" (content dir "d/inner")))
     (is (not (Files/exists (.resolve dir "new") nofollow)))
-    (delete-tree root)))
+    (delete-path root)))
 
 (deftest symlinks
   ;; NOFOLLOW (ELOOP / ENOTDIR), following, intermediate and dangling links, creation
@@ -70,24 +55,24 @@
     (is (= "../outside" (str (Files/readSymbolicLink (.resolve dir "esc")))))
     (is (Files/exists (.resolve dir "nothere") nofollow) "created through the dangling link")
     (is (not (Files/exists (.resolve root "outside") nofollow)))
-    (delete-tree root)))
+    (delete-path root)))
 
 (deftest create-and-remove-directories-and-files
   (let [{:keys [root ^Path dir]} (run-mode "dirs")]
     (is (= #{"d"} (names dir)))
-    (delete-tree root)))
+    (delete-path root)))
 
 (deftest hard-links
   (let [{:keys [root ^Path dir]} (run-mode "links")]
     (is (= 4 (Files/getAttribute (.resolve dir "f") "unix:nlink" nofollow)))
     (is (Files/isSymbolicLink (.resolve dir "dl2")) "a hard link to the symlink itself")
-    (delete-tree root)))
+    (delete-path root)))
 
 (deftest renames
   (let [{:keys [root ^Path dir]} (run-mode "rename")]
     (is (= "C" (content dir "e/moved")))
     (is (= #{"b2" "e" "lb2" "dl2"} (names dir)))
-    (delete-tree root)))
+    (delete-path root)))
 
 (deftest filestat-and-times
   ;; path_filestat_get with and without SYMLINK_FOLLOW, set_times of a file, of a
@@ -96,7 +81,7 @@
     (is (= (FileTime/fromMillis 1600000000000)
            (Files/getLastModifiedTime (.resolve dir "lf") nofollow))
         "the symlink's own mtime, set without SYMLINK_FOLLOW")
-    (delete-tree root)))
+    (delete-path root)))
 
 (defn- snapshot [^Path dir]
   (with-open [s (Files/walk dir (make-array java.nio.file.FileVisitOption 0))]
@@ -111,7 +96,7 @@
 (deftest read-only-preopen
   ;; every mutation under a read-only preopen is EROFS (wasmtime: EPERM), reads work,
   ;; and the host directory is left exactly as it was
-  (let [ro (temp-dir "clj-wasi-ro")]
+  (let [ro (temp-path "clj-wasi-ro")]
     (spit (str (.resolve ro "f")) "ro\n")
     (Files/createDirectory (.resolve ro "d") (make-array FileAttribute 0))
     (Files/createSymbolicLink (.resolve ro "l") (.getPath (.getFileSystem ro) "f" (make-array String 0))
@@ -121,13 +106,13 @@
                                              :extra [{:guest "/ro" :host (str ro) :read-only true}])]
       (is (= before (snapshot ro)) "the read-only host directory is untouched")
       (is (= "w" (content dir "w")) "the refused rename left its source in place")
-      (delete-tree root))
-    (delete-tree ro)))
+      (delete-path root))
+    (delete-path ro)))
 
 (deftest a-preopen-on-another-file-system
   ;; java.nio only: a preopen may live in any FileSystem. zipfs has no "unix" view (so
   ;; metadata falls back to the basic view), no links, and refuses NOFOLLOW_LINKS.
-  (let [tmp (temp-dir "clj-wasi-zipfs")
+  (let [tmp (temp-path "clj-wasi-zipfs")
         fs (FileSystems/newFileSystem (.resolve tmp "t.zip") {"create" "true"})
         root (.getPath fs "/data" (make-array String 0))
         out (ByteArrayOutputStream.)]
@@ -163,4 +148,4 @@
         (is (= "data" (Files/readString (.resolve root "d/new")))))
       (finally
         (.close fs)
-        (delete-tree tmp)))))
+        (delete-path tmp)))))
