@@ -147,8 +147,26 @@ options:
       (binding [*out* *err*] (println (str "clj-wasi: internal error: " t)))
       70)))
 
+(def ^:private guest-stack-bytes
+  "The runner's guest thread stack: deep recursion in real programs (compilers,
+  parsers) needs far more than a JVM's default thread stack; untouched pages of it
+  cost no memory."
+  (* 1024 1024 1024))
+
+(defn- on-big-stack
+  "Runs `f` on a thread with a large stack (conveying bindings) and returns its value."
+  [f]
+  (let [result (promise)
+        t (Thread. nil
+                   (bound-fn [] (deliver result (try {:value (f)} (catch Throwable e {:error e}))))
+                   "clj-wasi-guest" guest-stack-bytes)]
+    (.start t)
+    (.join t)
+    (let [{:keys [value error]} @result]
+      (if error (throw error) value))))
+
 (defn -main [& argv]
-  (let [code (run-cli argv)]
+  (let [code (on-big-stack #(run-cli argv))]
     (flush)
     (binding [*out* *err*] (flush))
     (shutdown-agents)
