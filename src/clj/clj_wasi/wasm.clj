@@ -19,6 +19,7 @@
   A guest's proc_exit never exits the JVM."
   (:refer-clojure :exclude [fn load read-string])
   (:require [clj-wasi.impl.errors :as errors]
+            [clj-wasi.impl.files :as files]
             [clj-wasi.impl.host :as host]
             [clj-wasi.impl.options :as options]
             [clj-wasi.impl.values :as values]
@@ -31,13 +32,17 @@
            (java.io ByteArrayOutputStream Closeable File InputStream)
            (java.net URL)
            (java.nio.charset StandardCharsets)
-           (java.nio.file Path)))
+           (java.nio.file FileSystem Path)))
 
 (set! *warn-on-reflection* true)
 
-(deftype Instance [^ModuleInstance java captures trace]
+(deftype Instance [^ModuleInstance java captures trace files]
   Closeable
-  (close [_] (errors/translating (.close java))))
+  (close [_]
+    (try
+      (errors/translating (.close java))
+      (finally
+        (when-let [^FileSystem fs (:fs files)] (.close fs))))))
 
 (defmethod print-method Instance [^Instance i ^java.io.Writer w]
   (.write w (str "#clj-wasi/instance[" (.name (.module ^ModuleInstance (.java i)))
@@ -93,18 +98,22 @@
   (let [m (module src)
         inst-promise (promise)
         trace-atom (atom [])
-        {wasi-opts :options captures :captures}
-        (when wasi? (options/wasi-options opts (.name m) (tracer (:trace opts) trace-atom)))
-        b (doto (ModuleInstance/builder m)
-            (.engine (options/engine opts))
-            (.compileCache (options/compile-cache opts))
-            (.wasi wasi-opts))]
-    (doseq [f (host/host-functions m (:imports opts) inst-promise)] (.hostFunction b f))
-    (when-let [n (:max-memory-pages opts)] (.maxMemoryPages b (int n)))
-    (when-let [ms (:timeout-ms opts)] (.timeoutMillis b (long ms)))
-    (let [inst (Instance. (errors/translating (.build b)) captures trace-atom)]
-      (deliver inst-promise inst)
-      inst)))
+        {wasi-opts :options captures :captures vfs :files}
+        (when wasi? (options/wasi-options opts (.name m) (tracer (:trace opts) trace-atom)))]
+    (try
+      (let [b (doto (ModuleInstance/builder m)
+                (.engine (options/engine opts))
+                (.compileCache (options/compile-cache opts))
+                (.wasi wasi-opts))]
+        (doseq [f (host/host-functions m (:imports opts) inst-promise)] (.hostFunction b f))
+        (when-let [n (:max-memory-pages opts)] (.maxMemoryPages b (int n)))
+        (when-let [ms (:timeout-ms opts)] (.timeoutMillis b (long ms)))
+        (let [inst (Instance. (errors/translating (.build b)) captures trace-atom vfs)]
+          (deliver inst-promise inst)
+          inst))
+      (catch Throwable t
+        (when-let [^FileSystem fs (:fs vfs)] (.close fs))
+        (throw t)))))
 
 (defn load
   "Instantiates a module without WASI. `opts`:
@@ -157,6 +166,18 @@
     :trace     true (collect; read with `trace`) or a function of each WASI call's event
                {:fn \"path_open\" :args {...} :errno :success :nanos 1234}.
     :listen    [\"127.0.0.1:0\"]: TCP listeners preopened as fds after the directories.
+    :files     an in-memory tree, {\"/guest/path\" content}: content is a string (UTF-8),
+               bytes, {} (an empty directory) or {:symlink \"target\"}. The first
+               component of each path (\"/data\" of \"/data/in.txt\") is a directory
+               preopened under that name, after those of :preopens (from which its
+               names must differ), in sorted order; everything else is made beneath
+               it. The guest reads, writes, renames, links and lists it like a host
+               directory, within the same sandbox; nothing reaches the disk. The
+               tree lives in memory (one Jimfs FileSystem per instance, released by
+               `close`); its file times come from :clock when given. Read it back
+               with `files` (`run` returns it under :files).
+    :files-as  how `files` and `run` return file contents: :string (default; UTF-8,
+               malformed bytes become U+FFFD) or :bytes (byte arrays).
 
   A reactor module's _initialize export, if any, runs here.
 
@@ -168,7 +189,11 @@
          j (java-instance inst)]
      (when (and (contains? (.exports (.module j)) "_initialize")
                 (not (contains? (.exports (.module j)) "_start")))
-       (errors/translating (.call j "_initialize" (long-array 0))))
+       (try
+         (errors/translating (.call j "_initialize" (long-array 0)))
+         (catch Throwable t
+           (.close ^Closeable inst)
+           (throw t))))
      inst)))
 
 (defn- signature->map [^Signature s]
@@ -276,18 +301,43 @@
   [inst]
   @(.trace ^Instance inst))
 
+(defn files
+  "The instance's in-memory tree (its :files option) as it is now, in the shape
+  :files takes: a sorted map of guest path to content, with every regular file, every
+  symlink as {:symlink \"target\"} and every empty directory as \"/path/\" {} (a
+  directory with entries shows through them). File contents are strings (UTF-8) or,
+  with `as` :bytes (default: the instance's :files-as), byte arrays. nil for an
+  instance made without :files. Readable until the instance is closed.
+
+      (with-open [i (wasm/load-wasi \"fileio.wasm\" {:args [\"/data\"]
+                                                   :files {\"/data/in.txt\" \"hi\"}})]
+        ((wasm/fn i \"_start\"))
+        (wasm/files i))
+      ;=> {\"/data/in.txt\" \"hi\", \"/data/out.txt\" \"written by wasm\\n\"}"
+  ([inst] (files inst nil))
+  ([inst as]
+   (let [i ^Instance inst]
+     (when-let [{:keys [fs roots files-as]} (.files i)]
+       (when-not (.isOpen ^FileSystem fs)
+         (errors/fail :closed "the instance is closed: its :files tree is gone" {}))
+       (files/tree fs roots (or as files-as))))))
+
 (defn close
-  "Closes the instance: every file and socket the guest opened is released."
+  "Closes the instance: every file and socket the guest opened is released, and its
+  in-memory :files tree with them."
   [inst]
   (.close ^Closeable inst))
 
 (defn run
   "Runs a WASI command once and returns {:exit code :out \"...\" :err \"...\"}
-  (with :trace when :trace is true). Takes `load-wasi`'s options; stdout and stderr
-  are captured unless given. A trap throws :wasm/trap with the output so far under
-  :out and :err.
+  (with :trace when :trace is true, and with :files, the resulting in-memory tree as
+  `files` returns it, when :files is given). Takes `load-wasi`'s options; stdout and
+  stderr are captured unless given. A trap throws :wasm/trap with the output (and
+  tree) so far under :out and :err (and :files).
 
-      (wasm/run \"test/wasm/echo_args.wasm\" {:args [\"a\" \"b\"] :env {\"K\" \"v\"}})"
+      (wasm/run \"test/wasm/echo_args.wasm\" {:args [\"a\" \"b\"] :env {\"K\" \"v\"}})
+      (wasm/run \"test/wasm/fileio.wasm\" {:args [\"/data\"] :files {\"/data/in.txt\" \"hi\"}})
+      ;=> {:exit 0, :out \"...\", :err \"\", :files {\"/data/in.txt\" \"hi\", \"/data/out.txt\" ...}}"
   ([src] (run src {}))
   ([src opts]
    (let [opts (merge {:stdout :capture :stderr :capture} opts)]
@@ -296,9 +346,27 @@
                       (cond-> {:exit exit}
                         (= :capture (:stdout opts)) (assoc :out (captured inst :stdout))
                         (= :capture (:stderr opts)) (assoc :err (captured inst :stderr))
-                        (true? (:trace opts)) (assoc :trace (trace inst))))]
+                        (true? (:trace opts)) (assoc :trace (trace inst))
+                        (:files opts) (assoc :files (files inst))))]
          (try
            (result ((fn inst "_start")))
            (catch clojure.lang.ExceptionInfo e
              (throw (ex-info (ex-message e) (merge (dissoc (result nil) :exit) (ex-data e))
                              (ex-cause e))))))))))
+
+(defn listen-addresses
+  "The addresses the instance's :listen sockets are bound to, in order, as
+  \"host:port\" strings (the real port where 0 was asked), e.g. to connect a client
+  to a guest server running on a future:
+
+      (with-open [i (wasm/load-wasi \"server.wasm\" {:listen [\"127.0.0.1:0\"]})]
+        (let [server (future ((wasm/fn i \"_start\")))
+              [addr] (wasm/listen-addresses i)]
+          ...))"
+  [inst]
+  (let [ctx (.wasi (java-instance inst))]
+    (if ctx
+      (mapv (core/fn [^java.net.InetSocketAddress a]
+              (str (.getHostString a) ":" (.getPort a)))
+            (cljwasi.wasi.net.SocketSupport/boundAddresses ctx))
+      [])))

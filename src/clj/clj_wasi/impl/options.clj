@@ -3,6 +3,7 @@
   (a bad map names the key, the value and what was expected), and their translation
   into the Java core's WasiOptions."
   (:require [clj-wasi.impl.errors :as errors]
+            [clj-wasi.impl.files :as files]
             [clj-wasi.impl.io :as io]
             [clojure.java.io :as jio]
             [clojure.spec.alpha :as s]
@@ -11,7 +12,7 @@
            (cljwasi.wasi WasiClock WasiOptions WasiOptions$Builder)
            (java.io File InputStream OutputStream Reader Writer)
            (java.net InetSocketAddress)
-           (java.nio.file Path)
+           (java.nio.file FileSystem Path)
            (java.time Instant)
            (java.util Date)))
 
@@ -53,6 +54,10 @@
 (s/def ::results (s/coll-of ::valtype :kind sequential?))
 (s/def ::instance? boolean?)
 (s/def ::imports (s/map-of string? (s/map-of string? ::host-fn)))
+(s/def ::files-path files/guest-path?)
+(s/def ::files-content files/content?)
+(s/def ::files (s/and (s/map-of ::files-path ::files-content) #(nil? (files/problem %))))
+(s/def ::files-as #{:string :bytes})
 
 (def ^:private expected
   "What each option takes, in words, for error messages."
@@ -72,11 +77,17 @@
    :random "an integer seed"
    :trace "true, false, or a function of one trace event"
    :listen "a vector of \"host:port\" strings"
-   :imports "a map of module name to a map of function name to a function or {:fn f :params [...] :results [...]}"})
+   :imports "a map of module name to a map of function name to a function or {:fn f :params [...] :results [...]}"
+   :files "a map of absolute guest path (\"/data/in.txt\") to a string, bytes, {} (an empty directory) or {:symlink \"target\"}"
+   :files-as "one of :string, :bytes"})
 
 (def plain-keys #{:imports :engine :max-memory-pages :timeout-ms :cache-dir})
 (def wasi-keys (into plain-keys [:args :argv0 :env :preopens :stdin :stdout :stderr
-                                 :max-output-bytes :clock :random :trace :listen]))
+                                 :max-output-bytes :clock :random :trace :listen
+                                 :files :files-as]))
+
+(defn- strip-slash [^String g]
+  (if (and (> (count g) 1) (str/ends-with? g "/")) (subs g 0 (dec (count g))) g))
 
 (defn validate!
   "Returns `opts` when every key is known (one of `allowed`) and valid; otherwise throws
@@ -92,9 +103,20 @@
                    {:key k :value v :expected (str "one of " (pr-str (sort allowed)))}))
     (let [spec (keyword "clj-wasi.impl.options" (name k))]
       (when-not (s/valid? spec v)
-        (errors/fail :bad-option (format "option %s: %s is not %s" k (pr-str v) (expected k))
+        (errors/fail :bad-option (if-let [why (and (= :files k) (files/problem v))]
+                                   (format "option :files: %s; it takes %s" why (expected k))
+                                   (format "option %s: %s is not %s" k (pr-str v) (expected k)))
                      {:key k :value v :expected (expected k)
                       :problems (::s/problems (s/explain-data spec v))}))))
+  (when-let [clash (and (:files opts) (:preopens opts)
+                        (first (filter (set (files/roots (:files opts)))
+                                       (map #(strip-slash (str (:guest %)))
+                                            (if (map? (:preopens opts))
+                                              (map (fn [[g _]] {:guest g}) (:preopens opts))
+                                              (:preopens opts))))))]
+    (errors/fail :bad-option (format "option :files: %s is also a guest path in :preopens" clash)
+                 {:key :files :value (:files opts)
+                  :expected "guest directories other than those of :preopens"}))
   opts)
 
 (defn engine ^Engine [opts]
@@ -146,7 +168,10 @@
 
 (defn wasi-options
   "WasiOptions for `opts` (already validated). `program` is argv[0] unless :argv0 is
-  given; `tracer` is the WasiTracer or nil. Returns {:options WasiOptions :captures {...}}."
+  given; `tracer` is the WasiTracer or nil. Returns {:options WasiOptions :captures {...}
+  :files {:fs FileSystem :roots [...] :files-as :string}}, :files nil without the :files
+  option. The :files FileSystem (in memory, its directories preopened after those of
+  :preopens) belongs to the caller, who closes it with the instance."
   [opts program tracer]
   (let [^WasiOptions$Builder b (WasiOptions/builder)
         out (io/output-supplier (:stdout opts) :stdout)
@@ -164,7 +189,17 @@
     (when-let [seed (:random opts)] (.randomSeed b (long seed)))
     (when tracer (.tracer b tracer))
     (when-let [n (:max-output-bytes opts)] (.maxOutputBytes b (long n)))
-    {:options (.build b)
-     :captures (cond-> {}
-                 (:capture out) (assoc :stdout (:capture out))
-                 (:capture err) (assoc :stderr (:capture err)))}))
+    (let [fs (when-let [fs-map (:files opts)]
+               (let [^WasiClock c (some-> (:clock opts) clock)
+                     ^FileSystem fs (files/file-system (when c #(.realtimeNanos c)))]
+                 (try
+                   (doseq [r (files/populate! fs fs-map)]
+                     (.preopen b r (.getPath fs r (make-array String 0)) false))
+                   fs
+                   (catch Throwable t (.close fs) (throw t)))))]
+      {:options (.build b)
+       :files (when fs {:fs fs :roots (files/roots (:files opts)) :files-as (:files-as opts :string)})
+       :captures (cond-> {}
+                   (:capture out) (assoc :stdout (:capture out))
+                   (:capture err) (assoc :stderr (:capture err)))})))
+

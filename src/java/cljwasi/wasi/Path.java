@@ -245,7 +245,9 @@ final class Path {
             if (srcDir && !isEmpty(dp)) return Errno.NOTEMPTY;
           }
           if (srcDir && !dp.equals(sp) && dp.startsWith(sp)) return Errno.INVAL;
-          Files.move(sp, dp, StandardCopyOption.ATOMIC_MOVE);
+          // REPLACE_EXISTING: with ATOMIC_MOVE alone, whether an existing target is
+          // replaced is up to the provider (Linux's is, Jimfs's refuses with EEXIST)
+          Files.move(sp, dp, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
           return Errno.SUCCESS;
         });
 

@@ -48,7 +48,8 @@ public final class Filestat {
       Object ct = a.get("ctime");
       s.ctim = ct instanceof FileTime ? nanos((FileTime) ct) : s.mtim;
       Object mode = a.get("mode");
-      s.filetype = mode instanceof Integer
+      // Jimfs's unix:mode has only the permission bits, not the file type's
+      s.filetype = mode instanceof Integer && ((Integer) mode & 0170000) != 0
           ? typeOfMode((Integer) mode)
           : typeOf((Boolean) a.get("isDirectory"), (Boolean) a.get("isRegularFile"),
               (Boolean) a.get("isSymbolicLink"));
