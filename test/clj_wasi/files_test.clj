@@ -258,7 +258,7 @@
                              :link [(str base "/s" n) {:symlink (str "f" n)}]))))
               (gen/not-empty (gen/vector entry 1 8)))))
 
-(defspec a-tree-comes-back-as-it-was-given 40
+(defspec a-tree-comes-back-as-it-was-given 100
   (prop/for-all [tree gen-tree]
     (and (nil? (files/problem tree))
          (= tree (:files (wasm/run @hello {:files tree}))))))
@@ -298,7 +298,7 @@
     (let [body (vec (apply concat (interpose [10] lines)))]
       (byte-array (cond-> body (and trailing (seq lines)) (conj 10))))))
 
-(defspec sort-lines-matches-clojure-and-is-deterministic 40
+(defspec sort-lines-matches-clojure-and-is-deterministic 100
   (prop/for-all [in gen-input
                  seed gen/large-integer]
     (let [opts {:files {"/data/in.txt" in} :files-as :bytes :random seed :clock 0}
@@ -358,7 +358,7 @@
              (vec (iterator-seq (.iterator s))))]
     (doseq [^Path p (rseq ps)] (Files/deleteIfExists p))))
 
-(defspec path-operations-behave-as-on-disk 40
+(defspec path-operations-behave-as-on-disk 100
   (prop/for-all [ops gen-ops]
     (let [host (Files/createTempDirectory "clj-wasi-files-diff" (make-array java.nio.file.attribute.FileAttribute 0))]
       (try

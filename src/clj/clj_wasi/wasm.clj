@@ -16,7 +16,15 @@
   :wasm/missing-imports, :wasm/import-mismatch, :wasm/trap (with :kind),
   :wasm/bad-argument, :wasm/arity, :wasm/bad-option, :wasm/timeout, :wasm/limit,
   :wasm/no-such-export, :wasm/exit, :wasm/host-error, :wasm/closed, :wasm/not-found.
-  A guest's proc_exit never exits the JVM."
+  A guest's proc_exit never exits the JVM.
+
+  Every public function has an s/fdef (its options maps checked key by key), so
+
+      (clojure.spec.test.alpha/instrument
+        (clojure.spec.test.alpha/enumerate-namespace 'clj-wasi.wasm))
+
+  makes a bad call fail at the call, with spec's explanation. Uninstrumented, the
+  options are still checked: a bad one throws :wasm/bad-option naming :key."
   (:refer-clojure :exclude [fn load read-string])
   (:require [clj-wasi.impl.errors :as errors]
             [clj-wasi.impl.files :as files]
@@ -25,6 +33,7 @@
             [clj-wasi.impl.values :as values]
             [clojure.core :as core]
             [clojure.java.io :as jio]
+            [clojure.spec.alpha :as s]
             [clojure.string :as str])
   (:import (cljwasi Module ModuleInstance Signature)
            (cljwasi.wasi Errno WasiHost$Def WasiTracer)
@@ -340,7 +349,7 @@
       ;=> {:exit 0, :out \"...\", :err \"\", :files {\"/data/in.txt\" \"hi\", \"/data/out.txt\" ...}}"
   ([src] (run src {}))
   ([src opts]
-   (let [opts (merge {:stdout :capture :stderr :capture} opts)]
+   (let [opts (merge {:stdout :capture :stderr :capture} (options/validate! opts options/wasi-keys))]
      (with-open [^Closeable inst (load-wasi src opts)]
        (let [result (core/fn [exit]
                       (cond-> {:exit exit}
@@ -370,3 +379,84 @@
               (str (.getHostString a) ":" (.getPort a)))
             (cljwasi.wasi.net.SocketSupport/boundAddresses ctx))
       [])))
+
+;; --- specs: for clojure.spec.test.alpha/instrument ---------------------------------
+
+(s/def ::src (s/or :path string? :file #(instance? File %) :nio-path #(instance? Path %)
+                   :url #(instance? URL %) :bytes bytes? :stream #(instance? InputStream %)
+                   :module #(instance? Module %)))
+(s/def ::instance #(instance? Instance %))
+(s/def ::load-options
+  (s/nilable (s/and (s/keys :opt-un [::options/imports ::options/engine ::options/cache-dir
+                                     ::options/max-memory-pages ::options/timeout-ms])
+                    #(every? options/plain-keys (keys %)))))
+(s/def ::wasi-options
+  (s/nilable (s/and (s/keys :opt-un [::options/imports ::options/engine ::options/cache-dir
+                                     ::options/max-memory-pages ::options/timeout-ms
+                                     ::options/args ::options/argv0 ::options/env
+                                     ::options/preopens ::options/stdin ::options/stdout
+                                     ::options/stderr ::options/max-output-bytes
+                                     ::options/clock ::options/random ::options/trace
+                                     ::options/listen ::options/files ::options/files-as])
+                    #(every? options/wasi-keys (keys %)))))
+(s/def ::name string?)
+(s/def ::kind #{:function :memory :table :global :tag})
+(s/def ::module string?)
+(s/def ::signature (s/keys :req-un [::name ::kind]
+                           :opt-un [::module ::options/params ::options/results]))
+(s/def ::offset nat-int?)
+(s/def ::length nat-int?)
+(s/def ::exit (s/nilable int?))
+(s/def ::out (s/nilable string?))
+(s/def ::err (s/nilable string?))
+
+(s/fdef module
+  :args (s/cat :src ::src)
+  :ret #(instance? Module %))
+(s/fdef load
+  :args (s/cat :src ::src :opts (s/? ::load-options))
+  :ret ::instance)
+(s/fdef load-wasi
+  :args (s/cat :src ::src :opts (s/? ::wasi-options))
+  :ret ::instance)
+(s/fdef run
+  :args (s/cat :src ::src :opts (s/? ::wasi-options))
+  :ret (s/keys :req-un [::exit] :opt-un [::out ::err ::options/files]))
+(s/fdef exports
+  :args (s/cat :x (s/or :instance ::instance :src ::src))
+  :ret (s/coll-of ::signature :kind vector?))
+(s/fdef imports
+  :args (s/cat :x (s/or :instance ::instance :src ::src))
+  :ret (s/coll-of ::signature :kind vector?))
+(s/fdef fn
+  :args (s/cat :inst ::instance :name string?)
+  :ret ifn?)
+(s/fdef memory-size
+  :args (s/cat :inst ::instance)
+  :ret nat-int?)
+(s/fdef read-bytes
+  :args (s/cat :inst ::instance :offset ::offset :len ::length)
+  :ret bytes?)
+(s/fdef write-bytes!
+  :args (s/cat :inst ::instance :offset ::offset :bs bytes?)
+  :ret nat-int?)
+(s/fdef read-string
+  :args (s/cat :inst ::instance :offset ::offset :len ::length)
+  :ret string?)
+(s/fdef write-string!
+  :args (s/cat :inst ::instance :offset ::offset :s string?)
+  :ret nat-int?)
+(s/fdef captured
+  :args (s/cat :inst ::instance :stream #{:stdout :stderr})
+  :ret (s/nilable string?))
+(s/fdef trace
+  :args (s/cat :inst ::instance)
+  :ret vector?)
+(s/fdef files
+  :args (s/cat :inst ::instance :as (s/? (s/nilable ::options/files-as)))
+  :ret (s/nilable map?))
+(s/fdef close
+  :args (s/cat :inst ::instance))
+(s/fdef listen-addresses
+  :args (s/cat :inst ::instance)
+  :ret (s/coll-of string? :kind vector?))
