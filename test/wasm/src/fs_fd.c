@@ -470,15 +470,24 @@ static void mode_readdir(void) {
     k = read_all(ed, 4096, es, 1100, &e);
     OK("readdir", e);
     CHECK("7 entries", k == 7);
-    const char *names[] = {".", "..", "a", "b", "c", "l", "z"};
-    int types[] = {3, 3, 4, 4, 4, 7, 3};
-    int good = k == 7;
-    for (int i = 0; good && i < 7; i++)
-        good = strcmp(es[i].name, names[i]) == 0 && es[i].type == types[i] &&
-               es[i].next == (uint64_t)i + 1;
-    CHECK("sorted names, types, cookies", good);
+    /* entries after . and .. come in the host's directory order (as in wasmtime) */
+    const char *names[] = {"a", "b", "c", "l", "z"};
+    int types[] = {4, 4, 4, 7, 3};
+    int good = k == 7 && strcmp(es[0].name, ".") == 0 && strcmp(es[1].name, "..") == 0;
+    for (int i = 0; good && i < 7; i++) good = es[i].next == (uint64_t)i + 1;
+    for (int n = 0; good && n < 5; n++) {
+        int found = 0;
+        for (int i = 2; i < 7; i++)
+            if (strcmp(es[i].name, names[n]) == 0) found += es[i].type == types[n] ? 1 : 100;
+        good = found == 1;
+    }
+    CHECK("names (each once), types, cookies", good);
+    static entry_t all[8];
+    memcpy(all, es, sizeof all);
+    int ia = -1;
+    for (int i = 2; i < 7; i++) if (strcmp(es[i].name, "a") == 0) ia = i;
     __wasi_filestat_t sa = lstat_(ed, "a", &e);
-    CHECK("a's d_ino is its inode", es[2].ino == sa.ino);
+    CHECK("a's d_ino is its inode", ia > 0 && es[ia].ino == sa.ino);
 
     uint8_t buf[64];
     size_t used;
@@ -486,8 +495,8 @@ static void mode_readdir(void) {
     CHECK("buffer filled exactly (last entry truncated)", used == 30);
     OK("readdir from cookie 5", __wasi_fd_readdir(ed, buf, sizeof buf, 5, &used));
     k = parse(buf, used, es, 10);
-    CHECK("cookie 5 starts at l", k == 2 && strcmp(es[0].name, "l") == 0 &&
-                                      strcmp(es[1].name, "z") == 0 && used == 50);
+    CHECK("cookie 5 starts at the sixth entry", k == 2 && strcmp(es[0].name, all[5].name) == 0 &&
+                                                    strcmp(es[1].name, all[6].name) == 0 && used == 50);
     OK("readdir past the end", __wasi_fd_readdir(ed, buf, sizeof buf, 100, &used));
     CHECK("nothing past the end", used == 0);
     OK("readdir into 0 bytes", __wasi_fd_readdir(ed, buf, 0, 0, &used));
@@ -500,10 +509,12 @@ static void mode_readdir(void) {
     OK("add aa meanwhile", mkfile(ed, "aa", ""));
     OK("readdir page 2", __wasi_fd_readdir(ed, buf, sizeof buf, es[1].next, &used));
     k = parse(buf, used, es, 10);
-    CHECK("page 2 continues the snapshot at a, b", k >= 2 && strcmp(es[0].name, "a") == 0 &&
-                                                        strcmp(es[1].name, "b") == 0);
+    CHECK("page 2 continues the snapshot", k >= 2 && strcmp(es[0].name, all[2].name) == 0 &&
+                                               strcmp(es[1].name, all[3].name) == 0);
     k = read_all(ed, 4096, es, 1100, &e);
-    CHECK("a fresh listing (cookie 0) sees aa", k == 8 && strcmp(es[3].name, "aa") == 0);
+    int seen_aa = 0;
+    for (int i = 0; i < k; i++) seen_aa += strcmp(es[i].name, "aa") == 0;
+    CHECK("a fresh listing (cookie 0) sees aa", k == 8 && seen_aa == 1);
 
     __wasi_fd_t f;
     OK("open a file", op(ed, "a", 0, 0, ALL_RIGHTS, 0, &f));

@@ -10,7 +10,7 @@
  *   stat:P  lstat:P    path_filestat_get with / without SYMLINK_FOLLOW
  *   times:P            path_filestat_set_times(P, follow, mtim = 0)
  *   readlink:P         print the link's target
- *   readdir:P          list the directory P (following symlinks)
+ *   readdir:P          list the directory P (following symlinks), names sorted
  *   mkdir:P  rmdir:P  unlink:P
  *   link:A:B  rename:A:B  symlink:TARGET:B
  * and prints one line per op: "<op> <errno> [data]". Exit 0.
@@ -57,9 +57,19 @@ static void do_stat(const char *lbl, const char *p, int follow) {
     show(lbl, e, e ? NULL : buf);
 }
 
+static int cmp_names(const void *x, const void *y) {
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Lists P's entries sorted by name (the host's order varies between file systems),
+   so tests can compare listings as text. */
 static void do_readdir(const char *lbl, const char *p) {
     __wasi_fd_t fd;
     int e = op(D, p, 1, __WASI_OFLAGS_DIRECTORY, __WASI_RIGHTS_FD_READDIR, 0, &fd);
+    static char pool[4096];
+    char *entries[256];
+    int n = 0;
+    size_t pooled = 0;
     char names[4096];
     names[0] = 0;
     if (e == 0) {
@@ -67,19 +77,28 @@ static void do_readdir(const char *lbl, const char *p) {
         size_t used;
         e = __wasi_fd_readdir(fd, buf, sizeof buf, 0, &used);
         size_t off = 0;
-        while (e == 0 && off + sizeof(__wasi_dirent_t) <= used) {
+        while (e == 0 && off + sizeof(__wasi_dirent_t) <= used && n < 256) {
             __wasi_dirent_t d;
             memcpy(&d, buf + off, sizeof d);
             if (off + sizeof d + d.d_namlen > used) break;
-            size_t len = strlen(names);
-            if (len + d.d_namlen + 2 < sizeof names) {
-                memcpy(names + len, buf + off + sizeof d, d.d_namlen);
-                names[len + d.d_namlen] = ',';
-                names[len + d.d_namlen + 1] = 0;
+            if (pooled + d.d_namlen + 1 <= sizeof pool) {
+                memcpy(pool + pooled, buf + off + sizeof d, d.d_namlen);
+                pool[pooled + d.d_namlen] = 0;
+                entries[n++] = pool + pooled;
+                pooled += d.d_namlen + 1;
             }
             off += sizeof d + d.d_namlen;
         }
         (void)__wasi_fd_close(fd);
+    }
+    qsort(entries, (size_t)n, sizeof entries[0], cmp_names);
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(names), k = strlen(entries[i]);
+        if (len + k + 2 < sizeof names) {
+            memcpy(names + len, entries[i], k);
+            names[len + k] = ',';
+            names[len + k + 1] = 0;
+        }
     }
     show(lbl, e, names);
 }

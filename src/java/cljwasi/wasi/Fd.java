@@ -191,7 +191,7 @@ final class Fd {
     // writes: dirents (d_next u64 @0, d_ino u64 @8, d_namlen u32 @16, d_type u8 @20,
     // then the name) from entry `cookie` on, the last one truncated to fill buf_len;
     // u32 bufused (== buf_len means "call again"). Entries: ".", "..", then the rest
-    // sorted by name; cookies are entry indexes valid until the next cookie-0 call.
+    // in the host's directory order; cookies are entry indexes valid until the next cookie-0 call.
     // errnos: success, badf (not a directory), notcapable (no FD_READDIR), fault.
     r.fn("fd_readdir", "fd buf buf_len cookie:i64 bufused_ptr", (ctx, mem, a) -> {
       DirectoryDescriptor d = ctx.fds.get((int) a[0], DirectoryDescriptor.class, Errno.BADF);

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -114,8 +113,8 @@ public final class DirectoryDescriptor extends Descriptor {
   }
 
   /**
-   * The entries for fd_readdir: ".", "..", then the directory's entries sorted by name,
-   * listed when {@code cookie} is 0 (or no listing was taken yet) and kept so that the
+   * The entries for fd_readdir: ".", "..", then the directory's entries in the order the
+   * host file system lists them (as wasmtime does), listed when {@code cookie} is 0 (or no listing was taken yet) and kept so that the
    * cookies handed out stay valid across calls. Cookie n is the index of the next entry.
    */
   public List<Entry> entries(long cookie) throws IOException {
@@ -132,7 +131,6 @@ public final class DirectoryDescriptor extends Descriptor {
     }
     String[] names = new String[children.size()];
     for (int i = 0; i < names.length; i++) names[i] = children.get(i).getFileName().toString();
-    Arrays.sort(names);
     List<Entry> out = new ArrayList<>(names.length + 2);
     // wasmtime reports the directory's own inode for ".." too (it never looks above)
     out.add(new Entry(new byte[] {'.'}, self.ino, Rights.FT_DIRECTORY));
