@@ -169,3 +169,15 @@
         (is (= 2 ((wasm/fn i "f"))) (str engine ": table grows from its own size 1"))
         (is (= 3 ((wasm/fn i "f"))))
         (is (= 1 ((wasm/fn i "g"))) "memory starts fresh")))))
+
+(deftest timeout-stops-a-guest-blocked-on-input
+  (let [pipe-out (java.io.PipedOutputStream.)
+        pipe-in (java.io.PipedInputStream. pipe-out)
+        t0 (System/nanoTime)
+        d (deref (future (thrown-data #(wasm/run (wasm "cat") {:stdin pipe-in :timeout-ms 300})))
+                 10000 ::hung)
+        ms (/ (- (System/nanoTime) t0) 1e6)]
+    (is (not= ::hung d))
+    (is (= :wasm/timeout (:type d)))
+    (is (< ms 2000) (str "stopped after " ms " ms"))
+    (.close pipe-out)))

@@ -23,9 +23,13 @@
   ^java.io.File [prefix]
   (.toFile (Files/createTempDirectory prefix (make-array FileAttribute 0))))
 
-(defn delete-tree [^java.io.File f]
-  (when (.exists f)
-    (doseq [^java.io.File x (reverse (file-seq f))] (.delete x))))
+(declare delete-path)
+
+(defn delete-tree
+  "Deletes the tree at File `f` without following symlinks (a guest may have made a
+  link to `.`)."
+  [^java.io.File f]
+  (delete-path (.toPath f)))
 
 (defmacro with-temp-dir
   "Binds `sym` to a fresh temporary directory, deleted afterwards."

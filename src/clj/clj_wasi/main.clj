@@ -154,19 +154,34 @@ options:
   (* 1024 1024 1024))
 
 (defn- on-big-stack
-  "Runs `f` on a thread with a large stack (conveying bindings) and returns its value."
-  [f]
+  "Runs `f` on a daemon thread with a large stack (conveying bindings) and returns its
+  value. With `deadline-ms`, gives up waiting after it: a guest blocked where no
+  interrupt reaches (a read of the process's own stdin) cannot hold the runner."
+  [f deadline-ms]
   (let [result (promise)
-        t (Thread. nil
-                   (bound-fn [] (deliver result (try {:value (f)} (catch Throwable e {:error e}))))
-                   "clj-wasi-guest" guest-stack-bytes)]
+        t (doto (Thread. nil
+                         (bound-fn [] (deliver result (try {:value (f)} (catch Throwable e {:error e}))))
+                         "clj-wasi-guest" guest-stack-bytes)
+            (.setDaemon true))]
     (.start t)
-    (.join t)
-    (let [{:keys [value error]} @result]
-      (if error (throw error) value))))
+    (if deadline-ms (.join t (long deadline-ms)) (.join t))
+    (if (realized? result)
+      (let [{:keys [value error]} @result]
+        (if error (throw error) value))
+      (do (binding [*out* *err*]
+            (println "clj-wasi: the module ran past its timeout and could not be stopped (blocked on input)"))
+          124))))
+
+(defn- stop-deadline
+  "How long -main waits for the guest: the --timeout-ms given plus a grace period for
+  the interrupt to land, or nil for no limit."
+  [argv]
+  (let [parsed (try (parse-args argv) (catch clojure.lang.ExceptionInfo _ nil))]
+    (when-let [t (get-in parsed [:opts :timeout-ms])]
+      (+ t 2000))))
 
 (defn -main [& argv]
-  (let [code (on-big-stack #(run-cli argv))]
+  (let [code (on-big-stack #(run-cli argv) (stop-deadline argv))]
     (flush)
     (binding [*out* *err*] (flush))
     (shutdown-agents)

@@ -246,6 +246,7 @@ public final class ModuleInstance implements Closeable {
       AtomicBoolean fired = new AtomicBoolean();
       ScheduledFuture<?> timer = TIMER.schedule(() -> {
         fired.set(true);
+        if (wasi != null) wasi.cancel();
         caller.interrupt();
       }, timeoutMillis, TimeUnit.MILLISECONDS);
       try {

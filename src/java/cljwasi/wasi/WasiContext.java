@@ -54,6 +54,21 @@ public final class WasiContext implements Closeable {
   /** Shared by every unseeded instance: SecureRandom is thread-safe and costly to make. */
   private static final SecureRandom SYSTEM_RANDOM = new SecureRandom();
 
+  private volatile boolean cancelled;
+
+  /**
+   * Stops the guest at its next WASI call (and ends a wait in progress, together with
+   * the interrupt the caller sends): the call then traps instead of returning.
+   */
+  public void cancel() {
+    cancelled = true;
+  }
+
+  /** Traps when the instance was cancelled; host functions call it before blocking. */
+  public void checkNotCancelled() {
+    if (cancelled) throw new WasiTrap("interrupted", "the instance was stopped");
+  }
+
   public WasiTracer tracer() {
     return options.tracer;
   }

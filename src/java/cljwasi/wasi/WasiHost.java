@@ -121,6 +121,7 @@ public final class WasiHost {
     long t0 = tracer == null ? 0 : System.nanoTime();
     int errno;
     try {
+      ctx.checkNotCancelled();
       Memory mem = inst.memory();
       if (d.voidBody != null) {
         d.voidBody.call(ctx, mem, args);
@@ -143,6 +144,9 @@ public final class WasiHost {
       errno = Errno.of(e);
     }
     if (tracer != null) tracer.onCall(d, args, errno, System.nanoTime() - t0);
+    // an interrupted wait returns EINTR; when the instance was cancelled (its timeout
+    // fired), the guest must not get to retry it
+    if (errno == Errno.INTR) ctx.checkNotCancelled();
     return new long[] {errno};
   }
 }
