@@ -37,6 +37,16 @@ build_c_simd() { # src out  -- 128-bit SIMD (-msimd128); compiled and linked in 
   chmod 644 "$2"
 }
 
+build_c_nowasmopt() { # src out -- compiled and linked in two steps, so that clang runs no
+  # wasm-opt on the result (it takes many minutes on tier_hot's 10,000-statement function)
+  echo "cc   $(realpath --relative-to="$root" "$1") -> $(realpath --relative-to="$root" "$2") (no wasm-opt)"
+  local obj; obj="$(mktemp --suffix=.o)"
+  "$CC" "${CFLAGS[@]}" -Wno-unused-command-line-argument -c "$1" -o "$obj"
+  "$CC" --target=wasm32-wasi ${WASI_SYSROOT:+--sysroot="$WASI_SYSROOT"} -s -Wl,--strip-all "$obj" -o "$2"
+  rm -f "$obj"
+  chmod 644 "$2"
+}
+
 build_wat() { # src out
   echo "wat  $(realpath --relative-to="$root" "$1") -> $(realpath --relative-to="$root" "$2")"
   "$WAT2WASM" --enable-exceptions --enable-threads "$1" -o "$2"
@@ -48,6 +58,7 @@ for src in "$here"/src/*.c; do
     simd_*.c) # both variants: <name>.wasm with SIMD, <name>_scalar.wasm without
       build_c_simd "$src" "$here/$(basename "${src%.c}").wasm"
       build_c "$src" "$here/$(basename "${src%.c}")_scalar.wasm" ;;
+    tier_*.c) build_c_nowasmopt "$src" "$here/$(basename "${src%.c}").wasm" ;;
     *) build_c "$src" "$here/$(basename "${src%.c}").wasm" ;;
   esac
 done

@@ -1,0 +1,501 @@
+package cljwasi.tier;
+
+import com.dylibso.chicory.compiler.Cache;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Machine;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.ExternalType;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Tiered execution of one module (engine :auto for large modules): every instance starts
+ * in the interpreter at once; functions that become hot (many calls, or much time by the
+ * profiler's samples) are compiled to JVM bytecode by Chicory's compiler in the
+ * background, and calls switch to the compiled code at the next call of the function.
+ *
+ * <p>Compiled code lives in <em>layers</em>: each a separate compilation of the whole
+ * module with every function but the layer's own left "interpreted"
+ * ({@code MachineFactoryCompiler.Builder.withInterpretedFunctions}): Chicory then emits
+ * for those only a stub that calls {@code instance.getMachine()}, i.e. the
+ * {@link TierMachine}, which routes the call on. New hot functions join the newest layer
+ * (which is recompiled with them, so calls among hot functions stay direct JVM calls)
+ * until it would hold more than {@link TierConfig#layerFunctions}; then a new layer
+ * starts. Superseded layers stay valid for code still running in them.
+ *
+ * <p>One compiler thread for the whole JVM compiles one layer at a time, which bounds
+ * the heap compilation needs. Functions the compiler refuses (e.g. JVM method too large,
+ * or SIMD) stay interpreted for good.
+ *
+ * <p>With a {@link Cache}, each layer's classes are stored under the module digest plus
+ * the hash of the layer's function set, and the list of live layers (the profile) under
+ * the digest plus {@code #tier-profile}: the next run of the same module loads those
+ * layers before it starts, so it runs its hot code compiled from the first call, and
+ * compiles only what is newly hot. A corrupt entry reads as absent and is rebuilt.
+ */
+public final class Tiering {
+  /** A compiled layer: a machine factory for a set of functions. */
+  static final class Layer {
+    final int index;
+    final Function<Instance, Machine> factory;
+    final int[] functions;
+    /** The layer this one replaces (-1: none): instances drop their machine for it. */
+    final int supersedes;
+
+    Layer(int index, Function<Instance, Machine> factory, int[] functions, int supersedes) {
+      this.index = index;
+      this.factory = factory;
+      this.functions = functions;
+      this.supersedes = supersedes;
+    }
+  }
+
+  private static final ExecutorService COMPILER = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "clj-wasi-tier-compiler");
+    t.setDaemon(true);
+    return t;
+  });
+
+  private static final byte COLD = 0, QUEUED = 1, COMPILED = 2, REFUSED = 3;
+  private static final Pattern FUNC_ID = Pattern.compile("func_(\\d+)|function index: (\\d+)");
+
+  private final WasmModule module;
+  private final String name;
+  private final TierConfig config;
+  private final Cache cache; // null: none
+  private final int imports;
+  private final int total;
+
+  /** Shared with every instance's interpreter: true = interpret the function there. */
+  private final boolean[] interpreted;
+  private final int[] calls;
+  private final int[] samples;
+  private final byte[] state;
+  /** Layer owning each function, published as a new array copy on every change. */
+  private volatile Layer[] owner;
+
+  // guarded by this
+  private final List<Integer> pending = new ArrayList<>();
+  private boolean scheduled;
+  private boolean running;
+  private int layerCount;
+  private BitSet openLayer = new BitSet(); // functions of the newest (growing) layer
+  private int openLayerIndex = -1;
+  private boolean disabled; // the compiler refused the module as a whole
+  private boolean anySuccess;
+
+  // statistics
+  private final AtomicLong compiledFunctions = new AtomicLong();
+  private final AtomicLong compileNanos = new AtomicLong();
+  private final AtomicLong cacheLoads = new AtomicLong();
+  private final AtomicLong layerCompiles = new AtomicLong();
+  private volatile Throwable lastFailure;
+
+  private Tiering(WasmModule module, String name, TierConfig config, Cache cache, Set<Integer> refused) {
+    this.module = module;
+    this.name = name;
+    this.config = config;
+    this.cache = cache;
+    this.imports = module.importSection().count(ExternalType.FUNCTION);
+    this.total = imports + module.functionSection().functionCount();
+    this.interpreted = new boolean[total];
+    Arrays.fill(interpreted, true);
+    this.calls = new int[total];
+    this.samples = new int[total];
+    this.state = new byte[total];
+    for (int i = 0; i < imports; i++) state[i] = REFUSED;
+    for (int f : refused) if (f >= 0 && f < total) state[f] = REFUSED;
+    this.owner = new Layer[total];
+  }
+
+  /** True when {@code config} says a module of this size should be tiered. */
+  public static boolean shouldTier(WasmModule module, TierConfig config) {
+    switch (config.mode) {
+      case ON:
+        return true;
+      case OFF:
+        return false;
+      default:
+        return codeBytes(module) >= config.minCodeBytes;
+    }
+  }
+
+  /** Approximate size of the code section: its instructions (1.5 bytes each on average). */
+  static long codeBytes(WasmModule m) {
+    long n = 0;
+    int bodies = m.codeSection().functionBodyCount();
+    for (int i = 0; i < bodies; i++) {
+      var ins = m.codeSection().getFunctionBody(i).instructions();
+      n += ins.isEmpty() ? 0 : ins.get(ins.size() - 1).address() - ins.get(0).address() + 1;
+    }
+    return n;
+  }
+
+  /**
+   * The tiered machine factory for {@code module}. {@code refused}: functions never to
+   * compile (e.g. those using SIMD). {@code cache}: where layers and the profile are kept
+   * (null: nowhere). Loads the cached layers of a previous run before returning.
+   */
+  public static TierMachine.Factory create(
+      WasmModule module, String name, TierConfig config, Cache cache, Set<Integer> refused) {
+    Tiering t = new Tiering(module, name, config, cache, refused);
+    t.warmStart();
+    return new TierMachine.Factory(t);
+  }
+
+  TierConfig config() {
+    return config;
+  }
+
+  boolean[] interpretedMask() {
+    return interpreted;
+  }
+
+  Layer layerOf(int funcId) {
+    Layer[] o = owner;
+    return funcId >= 0 && funcId < o.length ? o[funcId] : null;
+  }
+
+  // ---- hotness ------------------------------------------------------------------------
+
+  void countCall(int funcId) {
+    if (funcId < imports || funcId >= total) return;
+    int c = calls[funcId] + 1; // racy across threads: a lost count only delays compiling
+    calls[funcId] = c;
+    if (c == config.callThreshold) hot(funcId, config.sync);
+  }
+
+  void sample(int funcId) {
+    if (funcId < imports || funcId >= total) return;
+    int s = samples[funcId] + 1;
+    samples[funcId] = s;
+    if (s == config.sampleThreshold) hot(funcId, false); // never on the profiler's thread
+  }
+
+  private void hot(int funcId, boolean sync) {
+    boolean compileNow = false;
+    synchronized (this) {
+      if (state[funcId] != COLD || disabled) return;
+      state[funcId] = QUEUED;
+      pending.add(funcId);
+      if (sync) {
+        compileNow = !running;
+      } else if (!scheduled) {
+        scheduled = true;
+        COMPILER.execute(this::compilePending);
+      }
+    }
+    if (compileNow) compilePending();
+  }
+
+  // ---- compiling ------------------------------------------------------------------------
+
+  private void compilePending() {
+    while (true) {
+      int[] batch;
+      BitSet layerSet;
+      int layerIndex;
+      synchronized (this) {
+        if (pending.isEmpty() || disabled) {
+          scheduled = false;
+          running = false;
+          notifyAll();
+          return;
+        }
+        running = true;
+        BitSet add = new BitSet();
+        if (oneAtATime > 0) {
+          oneAtATime--;
+          add.set(pending.remove(0));
+        } else {
+          for (int f : pending) add.set(f);
+          pending.clear();
+        }
+        if (openLayerIndex >= 0 && openLayer.cardinality() + add.cardinality() <= config.layerFunctions) {
+          layerSet = (BitSet) openLayer.clone();
+          layerSet.or(add);
+          layerIndex = openLayerIndex;
+        } else {
+          layerSet = add;
+          layerIndex = -1; // a new layer
+        }
+        batch = add.stream().toArray();
+      }
+      compileLayer(layerSet, layerIndex, batch);
+    }
+  }
+
+  /** Compiles the layer {@code set} (replacing layer {@code index}, or a new one if -1). */
+  private void compileLayer(BitSet set, int index, int[] added) {
+    long t0 = System.nanoTime();
+    Function<Instance, Machine> factory;
+    try {
+      factory = compile(set, true);
+    } catch (RuntimeException | LinkageError e) {
+      lastFailure = e;
+      if (VERBOSE) System.err.println("clj-wasi tier: " + name + ": compile failed: " + e);
+      refusedIn(set, index, added, e);
+      return;
+    } finally {
+      compileNanos.addAndGet(System.nanoTime() - t0);
+    }
+    publish(set, index, factory);
+    if (VERBOSE) {
+      System.err.printf("clj-wasi tier: %s: layer of %d functions (+%d) compiled in %.3f s%n",
+          name, set.cardinality(), added.length, (System.nanoTime() - t0) / 1e9);
+    }
+    saveProfile();
+  }
+
+  private static final boolean VERBOSE = Boolean.getBoolean("clj-wasi.tier.verbose");
+
+  /** Compiles a layer (see {@link LayerCompiler}), or loads it from the cache. */
+  private Function<Instance, Machine> compile(BitSet set, boolean readCache) {
+    if (readCache) {
+      Function<Instance, Machine> cached = loadCached(set);
+      if (cached != null) return cached;
+    }
+    layerCompiles.incrementAndGet();
+    LayerCompiler.Classes classes =
+        LayerCompiler.compile(module, imports, set, config.functionsPerClass);
+    Function<Instance, Machine> f = classes.load();
+    String key = layerKey(set);
+    if (key != null) {
+      try {
+        cache.putIfAbsent(key, classes.serialize());
+      } catch (java.io.IOException | RuntimeException ignored) {
+        // an unwritable cache only costs the next run a compilation
+      }
+    }
+    return f;
+  }
+
+  private String layerKey(BitSet set) {
+    return cache == null || module.digest() == null ? null : module.digest() + "#tier:" + setHash(set);
+  }
+
+  /** The layer's classes from the cache; null when absent, corrupt or unloadable. */
+  private Function<Instance, Machine> loadCached(BitSet set) {
+    String key = layerKey(set);
+    if (key == null) return null;
+    try {
+      byte[] b = cache.get(key); // CompileCache checks its SHA-256: corrupt reads as absent
+      if (b == null) return null;
+      Function<Instance, Machine> f = LayerCompiler.Classes.deserialize(b).load();
+      cacheLoads.incrementAndGet();
+      return f;
+    } catch (java.io.IOException | RuntimeException | LinkageError e) {
+      return null; // rebuilt (and overwritten) by the next compilation of this layer
+    }
+  }
+
+  private synchronized void publish(BitSet set, int index, Function<Instance, Machine> factory) {
+    int[] fs = set.stream().toArray();
+    // a fresh index even when replacing the open layer: instances make new machines for it
+    Layer layer = new Layer(layerCount++, factory, fs, index);
+    openLayer = set;
+    openLayerIndex = layer.index;
+    Layer[] o = owner.clone();
+    int added = 0;
+    for (int f : fs) {
+      if (state[f] != COMPILED) added++;
+      o[f] = layer;
+      state[f] = COMPILED;
+    }
+    owner = o; // publish the routes (volatile) before the interpreters' mask bits
+    for (int f : fs) interpreted[f] = false;
+    compiledFunctions.addAndGet(added);
+    anySuccess = true;
+  }
+
+  /** A compilation failed: find the function to blame, refuse it, and compile the rest. */
+  private void refusedIn(BitSet set, int index, int[] added, Throwable e) {
+    Integer blamed = blamedFunction(e);
+    synchronized (this) {
+      if (blamed != null && set.get(blamed) && state[blamed] == QUEUED) {
+        state[blamed] = REFUSED;
+        for (int f : added) if (f != blamed) pending.add(f);
+        return;
+      }
+      if (added.length > 1) {
+        // no culprit named: try this batch's functions one at a time
+        for (int f : added) pending.add(f);
+        oneAtATime += added.length;
+        return;
+      }
+      for (int f : added) state[f] = REFUSED;
+      if (!anySuccess && ++failuresWithoutSuccess >= 3) {
+        disabled = true; // the compiler cannot take this module at all: interpret it
+        for (int f : pending) state[f] = REFUSED;
+        pending.clear();
+      }
+    }
+  }
+
+  private int oneAtATime;
+  private int failuresWithoutSuccess;
+
+  // ---- cache: profile and warm start -----------------------------------------------------
+
+  private static final String PROFILE_HEADER = "clj-wasi tier profile v1";
+
+  private String profileKey() {
+    return module.digest() + "#tier-profile";
+  }
+
+  private void saveProfile() {
+    if (cache == null || module.digest() == null) return;
+    StringBuilder sb = new StringBuilder(PROFILE_HEADER).append('\n');
+    synchronized (this) {
+      // live layers: those still owning at least one function
+      Layer[] o = owner;
+      BitSet seen = new BitSet();
+      for (int f = 0; f < total; f++) {
+        Layer l = o[f];
+        if (l != null && !seen.get(l.index)) {
+          seen.set(l.index);
+          for (int i = 0; i < l.functions.length; i++) {
+            if (i > 0) sb.append(',');
+            sb.append(l.functions[i]);
+          }
+          sb.append('\n');
+        }
+      }
+    }
+    try {
+      cache.putIfAbsent(profileKey(), sb.toString().getBytes(StandardCharsets.UTF_8));
+    } catch (java.io.IOException | RuntimeException ignored) {
+      // an unwritable cache only costs the next run its warm start
+    }
+  }
+
+  private List<BitSet> loadProfile() {
+    List<BitSet> out = new ArrayList<>();
+    if (cache == null || module.digest() == null) return out;
+    byte[] b;
+    try {
+      b = cache.get(profileKey());
+    } catch (java.io.IOException | RuntimeException e) {
+      return out;
+    }
+    if (b == null) return out;
+    String[] lines = new String(b, StandardCharsets.UTF_8).split("\n");
+    if (lines.length == 0 || !lines[0].equals(PROFILE_HEADER)) return out;
+    for (int i = 1; i < lines.length; i++) {
+      if (lines[i].isBlank()) continue;
+      BitSet s = new BitSet();
+      try {
+        for (String x : lines[i].split(",")) {
+          int f = Integer.parseInt(x.trim());
+          if (f >= imports && f < total && state[f] == COLD) s.set(f);
+        }
+      } catch (NumberFormatException e) {
+        continue;
+      }
+      if (!s.isEmpty()) out.add(s);
+    }
+    return out;
+  }
+
+  /** Loads the layers a previous run left in the cache; recompiles missing ones in the background. */
+  private void warmStart() {
+    for (BitSet set : loadProfile()) {
+      long t0 = System.nanoTime();
+      Function<Instance, Machine> f = loadCached(set);
+      compileNanos.addAndGet(System.nanoTime() - t0);
+      if (f != null) {
+        publish(set, -1, f);
+        continue;
+      }
+      for (int i = set.nextSetBit(0); i >= 0; i = set.nextSetBit(i + 1)) hot(i, false);
+    }
+  }
+
+  private static String setHash(BitSet set) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      md.update(set.toByteArray());
+      byte[] d = md.digest();
+      StringBuilder sb = new StringBuilder();
+      for (int i = 0; i < 12; i++) sb.append(String.format("%02x", d[i]));
+      return sb.toString();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Integer blamedFunction(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = t.getMessage();
+      if (m == null) continue;
+      Matcher mt = FUNC_ID.matcher(m);
+      if (mt.find()) {
+        try {
+          return Integer.parseInt(mt.group(1) != null ? mt.group(1) : mt.group(2));
+        } catch (NumberFormatException ignored) {
+          return null;
+        }
+      }
+    }
+    return null;
+  }
+
+  // ---- observing ---------------------------------------------------------------------------
+
+  /** Waits until no compilation is pending or running (or {@code millis} pass); true if idle. */
+  public synchronized boolean awaitIdle(long millis) throws InterruptedException {
+    long end = System.currentTimeMillis() + millis;
+    while (scheduled || running || !pending.isEmpty()) {
+      long left = end - System.currentTimeMillis();
+      if (left <= 0) return false;
+      wait(left);
+    }
+    return true;
+  }
+
+  /** True when function {@code funcId} runs compiled. */
+  public boolean isCompiled(int funcId) {
+    return layerOf(funcId) != null;
+  }
+
+  /** True when the compiler refused function {@code funcId} (it stays interpreted). */
+  public synchronized boolean isRefused(int funcId) {
+    return funcId >= imports && funcId < total && state[funcId] == REFUSED;
+  }
+
+  /** Counters: functions compiled, layers, cache loads, compile seconds, refused functions. */
+  public synchronized Map<String, Object> stats() {
+    int refused = 0;
+    for (int f = imports; f < total; f++) if (state[f] == REFUSED) refused++;
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("functions", total - imports);
+    m.put("compiled-functions", compiledFunctions.get());
+    m.put("layers", layerCount);
+    m.put("layer-compiles", layerCompiles.get());
+    m.put("cache-loads", cacheLoads.get());
+    m.put("compile-seconds", compileNanos.get() / 1e9);
+    m.put("refused-functions", refused);
+    m.put("disabled", disabled);
+    Throwable f = lastFailure;
+    if (f != null) m.put("last-failure", String.valueOf(f));
+    return m;
+  }
+
+  public String name() {
+    return name;
+  }
+}
