@@ -23,7 +23,8 @@
 (def documented-types
   #{:wasm/malformed :wasm/missing-imports :wasm/import-mismatch :wasm/trap :wasm/timeout
     :wasm/limit :wasm/exit :wasm/no-such-export :wasm/compile :wasm/interrupted
-    :wasm/closed}) ; after a timeout closed the instance
+    :wasm/closed ; after a timeout closed the instance
+    :wasm/host-error}) ; a mutated import type the test's host functions do not fit
 
 (def seeds (delay (mapv file-bytes ["numbers" "traps" "hello" "echo_args" "wasi_start_exit" "host_imports"])))
 
