@@ -4,18 +4,16 @@ import cljwasi.wasi.fs.Descriptor;
 import cljwasi.wasi.fs.DirectoryDescriptor;
 import cljwasi.wasi.fs.FileDescriptor;
 import cljwasi.wasi.fs.Filestat;
+import cljwasi.wasi.fs.HostDir;
+import cljwasi.wasi.fs.PathOps;
 import cljwasi.wasi.fs.PathResolver;
 import cljwasi.wasi.fs.PathResolver.Resolved;
 import cljwasi.wasi.fs.Rights;
 import com.dylibso.chicory.runtime.Memory;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.StandardCopyOption;
 
 /**
  * The path_* functions. Every guest path goes through {@link PathResolver} (the sandbox:
@@ -31,16 +29,18 @@ final class Path {
   static void register(WasiHost.Registry r) {
     // path_create_directory(fd, path, path_len)
     // reads: the path. errnos: success, badf, notcapable (no PATH_CREATE_DIRECTORY),
-    // exist, noent, notdir, perm (escape), rofs, inval, ilseq, loop.
+    // exist, noent, notdir, perm (escape), rofs, inval, ilseq, loop, io (the preopen's
+    // host directory was replaced; see docs/WASI.md, "The filesystem sandbox").
     r.fn("path_create_directory", "fd path path_len", (ctx, mem, a) -> {
       DirectoryDescriptor dir = dir(ctx, a[0]);
       dir.require(Rights.PATH_CREATE_DIRECTORY);
       String path = string(mem, a[1], a[2]);
       dir.requireWritable();
-      Resolved res = PathResolver.resolve(dir, path, false);
-      if (res.exists()) return Errno.EXIST;
-      Files.createDirectory(res.path());
-      return Errno.SUCCESS;
+      try (Resolved res = PathResolver.resolve(dir, path, false)) {
+        if (res.exists()) return Errno.EXIST;
+        PathOps.mkdir(res);
+        return Errno.SUCCESS;
+      }
     });
 
     // path_filestat_get(fd, flags, path, path_len, buf)
@@ -51,16 +51,18 @@ final class Path {
       DirectoryDescriptor dir = dir(ctx, a[0]);
       boolean follow = lookup(a[1]);
       dir.require(Rights.PATH_FILESTAT_GET);
-      Resolved res = PathResolver.resolve(dir, string(mem, a[2], a[3]), follow);
-      if (!res.exists()) return Errno.NOENT;
-      Filestat.of(res.path(), false).write(mem, (int) a[4]);
-      return Errno.SUCCESS;
+      try (Resolved res = PathResolver.resolve(dir, string(mem, a[2], a[3]), follow)) {
+        if (!res.exists()) return Errno.NOENT;
+        Filestat.of(res.dir, res.name).write(mem, (int) a[4]);
+        return Errno.SUCCESS;
+      }
     });
 
     // path_filestat_set_times(fd, flags, path, path_len, atim:u64, mtim:u64, fst_flags)
     // reads: the path. Without SYMLINK_FOLLOW a final symlink's own times change.
     // errnos: success, inval (ATIM with ATIM_NOW etc., checked first), badf,
-    // notcapable (no PATH_FILESTAT_SET_TIMES), noent, notdir, perm, loop, rofs.
+    // notcapable (no PATH_FILESTAT_SET_TIMES), noent, notdir, perm, loop, rofs, io (a
+    // symlink or special file that changed under the call).
     r.fn("path_filestat_set_times", "fd flags path path_len atim:i64 mtim:i64 fst_flags",
         (ctx, mem, a) -> {
           var times = Filestat.newTimes(a[4], a[5], (int) a[6], ctx.clock().realtimeNanos());
@@ -69,10 +71,11 @@ final class Path {
           dir.require(Rights.PATH_FILESTAT_SET_TIMES);
           String path = string(mem, a[2], a[3]);
           dir.requireWritable();
-          Resolved res = PathResolver.resolve(dir, path, follow);
-          if (!res.exists()) return Errno.NOENT;
-          Filestat.setTimes(res.path(), times);
-          return Errno.SUCCESS;
+          try (Resolved res = PathResolver.resolve(dir, path, follow)) {
+            if (!res.exists()) return Errno.NOENT;
+            PathOps.setTimes(res, times);
+            return Errno.SUCCESS;
+          }
         });
 
     // path_link(old_fd, old_flags, old_path, old_path_len, new_fd, new_path, new_path_len)
@@ -80,7 +83,8 @@ final class Path {
     // linked, not its target). errnos: success, badf, notcapable (PATH_LINK_SOURCE /
     // PATH_LINK_TARGET), rofs, inval (SYMLINK_FOLLOW: wasmtime refuses it), noent
     // (missing source, or a new path ending in "/"), exist, perm (source is a
-    // directory, or an escape), notdir, loop, xdev.
+    // directory, or an escape, or the source path led to another file than the one
+    // seen through its directory handle), notdir, loop, xdev, io.
     r.fn("path_link", "old_fd old_flags old_path old_path_len new_fd new_path new_path_len",
         (ctx, mem, a) -> {
           DirectoryDescriptor src = dir(ctx, a[0]);
@@ -93,15 +97,17 @@ final class Path {
           src.requireWritable();
           dst.requireWritable();
           if (follow) return Errno.INVAL;
-          Resolved rs = PathResolver.resolve(src, from, false);
-          if (rs.name == null) return Errno.PERM;
-          if (!rs.exists()) return Errno.NOENT;
-          if (rs.isDirectory()) return Errno.PERM;
-          Resolved rd = PathResolver.resolve(dst, to, false);
-          if (rd.exists()) return Errno.EXIST;
-          if (rd.trailingSlash) return Errno.NOENT;
-          Files.createLink(rd.path(), rs.path());
-          return Errno.SUCCESS;
+          try (Resolved rs = PathResolver.resolve(src, from, false)) {
+            if (rs.name == null) return Errno.PERM;
+            if (!rs.exists()) return Errno.NOENT;
+            if (rs.isDirectory()) return Errno.PERM;
+            try (Resolved rd = PathResolver.resolve(dst, to, false)) {
+              if (rd.exists()) return Errno.EXIST;
+              if (rd.trailingSlash) return Errno.NOENT;
+              PathOps.link(rs, rd);
+              return Errno.SUCCESS;
+            }
+          }
         });
 
     // path_open(fd, dirflags, path, path_len, oflags, fs_rights_base:u64,
@@ -143,25 +149,28 @@ final class Path {
           boolean read = (base & Rights.FD_READ) != 0;
           if (dir.readOnly && (creat || trunc || write)) return Errno.ROFS;
           if (directory && (creat || excl || trunc)) return Errno.INVAL;
-          Resolved res = PathResolver.resolve(dir, path, follow);
           Descriptor opened;
-          if (!res.exists()) {
-            if (!creat) return Errno.NOENT;
-            if (res.trailingSlash) return Errno.ISDIR; // open("new/", O_CREAT), as Linux
-            opened = FileDescriptor.open(res.path(), read, write, true, excl, trunc, false,
-                base & Rights.FILE, inheriting, fdflags);
-          } else if (res.isSymlink()) {
-            if (creat && excl) return Errno.EXIST;
-            return directory ? Errno.NOTDIR : Errno.LOOP;
-          } else if (res.isDirectory()) {
-            if (creat && excl) return Errno.EXIST;
-            if (creat || trunc || write) return Errno.ISDIR;
-            opened = dir.child(res.path(), base & Rights.DIRECTORY, inheriting);
-          } else {
-            if (creat && excl) return Errno.EXIST;
-            if (directory) return Errno.NOTDIR;
-            opened = FileDescriptor.open(res.path(), read, write, false, false, trunc,
-                dir.readOnly, base & Rights.FILE, inheriting, fdflags);
+          try (Resolved res = PathResolver.resolve(dir, path, follow)) {
+            if (!res.exists()) {
+              if (!creat) return Errno.NOENT;
+              if (res.trailingSlash) return Errno.ISDIR; // open("new/", O_CREAT), as Linux
+              opened = FileDescriptor.open(res.dir, res.name, read, write, true, excl, trunc,
+                  false, base & Rights.FILE, inheriting, fdflags);
+            } else if (res.isSymlink()) {
+              if (creat && excl) return Errno.EXIST;
+              return directory ? Errno.NOTDIR : Errno.LOOP;
+            } else if (res.isDirectory()) {
+              if (creat && excl) return Errno.EXIST;
+              if (creat || trunc || write) return Errno.ISDIR;
+              // a handle of its own (openat O_NOFOLLOW), or the same one for "." and ".."
+              HostDir h = res.name == null ? res.dir.retain() : res.dir.openDir(res.name);
+              opened = dir.child(h, base & Rights.DIRECTORY, inheriting);
+            } else {
+              if (creat && excl) return Errno.EXIST;
+              if (directory) return Errno.NOTDIR;
+              opened = FileDescriptor.open(res.dir, res.name, read, write, false, false, trunc,
+                  dir.readOnly, base & Rights.FILE, inheriting, fdflags);
+            }
           }
           int fd;
           try {
@@ -182,15 +191,18 @@ final class Path {
     // path_readlink(fd, path, path_len, buf, buf_len, bufused_ptr)
     // reads: the path; writes: the link's target (no NUL), silently truncated to buf_len
     // as wasmtime does, and u32 bufused. errnos: success, badf, notcapable
-    // (PATH_READLINK), noent, inval (not a symlink), notdir, perm, loop, fault.
+    // (PATH_READLINK), noent, inval (not a symlink), notdir, perm, loop, fault, io (the
+    // link could not be read by a path proven to name it).
     r.fn("path_readlink", "fd path path_len buf buf_len bufused_ptr", (ctx, mem, a) -> {
       DirectoryDescriptor dir = dir(ctx, a[0]);
       dir.require(Rights.PATH_READLINK);
-      Resolved res = PathResolver.resolve(dir, string(mem, a[1], a[2]), false);
-      if (res.name == null) return Errno.INVAL;
-      if (!res.exists()) return Errno.NOENT;
-      if (!res.isSymlink()) return Errno.INVAL;
-      byte[] target = Files.readSymbolicLink(res.path()).toString().getBytes(StandardCharsets.UTF_8);
+      byte[] target;
+      try (Resolved res = PathResolver.resolve(dir, string(mem, a[1], a[2]), false)) {
+        if (res.name == null) return Errno.INVAL;
+        if (!res.exists()) return Errno.NOENT;
+        if (!res.isSymlink()) return Errno.INVAL;
+        target = PathOps.readlink(res).getBytes(StandardCharsets.UTF_8);
+      }
       int n = (int) Math.min(target.length, Integer.toUnsignedLong((int) a[4]));
       mem.write((int) a[3], target, 0, n);
       mem.writeI32((int) a[5], n);
@@ -205,12 +217,13 @@ final class Path {
       dir.require(Rights.PATH_REMOVE_DIRECTORY);
       String path = string(mem, a[1], a[2]);
       dir.requireWritable();
-      Resolved res = PathResolver.resolve(dir, path, false);
-      if (res.name == null) return Errno.INVAL;
-      if (!res.exists()) return Errno.NOENT;
-      if (!res.isDirectory()) return Errno.NOTDIR;
-      Files.delete(res.path());
-      return Errno.SUCCESS;
+      try (Resolved res = PathResolver.resolve(dir, path, false)) {
+        if (res.name == null) return Errno.INVAL;
+        if (!res.exists()) return Errno.NOENT;
+        if (!res.isDirectory()) return Errno.NOTDIR;
+        res.dir.deleteDirectory(res.name); // unlinkat(AT_REMOVEDIR)
+        return Errno.SUCCESS;
+      }
     });
 
     // path_rename(fd, old_path, old_path_len, new_fd, new_path, new_path_len)
@@ -229,26 +242,27 @@ final class Path {
           String to = string(mem, a[4], a[5]);
           src.requireWritable();
           dst.requireWritable();
-          Resolved rs = PathResolver.resolve(src, from, false);
-          if (rs.name == null) return Errno.BUSY;
-          if (!rs.exists()) return Errno.NOENT;
-          Resolved rd = PathResolver.resolve(dst, to, false);
-          if (rd.name == null) return Errno.BUSY;
-          boolean srcDir = rs.isDirectory();
-          if (!srcDir && rd.trailingSlash) return Errno.NOTDIR;
-          java.nio.file.Path sp = rs.path(), dp = rd.path();
-          if (rd.exists()) {
-            Object sk = rs.attrs.fileKey(), dk = rd.attrs.fileKey();
-            if (sk != null && sk.equals(dk)) return Errno.SUCCESS; // same file: no-op
-            if (srcDir && !rd.isDirectory()) return Errno.NOTDIR;
-            if (!srcDir && rd.isDirectory()) return Errno.ISDIR;
-            if (srcDir && !isEmpty(dp)) return Errno.NOTEMPTY;
+          try (Resolved rs = PathResolver.resolve(src, from, false)) {
+            if (rs.name == null) return Errno.BUSY;
+            if (!rs.exists()) return Errno.NOENT;
+            try (Resolved rd = PathResolver.resolve(dst, to, false)) {
+              if (rd.name == null) return Errno.BUSY;
+              boolean srcDir = rs.isDirectory();
+              if (!srcDir && rd.trailingSlash) return Errno.NOTDIR;
+              java.nio.file.Path sp = rs.path(), dp = rd.path();
+              if (rd.exists()) {
+                Object sk = rs.attrs.fileKey(), dk = rd.attrs.fileKey();
+                if (sk != null && sk.equals(dk)) return Errno.SUCCESS; // same file: no-op
+                if (srcDir && !rd.isDirectory()) return Errno.NOTDIR;
+                if (!srcDir && rd.isDirectory()) return Errno.ISDIR;
+                if (srcDir && !PathOps.isEmptyDirectory(rd.dir, rd.name)) return Errno.NOTEMPTY;
+              }
+              if (srcDir && !dp.equals(sp) && dp.startsWith(sp)) return Errno.INVAL;
+              rs.dir.move(rs.name, rd.dir, rd.name); // renameat between the two handles
+              if (srcDir) PathOps.moved(rs, rd);
+              return Errno.SUCCESS;
+            }
           }
-          if (srcDir && !dp.equals(sp) && dp.startsWith(sp)) return Errno.INVAL;
-          // REPLACE_EXISTING: with ATOMIC_MOVE alone, whether an existing target is
-          // replaced is up to the provider (Linux's is, Jimfs's refuses with EEXIST)
-          Files.move(sp, dp, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-          return Errno.SUCCESS;
         });
 
     // path_symlink(old_path, old_path_len, fd, new_path, new_path_len)
@@ -256,7 +270,7 @@ final class Path {
     // may point anywhere (it is checked when followed), an absolute one is refused.
     // errnos: success, badf, notcapable (PATH_SYMLINK), perm (absolute target, escape),
     // inval (NUL), exist, noent (missing parent, or "new/" that does not exist),
-    // notdir ("file/"), rofs, loop.
+    // notdir ("file/"), rofs, loop, io.
     r.fn("path_symlink", "old_path old_path_len fd new_path new_path_len", (ctx, mem, a) -> {
       DirectoryDescriptor dir = dir(ctx, a[2]);
       dir.require(Rights.PATH_SYMLINK);
@@ -264,12 +278,12 @@ final class Path {
       String path = string(mem, a[3], a[4]);
       dir.requireWritable();
       PathResolver.checkSymlinkTarget(target);
-      Resolved res = PathResolver.resolve(dir, path, false);
-      if (res.exists()) return Errno.EXIST;
-      if (res.trailingSlash) return Errno.NOENT;
-      java.nio.file.Path link = res.path();
-      Files.createSymbolicLink(link, link.getFileSystem().getPath(target));
-      return Errno.SUCCESS;
+      try (Resolved res = PathResolver.resolve(dir, path, false)) {
+        if (res.exists()) return Errno.EXIST;
+        if (res.trailingSlash) return Errno.NOENT;
+        PathOps.symlink(res, target);
+        return Errno.SUCCESS;
+      }
     });
 
     // path_unlink_file(fd, path, path_len)
@@ -281,12 +295,13 @@ final class Path {
       dir.require(Rights.PATH_UNLINK_FILE);
       String path = string(mem, a[1], a[2]);
       dir.requireWritable();
-      Resolved res = PathResolver.resolve(dir, path, false);
-      if (res.name == null) return Errno.ISDIR;
-      if (!res.exists()) return Errno.NOENT;
-      if (res.isDirectory()) return Errno.ISDIR;
-      Files.delete(res.path());
-      return Errno.SUCCESS;
+      try (Resolved res = PathResolver.resolve(dir, path, false)) {
+        if (res.name == null) return Errno.ISDIR;
+        if (!res.exists()) return Errno.NOENT;
+        if (res.isDirectory()) return Errno.ISDIR;
+        res.dir.deleteFile(res.name); // unlinkat
+        return Errno.SUCCESS;
+      }
     });
   }
 
@@ -312,12 +327,6 @@ final class Path {
           .toString();
     } catch (CharacterCodingException e) {
       throw new WasiException(Errno.ILSEQ);
-    }
-  }
-
-  private static boolean isEmpty(java.nio.file.Path dir) throws IOException {
-    try (DirectoryStream<java.nio.file.Path> ds = Files.newDirectoryStream(dir)) {
-      return !ds.iterator().hasNext();
     }
   }
 }

@@ -3,11 +3,11 @@ package cljwasi.wasi.fs;
 import cljwasi.wasi.Errno;
 import cljwasi.wasi.WasiException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
@@ -15,26 +15,30 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * An open directory: a preopen, or one opened by path_open. Paths given with it are
- * resolved beneath {@link #hostPath} by {@link PathResolver} only. Directories opened
+ * An open directory: a preopen, or one opened by path_open. It holds an open handle on
+ * the host directory ({@link HostDir}: a directory file descriptor where the provider
+ * has SecureDirectoryStream), so like a POSIX fd it stays on the directory it was opened
+ * on, whatever is renamed or swapped on the host afterwards; paths given with it are
+ * resolved beneath that handle by {@link PathResolver} only. Directories opened
  * beneath a read-only preopen are read-only too: every mutation fails with EROFS.
  * A directory is not seekable (EBADF, as wasmtime) and has no data to read or write.
  */
 public final class DirectoryDescriptor extends Descriptor {
   /** The preopen this fd is, or null for a directory opened by path_open. */
   public final Preopen preopen;
-  /** The host directory this fd stands for. */
-  public final Path hostPath;
+  /** The open host directory. */
+  private final HostDir handle;
   /** True beneath a read-only preopen. */
   public final boolean readOnly;
   /** The entries fd_readdir serves cookies from; taken afresh at cookie 0. */
   private List<Entry> snapshot;
+  private boolean closed;
 
   private DirectoryDescriptor(
-      Preopen preopen, Path hostPath, boolean readOnly, long base, long inheriting) {
+      Preopen preopen, HostDir handle, boolean readOnly, long base, long inheriting) {
     super(base, inheriting, 0);
     this.preopen = preopen;
-    this.hostPath = hostPath;
+    this.handle = handle;
     this.readOnly = readOnly;
   }
 
@@ -43,13 +47,31 @@ public final class DirectoryDescriptor extends Descriptor {
     if (!Files.isDirectory(p.hostPath)) {
       throw new IllegalArgumentException("preopen " + p.guestPath + ": not a directory: " + p.hostPath);
     }
+    HostDir h;
+    try {
+      h = HostDir.openRoot(p.hostPath);
+    } catch (IOException e) {
+      throw new UncheckedIOException("preopen " + p.guestPath + ": " + p.hostPath, e);
+    }
     return new DirectoryDescriptor(
-        p, p.hostPath, p.readOnly, Rights.DIRECTORY, Rights.DIRECTORY | Rights.FILE);
+        p, h, p.readOnly, Rights.DIRECTORY, Rights.DIRECTORY | Rights.FILE);
   }
 
-  /** A directory opened beneath this one at {@code p}. */
-  public DirectoryDescriptor child(Path p, long base, long inheriting) {
-    return new DirectoryDescriptor(null, p, readOnly, base, inheriting);
+  /** A directory opened beneath this one: takes over the handle {@code h}. */
+  public DirectoryDescriptor child(HostDir h, long base, long inheriting) {
+    h.anchor.root.retain(); // path-based calls below it go through the preopen's root
+    return new DirectoryDescriptor(null, h.track(), readOnly, base, inheriting);
+  }
+
+  /** The handle paths are resolved beneath (PathResolver's start). */
+  HostDir handle() {
+    if (closed) throw new WasiException(Errno.BADF);
+    return handle;
+  }
+
+  /** The host path this fd was reached by (it may have been renamed since). */
+  public Path hostPath() {
+    return handle.path;
   }
 
   @Override
@@ -89,14 +111,14 @@ public final class DirectoryDescriptor extends Descriptor {
 
   @Override
   public Filestat filestat() throws IOException {
-    return Filestat.of(hostPath, false);
+    return Filestat.of(handle(), null);
   }
 
   @Override
   public void setTimes(FileTime[] times) throws IOException {
     require(Rights.FD_FILESTAT_SET_TIMES);
     requireWritable();
-    Filestat.setTimes(hostPath, times);
+    Filestat.setTimes(handle().selfView(), times);
   }
 
   /** One fd_readdir entry. */
@@ -124,30 +146,28 @@ public final class DirectoryDescriptor extends Descriptor {
   }
 
   private List<Entry> list() throws IOException {
-    Filestat self = Filestat.of(hostPath, false);
-    List<Path> children = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(hostPath)) {
-      for (Path c : ds) children.add(c);
+    HostDir h = handle();
+    Filestat self = Filestat.of(h, null);
+    List<String> names = new ArrayList<>();
+    try (DirectoryStream<Path> ds = h.list()) { // a fresh stream on this same directory
+      for (Path c : ds) names.add(c.getFileName().toString());
     }
-    String[] names = new String[children.size()];
-    for (int i = 0; i < names.length; i++) names[i] = children.get(i).getFileName().toString();
-    List<Entry> out = new ArrayList<>(names.length + 2);
+    List<Entry> out = new ArrayList<>(names.size() + 2);
     // wasmtime reports the directory's own inode for ".." too (it never looks above)
     out.add(new Entry(new byte[] {'.'}, self.ino, Rights.FT_DIRECTORY));
     out.add(new Entry(new byte[] {'.', '.'}, self.ino, Rights.FT_DIRECTORY));
     for (String n : names) {
-      Path c = hostPath.resolve(n);
       long ino = 0;
       byte type = Rights.FT_UNKNOWN;
       try {
-        Filestat st = Filestat.of(c, false);
+        Filestat st = Filestat.of(h, n);
         ino = st.ino;
         type = st.filetype;
       } catch (IOException e) {
         // removed since it was listed: keep the name, unknown type
         try {
-          type = Filestat.typeOf(
-              Files.readAttributes(c, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
+          BasicFileAttributes a = h.lstat(n);
+          if (a != null) type = Filestat.typeOf(a);
         } catch (IOException e2) {
           // leave unknown
         }
@@ -155,5 +175,14 @@ public final class DirectoryDescriptor extends Descriptor {
       out.add(new Entry(n.getBytes(StandardCharsets.UTF_8), ino, type));
     }
     return out;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) return;
+    closed = true;
+    HostDir root = handle.anchor.root;
+    handle.release();
+    if (preopen == null) root.release();
   }
 }

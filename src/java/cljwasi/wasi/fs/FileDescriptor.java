@@ -5,10 +5,8 @@ import cljwasi.wasi.WasiException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileSystems;
 import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
-import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.HashSet;
@@ -25,55 +23,54 @@ import java.util.Set;
  */
 public final class FileDescriptor extends Descriptor {
   private final FileChannel ch;
-  /** Where the file was opened; used for metadata while it still names the same file. */
-  private final Path hostPath;
+  /**
+   * The directory it was opened in and its name there; used (through the handle) for
+   * metadata while that name still holds the same file.
+   */
+  private final HostDir dir;
+  private final String name;
   private final boolean readOnly;
   private final Filestat opened;
+  private boolean closed;
 
-  private FileDescriptor(FileChannel ch, Path hostPath, boolean readOnly, Filestat opened,
-      long base, long inheriting, int fdflags) {
+  private FileDescriptor(FileChannel ch, HostDir dir, String name, boolean readOnly,
+      Filestat opened, long base, long inheriting, int fdflags) {
     super(base, inheriting, fdflags);
     this.ch = ch;
-    this.hostPath = hostPath;
+    this.dir = dir;
+    this.name = name;
     this.readOnly = readOnly;
     this.opened = opened;
   }
 
   /**
-   * Opens {@code p} (never following a final symlink: the resolver already did). Reads
-   * when {@code read}, writes when {@code write}; {@code create}/{@code excl}/{@code trunc}
-   * as O_CREAT/O_EXCL/O_TRUNC (they need a writable channel in java.nio, so they imply
-   * one; the fd's rights still decide what the guest may do).
+   * Opens {@code name} in {@code dir} (openat, never following a final symlink: the
+   * resolver already did). Reads when {@code read}, writes when {@code write};
+   * {@code create}/{@code excl}/{@code trunc} as O_CREAT/O_EXCL/O_TRUNC (they need a
+   * writable channel in java.nio, so they imply one; the fd's rights still decide what
+   * the guest may do).
    */
-  public static FileDescriptor open(Path p, boolean read, boolean write, boolean create,
-      boolean excl, boolean trunc, boolean readOnly, long base, long inheriting, int fdflags)
-      throws IOException {
+  public static FileDescriptor open(HostDir dir, String name, boolean read, boolean write,
+      boolean create, boolean excl, boolean trunc, boolean readOnly, long base,
+      long inheriting, int fdflags) throws IOException {
     Set<OpenOption> o = new HashSet<>();
     boolean w = write || create || trunc;
     if (read || !w) o.add(StandardOpenOption.READ);
     if (w) o.add(StandardOpenOption.WRITE);
     if (create) o.add(excl ? StandardOpenOption.CREATE_NEW : StandardOpenOption.CREATE);
     if (trunc) o.add(StandardOpenOption.TRUNCATE_EXISTING);
-    FileChannel ch;
-    Set<OpenOption> nofollow = new HashSet<>(o);
-    nofollow.add(LinkOption.NOFOLLOW_LINKS);
-    try {
-      ch = FileChannel.open(p, nofollow);
-    } catch (IllegalArgumentException | UnsupportedOperationException e) {
-      // A FileSystem without symlinks (e.g. zipfs) may refuse the option: nothing to follow.
-      if (p.getFileSystem().provider() == FileSystems.getDefault().provider()) throw e;
-      ch = FileChannel.open(p, o);
-    }
+    FileChannel ch = dir.openFile(name, o);
     try {
       Filestat st;
       try {
-        st = Filestat.of(p, false);
+        st = Filestat.of(dir, name);
       } catch (java.nio.file.NoSuchFileException e) {
         // some FileSystems (zipfs) show a created entry only once it is closed
         st = Filestat.ofStream(Rights.FT_REGULAR_FILE);
         st.nlink = 1;
       }
-      return new FileDescriptor(ch, p, readOnly, st, base, inheriting, fdflags);
+      return new FileDescriptor(ch, dir.retain().track(), name, readOnly, st, base, inheriting,
+          fdflags);
     } catch (IOException | RuntimeException e) {
       ch.close();
       throw e;
@@ -175,7 +172,7 @@ public final class FileDescriptor extends Descriptor {
   public Filestat filestat() throws IOException {
     Filestat now = null;
     try {
-      now = Filestat.of(hostPath, false);
+      now = Filestat.of(dir, name);
     } catch (IOException e) {
       // renamed or unlinked since it was opened
     }
@@ -211,9 +208,14 @@ public final class FileDescriptor extends Descriptor {
   public void setTimes(FileTime[] times) throws IOException {
     require(Rights.FD_FILESTAT_SET_TIMES);
     if (readOnly) throw new WasiException(Errno.ROFS);
-    Filestat now = Filestat.of(hostPath, false);
+    Filestat now = Filestat.of(dir, name);
     if (now.dev != opened.dev || now.ino != opened.ino) throw new WasiException(Errno.NOENT);
-    Filestat.setTimes(hostPath, times);
+    if (opened.filetype == Rights.FT_REGULAR_FILE || opened.filetype == Rights.FT_DIRECTORY) {
+      Filestat.setTimes(dir.view(name), times); // openat(O_NOFOLLOW) + futimens
+    } else {
+      Filestat.setTimes(java.nio.file.Files.getFileAttributeView(dir.resolve(name),
+          java.nio.file.attribute.BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS), times);
+    }
   }
 
   @Override
@@ -235,7 +237,13 @@ public final class FileDescriptor extends Descriptor {
   }
 
   @Override
-  public void close() throws IOException {
-    ch.close();
+  public synchronized void close() throws IOException {
+    if (closed) return;
+    closed = true;
+    try {
+      ch.close();
+    } finally {
+      dir.release();
+    }
   }
 }

@@ -6,6 +6,7 @@ import com.dylibso.chicory.runtime.Memory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -36,26 +37,66 @@ public final class Filestat {
   /** The metadata of {@code p}, of the link itself when {@code follow} is false. */
   public static Filestat of(Path p, boolean follow) throws IOException {
     LinkOption[] opts = follow ? new LinkOption[0] : new LinkOption[] {LinkOption.NOFOLLOW_LINKS};
-    Filestat s = new Filestat();
     if (p.getFileSystem().supportedFileAttributeViews().contains("unix")) {
-      Map<String, Object> a = Files.readAttributes(p, "unix:*", opts);
-      s.dev = num(a.get("dev"));
-      s.ino = num(a.get("ino"));
-      s.nlink = num(a.get("nlink"));
-      s.size = num(a.get("size"));
-      s.atim = nanos((FileTime) a.get("lastAccessTime"));
-      s.mtim = nanos((FileTime) a.get("lastModifiedTime"));
-      Object ct = a.get("ctime");
-      s.ctim = ct instanceof FileTime ? nanos((FileTime) ct) : s.mtim;
-      Object mode = a.get("mode");
-      // Jimfs's unix:mode has only the permission bits, not the file type's
-      s.filetype = mode instanceof Integer && ((Integer) mode & 0170000) != 0
-          ? typeOfMode((Integer) mode)
-          : typeOf((Boolean) a.get("isDirectory"), (Boolean) a.get("isRegularFile"),
-              (Boolean) a.get("isSymbolicLink"));
+      return ofUnix(Files.readAttributes(p, "unix:*", opts));
+    }
+    return ofBasic(Files.readAttributes(p, BasicFileAttributes.class, opts));
+  }
+
+  /**
+   * The metadata of {@code name} in {@code d} itself (of {@code d} when name is null),
+   * looked up through the handle (fstatat/fstat): NoSuchFileException when it is gone.
+   * The "unix" attributes (nlink, ctime, mode: no handle-relative form in java.nio) are
+   * read by host path and used only when that path names the same file (dev and
+   * inode); otherwise nlink is 1, ctim = mtim and the type comes from the basic view.
+   */
+  public static Filestat of(HostDir d, String name) throws IOException {
+    BasicFileAttributes b = name == null ? d.self() : d.lstat(name);
+    if (b == null) throw new NoSuchFileException(d.resolve(name).toString());
+    Path p = name == null ? d.path : d.resolve(name);
+    if (p.getFileSystem().supportedFileAttributeViews().contains("unix")) {
+      Object key = b.fileKey();
+      try {
+        // d's own path may be a symlink (a preopen given as one): follow it, not a name
+        Map<String, Object> a = name == null
+            ? Files.readAttributes(p, "unix:*")
+            : Files.readAttributes(p, "unix:*", LinkOption.NOFOLLOW_LINKS);
+        if (key != null && key.equals(a.get("fileKey"))) return ofUnix(a);
+      } catch (IOException e) {
+        // the path no longer leads to it: the handle's view below
+      }
+      Filestat s = ofBasic(b);
+      long[] devIno = unixKey(key);
+      if (devIno != null) {
+        s.dev = devIno[0];
+        s.ino = devIno[1];
+      }
       return s;
     }
-    BasicFileAttributes b = Files.readAttributes(p, BasicFileAttributes.class, opts);
+    return ofBasic(b);
+  }
+
+  private static Filestat ofUnix(Map<String, Object> a) {
+    Filestat s = new Filestat();
+    s.dev = num(a.get("dev"));
+    s.ino = num(a.get("ino"));
+    s.nlink = num(a.get("nlink"));
+    s.size = num(a.get("size"));
+    s.atim = nanos((FileTime) a.get("lastAccessTime"));
+    s.mtim = nanos((FileTime) a.get("lastModifiedTime"));
+    Object ct = a.get("ctime");
+    s.ctim = ct instanceof FileTime ? nanos((FileTime) ct) : s.mtim;
+    Object mode = a.get("mode");
+    // Jimfs's unix:mode has only the permission bits, not the file type's
+    s.filetype = mode instanceof Integer && ((Integer) mode & 0170000) != 0
+        ? typeOfMode((Integer) mode)
+        : typeOf((Boolean) a.get("isDirectory"), (Boolean) a.get("isRegularFile"),
+            (Boolean) a.get("isSymbolicLink"));
+    return s;
+  }
+
+  private static Filestat ofBasic(BasicFileAttributes b) {
+    Filestat s = new Filestat();
     Object key = b.fileKey();
     s.dev = 0;
     s.ino = key == null ? 0 : key.hashCode() & 0xffffffffL;
@@ -66,6 +107,22 @@ public final class Filestat {
     s.ctim = s.mtim;
     s.filetype = typeOf(b.isDirectory(), b.isRegularFile(), b.isSymbolicLink());
     return s;
+  }
+
+  /** dev and ino from the default provider's Unix file key "(dev=HEX,ino=DEC)", else null. */
+  static long[] unixKey(Object key) {
+    if (key == null) return null;
+    String k = key.toString();
+    int d = k.indexOf("(dev="), i = k.indexOf(",ino=");
+    if (d != 0 || i < 0 || !k.endsWith(")")) return null;
+    try {
+      return new long[] {
+        Long.parseUnsignedLong(k.substring(5, i), 16),
+        Long.parseUnsignedLong(k.substring(i + 5, k.length() - 1))
+      };
+    } catch (NumberFormatException e) {
+      return null;
+    }
   }
 
   /** The WASI filetype of an attribute set. */
@@ -142,14 +199,12 @@ public final class Filestat {
     return null;
   }
 
-  /** Sets the times of {@code p} itself (never following a final symlink). */
-  public static void setTimes(Path p, FileTime[] times) throws IOException {
+  /** Sets the times through {@code view} (a handle's view of a file, never following it). */
+  public static void setTimes(BasicFileAttributeView view, FileTime[] times) throws IOException {
     if (times[0] == null && times[1] == null) {
-      // nothing to change, but the path must still exist
-      Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      view.readAttributes(); // nothing to change, but it must still exist
       return;
     }
-    Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-        .setTimes(times[1], times[0], null);
+    view.setTimes(times[1], times[0], null);
   }
 }

@@ -3,6 +3,7 @@ package cljwasi.wasi.fs;
 import cljwasi.wasi.Errno;
 import cljwasi.wasi.WasiException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -13,7 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The only code that turns a guest path into a host path. A guest path is resolved
+ * The only code that turns a guest path into a host location. A guest path is resolved
  * beneath a directory fd physically, one component at a time, the way cap-std (and so
  * wasmtime) does: each component is looked up with lstat in a directory already reached;
  * ".." pops back to the previous directory and may never go above the fd's directory;
@@ -24,10 +25,15 @@ import java.util.List;
  * ELOOP; a NUL byte gives EINVAL; an empty path ENOENT; a non-directory used as a
  * directory ENOTDIR (also for a trailing slash after a non-directory).
  *
- * <p>The result is a directory reached without passing any symlink plus one plain final
- * name (no "/", never "." or ".."), so an operation on {@code parent.resolve(name)} with
- * NOFOLLOW_LINKS cannot leave the sandbox. Only java.nio Path and Files are used, so
- * any FileSystem provider works.
+ * <p>The walk goes through open directory handles ({@link HostDir}, a
+ * SecureDirectoryStream where the provider has one): the fd's own handle, then
+ * openat(dir, name, O_NOFOLLOW) per directory component, lstat as fstatat on the
+ * handle. The result is a handle on the directory holding the final component plus one
+ * plain name (no "/", never "." or ".."), and the operation acts on that pair
+ * (openat, unlinkat, renameat, fstatat, futimens), so a directory swapped for a symlink
+ * after it was checked is never followed: TOCTOU-free. The few calls java.nio only has
+ * in path form (readlink, mkdir, symlink, link, lutimes) are made safe by the callers
+ * as docs/WASI.md ("The filesystem sandbox") describes; {@link #readlink} is one.
  */
 public final class PathResolver {
   private PathResolver() {}
@@ -35,27 +41,30 @@ public final class PathResolver {
   /** Linux's MAXSYMLINKS. */
   public static final int MAX_FOLLOWS = 40;
 
-  /** Where a guest path led. */
-  public static final class Resolved {
+  /** How often a component that changed between its lstat and its openat is re-examined. */
+  static final int MAX_RETRIES = 40;
+
+  /** Where a guest path led; close it to release the directory handle. */
+  public static final class Resolved implements AutoCloseable {
     /** The directory holding the final component (or the final directory itself). */
-    public final Path parent;
-    /** The final component, or null when the path names {@link #parent} itself ("." or ".."). */
+    public final HostDir dir;
+    /** The final component, or null when the path names {@link #dir} itself ("." or ".."). */
     public final String name;
     /** True when the path ended in "/" (or a followed final symlink's target did). */
     public final boolean trailingSlash;
     /** lstat of the final entry, or null when it does not exist (or name is null). */
     public final BasicFileAttributes attrs;
 
-    Resolved(Path parent, String name, boolean trailingSlash, BasicFileAttributes attrs) {
-      this.parent = parent;
+    Resolved(HostDir dir, String name, boolean trailingSlash, BasicFileAttributes attrs) {
+      this.dir = dir.retain();
       this.name = name;
       this.trailingSlash = trailingSlash;
       this.attrs = attrs;
     }
 
-    /** The host path named. */
+    /** The host path named, for messages and path-only calls (see {@link HostDir#path}). */
     public Path path() {
-      return name == null ? parent : parent.resolve(name);
+      return name == null ? dir.path : dir.resolve(name);
     }
 
     public boolean exists() {
@@ -69,6 +78,11 @@ public final class PathResolver {
     public boolean isSymlink() {
       return attrs != null && attrs.isSymbolicLink();
     }
+
+    @Override
+    public void close() {
+      dir.release();
+    }
   }
 
   /**
@@ -81,15 +95,26 @@ public final class PathResolver {
     if (path.isEmpty()) throw new WasiException(Errno.NOENT);
     if (path.indexOf('\0') >= 0) throw new WasiException(Errno.INVAL);
     if (path.startsWith("/")) throw new WasiException(Errno.PERM);
-    ArrayList<Path> dirs = new ArrayList<>();
-    dirs.add(dir.hostPath);
+    // dirs.get(0) is the fd's own handle (not ours to release); the others were opened here
+    ArrayList<HostDir> dirs = new ArrayList<>();
+    dirs.add(dir.handle());
+    try {
+      return walk(dirs, path, followFinal);
+    } finally {
+      for (int i = 1; i < dirs.size(); i++) dirs.get(i).release();
+    }
+  }
+
+  private static Resolved walk(ArrayList<HostDir> dirs, String path, boolean followFinal)
+      throws IOException {
     ArrayDeque<String> queue = new ArrayDeque<>(split(path));
     boolean trailing = path.endsWith("/");
     int follows = 0;
+    int retries = 0;
     while (true) {
       String c = queue.pollFirst();
       boolean last = queue.isEmpty();
-      Path cur = dirs.get(dirs.size() - 1);
+      HostDir cur = dirs.get(dirs.size() - 1);
       if (c == null) return new Resolved(cur, null, trailing, null); // e.g. "a/" fully consumed
       if (c.equals(".")) {
         if (last) return new Resolved(cur, null, trailing, null);
@@ -97,12 +122,11 @@ public final class PathResolver {
       }
       if (c.equals("..")) {
         if (dirs.size() == 1) throw new WasiException(Errno.PERM);
-        dirs.remove(dirs.size() - 1);
+        dirs.remove(dirs.size() - 1).release();
         if (last) return new Resolved(dirs.get(dirs.size() - 1), null, trailing, null);
         continue;
       }
-      Path p = cur.resolve(c);
-      BasicFileAttributes a = lstat(p);
+      BasicFileAttributes a = cur.lstat(c);
       if (a == null) {
         if (last) return new Resolved(cur, c, trailing, null);
         throw new WasiException(Errno.NOENT);
@@ -110,7 +134,7 @@ public final class PathResolver {
       if (a.isSymbolicLink()) {
         if (last && !followFinal && !trailing) return new Resolved(cur, c, false, a);
         if (++follows > MAX_FOLLOWS) throw new WasiException(Errno.LOOP);
-        String target = Files.readSymbolicLink(p).toString();
+        String target = readlink(cur, c, a);
         if (target.isEmpty()) throw new WasiException(Errno.NOENT);
         if (target.startsWith("/")) throw new WasiException(Errno.PERM);
         if (target.indexOf('\0') >= 0) throw new WasiException(Errno.INVAL);
@@ -122,13 +146,54 @@ public final class PathResolver {
       }
       if (a.isDirectory()) {
         if (last) return new Resolved(cur, c, trailing, a);
-        dirs.add(p);
+        HostDir next;
+        try {
+          next = cur.openDir(c); // openat(O_NOFOLLOW): refuses what replaced the directory
+        } catch (IOException e) {
+          // it changed since the lstat (a symlink, a file, gone): look at it again
+          if (++retries > MAX_RETRIES) throw e;
+          queue.addFirst(c);
+          continue;
+        }
+        dirs.add(next);
         continue;
       }
       // a file, device, fifo or socket: only valid as the last component, without "/"
       if (!last || trailing) throw new WasiException(Errno.NOTDIR);
       return new Resolved(cur, c, false, a);
     }
+  }
+
+  /**
+   * The target of the symlink {@code name} in {@code d}, whose lstat through the handle
+   * was {@code seen}. java.nio has no readlinkat, so the link is read by host path; the
+   * path is checked to name the very link seen through the handle (same dev and inode)
+   * just before and just after, and the target's length to be the link's size, else the
+   * link is looked at again (at most 3 times, then EIO). Outside the window between the
+   * two checks, swapping a directory on the path cannot make this read another link.
+   */
+  public static String readlink(HostDir d, String name, BasicFileAttributes seen)
+      throws IOException {
+    Path p = d.resolve(name);
+    if (!d.secure()) return Files.readSymbolicLink(p).toString();
+    for (int attempt = 0; attempt < 3; attempt++) {
+      if (seen == null) throw new WasiException(Errno.NOENT);
+      if (!seen.isSymbolicLink()) throw new WasiException(Errno.INVAL);
+      Object k = HostDir.key(seen);
+      if (k != null && k.equals(HostDir.key(lstat(p)))) {
+        String t = Files.readSymbolicLink(p).toString();
+        if (k.equals(HostDir.key(lstat(p))) && sizeFits(t, seen)) return t;
+      }
+      seen = d.lstat(name);
+    }
+    throw new WasiException(Errno.IO);
+  }
+
+  private static boolean sizeFits(String target, BasicFileAttributes a) {
+    // a symlink's st_size is its target's length in bytes (0 on some providers); a
+    // target that was not valid in the JVM's file-name encoding cannot be compared
+    return a.size() == 0 || target.indexOf('\uFFFD') >= 0
+        || target.getBytes(StandardCharsets.UTF_8).length == a.size();
   }
 
   /** The components of a path, without empty ones (from "//" or a trailing "/"). */
