@@ -198,6 +198,6 @@
       (finally
         (delete-path root)))))
 
-(defspec nothing-leaks-out-of-the-sandbox 300
+(defspec nothing-leaks-out-of-the-sandbox 1000
   (prop/for-all [c (gen-case placeholder)]
     (trial c)))
