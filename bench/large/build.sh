@@ -6,9 +6,6 @@
 #   large<SIZE>.wasm  generated C (bench/large/gen_large.py), clang --target=wasm32-wasi -O2:
 #                     54 -> 50,000 functions (~54 MB), 75 -> 70,000 functions (~75 MB),
 #                     8 -> 7,500 functions (~8 MB, a quick one); any other N -> N*1000 functions.
-#   lua.wasm          with REAL=1: Lua 5.4 from Debian's source package (apt-get source
-#                     lua5.4; needs a deb-src entry), the stock interpreter built for WASI
-#                     (errors abort: wasi-libc has no setjmp). A real program, ~0.3 MB.
 #
 # Objects are cached by the hash of their generated source (bench/out/large/obj), so the
 # 75 MB module reuses the 54 MB one's objects. Needs clang, lld, wasi-libc, python3.
@@ -48,27 +45,6 @@ build_generated() { # size
   ls -l "$out/large$size.wasm"
 }
 
-build_lua() {
-  local work="$out/lua-src"
-  if [[ ! -d "$work" ]]; then
-    mkdir -p "$work"
-    (cd "$work" && apt-get source --download-only lua5.4 && dpkg-source -x --no-check lua5.4_*.dsc lua)
-  fi
-  local srcdir="$work/lua/src"
-  local files=()
-  for f in "$srcdir"/*.c; do
-    case "$(basename "$f")" in luac.c|onelua.c) ;; *) files+=("$f") ;; esac
-  done
-  # wasi-libc lacks setjmp, tmpfile's friends and signals: errors abort, no os.tmpname.
-  "$CC" "${CFLAGS[@]}" -s -Wl,--strip-all -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_PROCESS_CLOCKS \
-    -DLUA_USE_C89 '-DLUAI_THROW(L,c)=abort()' '-DLUAI_TRY(L,c,a)=a' -Dluai_jmpbuf=int \
-    -include "$here/lua_wasi.h" "${files[@]}" -o "$out/lua.wasm" \
-    -lwasi-emulated-signal -lwasi-emulated-process-clocks -lm
-  chmod 644 "$out/lua.wasm"
-  ls -l "$out/lua.wasm"
-}
-
 sizes=("$@")
 [[ ${#sizes[@]} -gt 0 ]] || sizes=(54 75)
 for s in "${sizes[@]}"; do build_generated "$s"; done
-if [[ "${REAL:-0}" == 1 ]]; then build_lua; fi

@@ -32,10 +32,13 @@ import java.util.regex.Pattern;
  * module with every function but the layer's own left "interpreted"
  * ({@code MachineFactoryCompiler.Builder.withInterpretedFunctions}): Chicory then emits
  * for those only a stub that calls {@code instance.getMachine()}, i.e. the
- * {@link TierMachine}, which routes the call on. New hot functions join the newest layer
- * (which is recompiled with them, so calls among hot functions stay direct JVM calls)
- * until it would hold more than {@link TierConfig#layerFunctions}; then a new layer
- * starts. Superseded layers stay valid for code still running in them.
+ * {@link TierMachine}, which routes the call on (see {@link LayerCompiler} for how the
+ * layer's other functions become such stubs). The compiler thread lets hot functions
+ * gather for a moment, adds their direct callees, and adds the batch to the newest layer
+ * (recompiled with it, so calls among hot functions stay direct JVM calls) while the batch
+ * is at least a quarter of that layer and the layer stays under
+ * {@link TierConfig#layerFunctions}; otherwise the batch becomes a new layer. Superseded
+ * layers stay valid for code still running in them.
  *
  * <p>One compiler thread for the whole JVM compiles one layer at a time, which bounds
  * the heap compilation needs. Functions the compiler refuses (e.g. JVM method too large,
@@ -120,6 +123,7 @@ public final class Tiering {
     for (int i = 0; i < imports; i++) state[i] = REFUSED;
     for (int f : refused) if (f >= 0 && f < total) state[f] = REFUSED;
     this.owner = new Layer[total];
+    this.functionsPerClass = config.functionsPerClass;
   }
 
   /** True when {@code config} says a module of this size should be tiered. */
@@ -209,6 +213,12 @@ public final class Tiering {
       int[] batch;
       BitSet layerSet;
       int layerIndex;
+      if (!config.sync) {
+        // let hot functions gather: each layer compilation costs at least the stubs of
+        // every other function of the module, so fewer, larger batches are cheaper
+        long wait = Math.min(2_000_000_000L, Math.max(50_000_000L, lastCompileNanos / 2));
+        java.util.concurrent.locks.LockSupport.parkNanos(wait);
+      }
       synchronized (this) {
         if (pending.isEmpty() || disabled) {
           scheduled = false;
@@ -224,8 +234,14 @@ public final class Tiering {
         } else {
           for (int f : pending) add.set(f);
           pending.clear();
+          addCallees(add);
         }
-        if (openLayerIndex >= 0 && openLayer.cardinality() + add.cardinality() <= config.layerFunctions) {
+        int open = openLayer.cardinality();
+        // extend the newest layer (recompiling it) only while the addition is large next to
+        // it: recompiling a big layer for a few late functions costs a full compilation and
+        // a new JIT warm-up of all its code, so a few late functions get a layer of their own
+        if (openLayerIndex >= 0 && open + add.cardinality() <= config.layerFunctions
+            && (open < 64 || add.cardinality() * 4 >= open)) {
           layerSet = (BitSet) openLayer.clone();
           layerSet.or(add);
           layerIndex = openLayerIndex;
@@ -236,6 +252,35 @@ public final class Tiering {
         batch = add.stream().toArray();
       }
       compileLayer(layerSet, layerIndex, batch);
+    }
+  }
+
+  private volatile long lastCompileNanos;
+  private volatile int functionsPerClass;
+
+  /**
+   * Adds to {@code add} the functions its functions call directly (two levels deep, at
+   * most as many again plus 64): callees of hot code are likely hot too, and compiled in
+   * the same layer their calls are direct JVM calls.
+   */
+  private void addCallees(BitSet add) {
+    int budget = Math.min(config.layerFunctions / 2, add.cardinality() + 64);
+    BitSet frontier = (BitSet) add.clone();
+    for (int depth = 0; depth < 2 && budget > 0 && !frontier.isEmpty(); depth++) {
+      BitSet next = new BitSet();
+      for (int f = frontier.nextSetBit(0); f >= 0 && budget > 0; f = frontier.nextSetBit(f + 1)) {
+        if (f < imports) continue;
+        for (var ins : module.codeSection().getFunctionBody(f - imports).instructions()) {
+          if (ins.opcode() != com.dylibso.chicory.wasm.types.OpCode.CALL) continue;
+          int g = (int) ins.operand(0);
+          if (g < imports || g >= total || state[g] != COLD || add.get(g)) continue;
+          state[g] = QUEUED;
+          add.set(g);
+          next.set(g);
+          if (--budget == 0) break;
+        }
+      }
+      frontier = next;
     }
   }
 
@@ -251,6 +296,7 @@ public final class Tiering {
       refusedIn(set, index, added, e);
       return;
     } finally {
+      lastCompileNanos = System.nanoTime() - t0;
       compileNanos.addAndGet(System.nanoTime() - t0);
     }
     publish(set, index, factory);
@@ -270,8 +316,18 @@ public final class Tiering {
       if (cached != null) return cached;
     }
     layerCompiles.incrementAndGet();
-    LayerCompiler.Classes classes =
-        LayerCompiler.compile(module, imports, set, config.functionsPerClass);
+    LayerCompiler.Classes classes;
+    while (true) {
+      try {
+        classes = LayerCompiler.compile(module, imports, set, functionsPerClass);
+        break;
+      } catch (org.objectweb.asm.ClassTooLargeException e) {
+        // the layer's real functions crowd one class: split the module into smaller classes
+        int now = functionsPerClass > 0 ? functionsPerClass : 12 * 1024;
+        if (now <= 64) throw e;
+        functionsPerClass = now / 2;
+      }
+    }
     Function<Instance, Machine> f = classes.load();
     String key = layerKey(set);
     if (key != null) {
@@ -489,6 +545,14 @@ public final class Tiering {
     m.put("cache-loads", cacheLoads.get());
     m.put("compile-seconds", compileNanos.get() / 1e9);
     m.put("refused-functions", refused);
+    long interp = 0;
+    int top = -1;
+    for (int f = imports; f < total; f++) {
+      interp += calls[f];
+      if (top < 0 || calls[f] > calls[top]) top = f;
+    }
+    m.put("interpreted-calls", interp);
+    if (top >= 0) m.put("most-interpreted", top + ":" + calls[top] + (isCompiled(top) ? " (now compiled)" : ""));
     m.put("disabled", disabled);
     Throwable f = lastFailure;
     if (f != null) m.put("last-failure", String.valueOf(f));
