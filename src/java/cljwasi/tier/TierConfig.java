@@ -17,9 +17,10 @@ package cljwasi.tier;
  *       their time in loops rather than being called often).
  *   <li>{@code clj-wasi.tier.sample-micros} - profiler period, default 1000.
  *   <li>{@code clj-wasi.tier.layer-functions} - at most this many functions in one compiled
- *       layer; hot functions are added to the newest layer (recompiling it, so that calls
- *       among them stay direct JVM calls) until it would exceed this, then a new layer
- *       starts (default 2000).
+ *       layer; newly hot functions (with their direct callees) are added to the newest layer
+ *       (recompiling it, so that calls among them stay direct JVM calls) while they are at
+ *       least a quarter of its size and it stays under this; otherwise a new layer starts
+ *       (default 2000).
  *   <li>{@code clj-wasi.tier.functions-per-class} - Chicory's withMaxFunctionsPerClass for
  *       layers (default: Chicory's).
  *   <li>{@code clj-wasi.tier.sync} - {@code true}: compile hot functions on the thread that
