@@ -76,14 +76,24 @@ public final class SimdSupport {
 
   private static final Map<WasmModule, Analysis> CACHE = new WeakHashMap<>();
 
+  /**
+   * The module analysed last, checked by identity first: WasmModule's hashCode, which
+   * the weak map needs, hashes every instruction, too costly for each instantiation of
+   * a large module.
+   */
+  private static volatile Object[] last = {null, null};
+
   /** The (cached) analysis of {@code module}. */
   public static Analysis analyze(WasmModule module) {
+    Object[] l = last;
+    if (l[0] == module) return (Analysis) l[1];
     synchronized (CACHE) {
       Analysis a = CACHE.get(module);
       if (a == null) {
         a = scan(module);
         CACHE.put(module, a);
       }
+      last = new Object[] {module, a};
       return a;
     }
   }

@@ -34,6 +34,10 @@ public final class StreamDescriptor extends Descriptor implements Pollable {
   private StreamDescriptor flushBeforeRead;
   /** Set by write, cleared by flush: calls that wrote nothing cost no flush. */
   private boolean unflushed;
+  /** When the oldest unflushed output was written. */
+  private long firstUnflushed;
+  /** Buffered output is flushed by the next write once it is this old. */
+  private static final long MAX_DELAY_NANOS = 100_000_000L;
   /** Reads ahead once stdin is polled or read without blocking; null until then. */
   private volatile InputPump pump;
   private boolean closed;
@@ -42,7 +46,12 @@ public final class StreamDescriptor extends Descriptor implements Pollable {
       InputStream in, OutputStream out, boolean tty, boolean closeUnderlying, OutputBudget budget) {
     super(Rights.STREAM & ~(in == null ? Rights.FD_READ : Rights.FD_WRITE), 0, 0);
     this.in = in;
-    this.out = out == null ? null : new BufferedOutputStream(out, 1 << 16);
+    // A file descriptor (the process's own stdout, :inherit) is written straight through,
+    // as wasmtime does: output appears as the guest writes it. Other targets (a Writer
+    // such as *out*, a capture buffer) get a buffer, flushed as described above and
+    // whenever it has held output for MAX_DELAY_NANOS, so progress still shows.
+    this.out = out == null ? null
+        : out instanceof java.io.FileOutputStream ? out : new BufferedOutputStream(out, 1 << 16);
     this.tty = tty;
     this.closeUnderlying = closeUnderlying;
     this.budget = budget;
@@ -180,7 +189,12 @@ public final class StreamDescriptor extends Descriptor implements Pollable {
       src.get(tmp);
       out.write(tmp);
     }
-    unflushed = true;
+    if (!unflushed) {
+      unflushed = true;
+      firstUnflushed = System.nanoTime();
+    } else if (System.nanoTime() - firstUnflushed > MAX_DELAY_NANOS) {
+      flush();
+    }
     return n;
   }
 
