@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
@@ -64,12 +63,12 @@ public final class CompileCache implements Cache {
   }
 
   @Override
-  public byte[] get(String key) throws IOException {
+  public byte[] get(String key) {
     byte[] stored;
     try {
       stored = Files.readAllBytes(entry(key));
-    } catch (NoSuchFileException e) {
-      return null;
+    } catch (IOException | RuntimeException e) {
+      return null; // absent or unreadable: compile afresh
     }
     if (stored.length < 32) return null;
     byte[] body = Arrays.copyOfRange(stored, 32, stored.length);
@@ -77,9 +76,21 @@ public final class CompileCache implements Cache {
     return body;
   }
 
-  /** Stores (or replaces) the entry; a stale or corrupt one is overwritten. */
+  /**
+   * Stores (or replaces) the entry; a stale or corrupt one is overwritten. Caching is
+   * best effort: an unwritable cache directory costs the next run a compilation, and
+   * never fails this one.
+   */
   @Override
-  public void putIfAbsent(String key, byte[] content) throws IOException {
+  public void putIfAbsent(String key, byte[] content) {
+    try {
+      store(key, content);
+    } catch (IOException | RuntimeException e) {
+      // read-only home, full disk, ...: run uncached
+    }
+  }
+
+  private void store(String key, byte[] content) throws IOException {
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "entry", ".tmp");
     try {
