@@ -106,3 +106,13 @@
       (is (pos? port))
       (is (= "ping" (echo-once port "ping")))
       (is (= 0 (deref server 10000 :timeout))))))
+
+(deftest bin-clj-wasi-runs-from-any-directory
+  (with-temp-dir [dir]
+    (spit (io/file dir "in.txt") "from elsewhere\n")
+    (let [launcher (.getAbsolutePath (io/file "bin/clj-wasi"))
+          module (.getAbsolutePath (io/file (wasm "fileio")))
+          r (sh [launcher "--dir" "." module "."] :dir (str dir))]
+      (is (= 0 (:exit r)) (:err r))
+      (is (str/includes? (:out r) "in: from elsewhere"))
+      (is (= "written by wasm\n" (slurp (io/file dir "out.txt"))) "relative --dir is the caller's directory"))))
