@@ -134,12 +134,6 @@ public final class Module {
     return exports;
   }
 
-  /** True when the module imports anything from wasi_snapshot_preview1. */
-  public boolean usesWasi() {
-    for (Signature s : imports) if (s.module.equals("wasi_snapshot_preview1")) return true;
-    return false;
-  }
-
   /**
    * The machine factory for {@code engine}, compiling on first use (and reusing compiled
    * classes from {@code cache} when given). AUTO falls back to the interpreter per

@@ -43,7 +43,6 @@ public final class ModuleInstance implements Closeable {
   private final ReentrantLock lock = new ReentrantLock();
   private final Map<String, ExportFunction> exportFns = new HashMap<>();
   private volatile boolean closed;
-  private Integer exitCode;
 
   private ModuleInstance(Builder b) {
     this.module = b.module;
@@ -161,11 +160,6 @@ public final class ModuleInstance implements Closeable {
       throw new WasmException("no-memory", module.name() + " has no memory", Map.of("name", module.name()));
     }
     return m;
-  }
-
-  /** The exit code proc_exit gave, or null if the guest has not exited. */
-  public Integer exitCode() {
-    return exitCode;
   }
 
   /** The export {@code name} as a Chicory function (checked to be a function export). */

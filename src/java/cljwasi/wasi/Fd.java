@@ -6,7 +6,6 @@ import cljwasi.wasi.fs.FileDescriptor;
 import cljwasi.wasi.fs.Filestat;
 import cljwasi.wasi.fs.Rights;
 import cljwasi.wasi.fs.StreamDescriptor;
-import com.dylibso.chicory.runtime.Memory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -266,9 +265,5 @@ final class Fd {
       mem.writeI32((int) a[3], (int) total);
       return Errno.SUCCESS;
     });
-  }
-
-  static Memory unused(Memory m) {
-    return m;
   }
 }

@@ -13,9 +13,4 @@ public final class WasiException extends RuntimeException {
     super(Errno.name(errno), null, false, false);
     this.errno = errno;
   }
-
-  /** Throws EINVAL etc. unless {@code ok}. */
-  public static void check(boolean ok, int errno) {
-    if (!ok) throw new WasiException(errno);
-  }
 }

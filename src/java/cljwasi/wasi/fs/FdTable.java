@@ -70,9 +70,6 @@ public final class FdTable {
     return new ArrayList<>(used.keySet());
   }
 
-  public int size() {
-    return used.size();
-  }
 
   /** Closes every descriptor; reports the first failure after trying all. */
   public void closeAll() throws IOException {

@@ -71,10 +71,6 @@ public final class StreamDescriptor extends Descriptor implements Pollable {
     this.flushBeforeRead = d;
   }
 
-  public InputStream inputStream() {
-    return in;
-  }
-
   public boolean isInput() {
     return in != null;
   }
