@@ -1,4 +1,7 @@
-// Shared by the net_*.c test programs: find the preopened listener.
+// Shared by the net_*.c test programs: find the preopened listener, send a whole buffer.
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <wasi/api.h>
 
 // The first fd from 3 up that is a SOCKET_STREAM with the SOCK_ACCEPT right, or -1.
@@ -11,4 +14,20 @@ static int find_listener(void) {
       return (int)fd;
   }
   return -1;
+}
+
+// Sends all n bytes, waiting with poll for room when the socket is NONBLOCK. 0, or -1.
+static __attribute__((unused)) int send_all(int fd, const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = send(fd, p, n, 0);
+    if (w < 0) {
+      if (errno != EAGAIN) return -1;
+      struct pollfd one = {.fd = fd, .events = POLLOUT};
+      poll(&one, 1, -1);
+      continue;
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
 }

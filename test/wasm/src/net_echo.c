@@ -10,16 +10,6 @@
 #include <unistd.h>
 #include "net_common.h"
 
-static int send_all(int fd, const char *p, size_t n) {
-  while (n > 0) {
-    ssize_t w = send(fd, p, n, 0);
-    if (w < 0) return -1;
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
 int main(int argc, char **argv) {
   int max = argc > 1 ? atoi(argv[1]) : 0;
   int lfd = find_listener();

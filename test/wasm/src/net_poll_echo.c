@@ -24,22 +24,6 @@ struct client {
 static struct client clients[MAXC];
 static struct pollfd pfds[MAXC + 1];
 
-// Sends all of p, waiting with poll() while the socket's buffer is full.
-static int send_all(int fd, const char *p, size_t n) {
-  while (n > 0) {
-    ssize_t w = send(fd, p, n, 0);
-    if (w < 0) {
-      if (errno != EAGAIN) return -1;
-      struct pollfd one = {.fd = fd, .events = POLLOUT};
-      poll(&one, 1, -1);
-      continue;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
 int main(int argc, char **argv) {
   int max = argc > 1 ? atoi(argv[1]) : 0;
   int lfd = find_listener();
