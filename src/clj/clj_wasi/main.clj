@@ -128,25 +128,6 @@ options:
       (finally
         (doseq [^File f (reverse (file-seq (.toFile dir)))] (.delete f))))))
 
-(defn run-cli
-  "Runs the command line `argv`; returns the process exit code (never exits)."
-  [argv]
-  (try
-    (let [parsed (parse-args argv)]
-      (cond
-        (:help parsed) (do (println usage) 0)
-        (:module parsed) (run-module parsed)
-        :else (run-demo parsed)))
-    (catch clojure.lang.ExceptionInfo e
-      (let [data (ex-data e)]
-        (binding [*out* *err*]
-          (println (str "clj-wasi: " (ex-message e)))
-          (when (= ::usage (:type data)) (println "(clj-wasi --help for usage)")))
-        (exit-code-for data)))
-    (catch Throwable t
-      (binding [*out* *err*] (println (str "clj-wasi: internal error: " t)))
-      70)))
-
 (def ^:private guest-stack-bytes
   "The runner's guest thread stack: deep recursion in real programs (compilers,
   parsers) needs far more than a JVM's default thread stack; untouched pages of it
@@ -173,15 +154,33 @@ options:
           124))))
 
 (defn- stop-deadline
-  "How long -main waits for the guest: the --timeout-ms given plus a grace period for
-  the interrupt to land, or nil for no limit."
+  "How long the runner waits for the guest: --timeout-ms plus a grace period for the
+  interrupt to land, or nil for no limit."
+  [parsed]
+  (when-let [t (get-in parsed [:opts :timeout-ms])]
+    (+ t 2000)))
+
+(defn run-cli
+  "Runs the command line `argv`; returns the process exit code (never exits)."
   [argv]
-  (let [parsed (try (parse-args argv) (catch clojure.lang.ExceptionInfo _ nil))]
-    (when-let [t (get-in parsed [:opts :timeout-ms])]
-      (+ t 2000))))
+  (try
+    (let [parsed (parse-args argv)]
+      (if (:help parsed)
+        (do (println usage) 0)
+        (on-big-stack #(if (:module parsed) (run-module parsed) (run-demo parsed))
+                      (stop-deadline parsed))))
+    (catch clojure.lang.ExceptionInfo e
+      (let [data (ex-data e)]
+        (binding [*out* *err*]
+          (println (str "clj-wasi: " (ex-message e)))
+          (when (= ::usage (:type data)) (println "(clj-wasi --help for usage)")))
+        (exit-code-for data)))
+    (catch Throwable t
+      (binding [*out* *err*] (println (str "clj-wasi: internal error: " t)))
+      70)))
 
 (defn -main [& argv]
-  (let [code (on-big-stack #(run-cli argv) (stop-deadline argv))]
+  (let [code (run-cli argv)]
     (flush)
     (binding [*out* *err*] (flush))
     (shutdown-agents)
