@@ -3,7 +3,10 @@
   (:require [clj-wasi.test-util :refer [wasm thrown-data with-temp-dir]]
             [clj-wasi.wasm :as wasm]
             [clojure.java.io :as io]
-            [clojure.test :refer [deftest is testing]]))
+            [clojure.test :refer [deftest is testing]]
+            [clojure.test.check.clojure-test :refer [defspec]]
+            [clojure.test.check.generators :as gen]
+            [clojure.test.check.properties :as prop]))
 
 (defn- entries [dir]
   (filter #(.endsWith (.getName ^java.io.File %) ".bin") (file-seq (io/file dir))))
@@ -55,3 +58,17 @@
             "still compiled, not fallen back to the interpreter"))
       (is (= {:exit 0 :out "hello, world\n" :err ""}
              (wasm/run (wasm/module (wasm "hello")) {:cache-dir blocker}))))))
+
+(defspec tail-calls-run-in-constant-stack 30
+  ;; deep enough that an ordinary call per step would exhaust any JVM stack
+  (prop/for-all [n (gen/one-of [(gen/choose 0 10) (gen/choose 100000 300000)])]
+    (let [expected (quot (* n (inc n)) 2)]
+      (every? (fn [engine]
+                (with-open [i (wasm/load (wasm "tail_calls") {:engine engine})]
+                  (= expected ((wasm/fn i "sum_to") n) ((wasm/fn i "sum_to_indirect") n))))
+              [:interpreter :auto]))))
+
+(deftest the-compiler-refuses-tail-calls-it-cannot-run-in-constant-stack
+  (let [d (thrown-data #(wasm/load (wasm "tail_calls") {:engine :compiler}))]
+    (is (= :wasm/compile (:type d)))
+    (is (= 5 (:tail-call-functions d)) "every function of tail_calls.wat makes a tail call")))

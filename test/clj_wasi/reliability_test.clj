@@ -26,7 +26,8 @@
     :wasm/closed ; after a timeout closed the instance
     :wasm/host-error}) ; a mutated import type the test's host functions do not fit
 
-(def seeds (delay (mapv file-bytes ["numbers" "traps" "hello" "echo_args" "wasi_start_exit" "host_imports"])))
+(def seeds (delay (mapv file-bytes ["numbers" "traps" "hello" "echo_args" "wasi_start_exit" "host_imports"
+                                    "tail_calls"])))
 
 (defn- mutate [^bytes bs [kind a b c]]
   (let [n (alength bs)]
@@ -69,7 +70,7 @@
         (if (documented-types t) t (throw e))))))
 
 (defspec mutated-modules-load-or-fail-cleanly 2000
-  (prop/for-all [seed-idx (gen/choose 0 5)
+  (prop/for-all [seed-idx (gen/choose 0 6)
                  mutations (gen/vector (gen/tuple (gen/elements [:flip :flip :truncate :splice :overwrite])
                                                   gen/nat (gen/choose 0 255) gen/nat)
                                        1 3)]
@@ -87,6 +88,16 @@
             ms (/ (- (System/nanoTime) t0) 1e6)]
         (is (= :wasm/timeout (:type d)) (str engine))
         (is (<= 300 ms 400) (str engine " stopped after " ms " ms"))))))
+
+(deftest timeout-stops-a-loop-of-tail-calls
+  ;; return_call reuses the frame, so neither a branch nor a call checks for the interrupt
+  (doseq [engine [:interpreter :auto]]
+    (with-open [i (wasm/load (wasm "tail_calls") {:engine engine :timeout-ms 300})]
+      (let [t0 (System/nanoTime)
+            d (thrown-data #((wasm/fn i "spin")))
+            ms (/ (- (System/nanoTime) t0) 1e6)]
+        (is (= :wasm/timeout (:type d)) (str engine))
+        (is (<= 300 ms 500) (str engine " stopped after " ms " ms"))))))
 
 (deftest timeout-on-a-wasi-command-closes-its-files
   (with-temp-dir [dir]

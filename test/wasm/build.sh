@@ -49,7 +49,7 @@ build_c_nowasmopt() { # src out -- compiled and linked in two steps, so that cla
 
 build_wat() { # src out
   echo "wat  $(realpath --relative-to="$root" "$1") -> $(realpath --relative-to="$root" "$2")"
-  "$WAT2WASM" --enable-exceptions --enable-threads "$1" -o "$2"
+  "$WAT2WASM" --enable-exceptions --enable-threads --enable-tail-call "$1" -o "$2"
 }
 
 shopt -s nullglob

@@ -34,6 +34,8 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
@@ -48,6 +50,7 @@ public final class Module {
   private final Map<String, Signature> exports;
   private final Map<Table, Long> tableMinimums = new java.util.IdentityHashMap<>();
   private final Map<Engine, Function<Instance, Machine>> machines = new EnumMap<>(Engine.class);
+  private Set<Integer> tailCallFunctions; // computed on first instantiation
 
   private Module(WasmModule parsed, String name) {
     this.parsed = parsed;
@@ -121,6 +124,23 @@ public final class Module {
     return parsed;
   }
 
+  /** The functions of this module that make a tail call (see {@link TailCalls}). */
+  synchronized Set<Integer> tailCallFunctions() {
+    if (tailCallFunctions == null) tailCallFunctions = TailCalls.functions(parsed);
+    return tailCallFunctions;
+  }
+
+  /** Imported and defined functions: the size of the function index space. */
+  private int functionCount() {
+    int n = parsed.codeSection().functionBodyCount();
+    for (Signature s : imports) if (s.kind.equals("function")) n++;
+    return n;
+  }
+
+  boolean usesTailCalls() {
+    return !tailCallFunctions().isEmpty();
+  }
+
   public String name() {
     return name;
   }
@@ -154,24 +174,34 @@ public final class Module {
     Function<Instance, Machine> m = machines.get(engine);
     if (m != null) return m;
     SimdSupport.Analysis simd = SimdSupport.analyze(parsed);
+    Set<Integer> tailCalls = tailCallFunctions();
+    // functions the compiler must leave to the interpreter: SIMD, and tail calls (TailCalls)
+    Set<Integer> interpretedOnly = new TreeSet<>(simd.simdFunctions());
+    interpretedOnly.addAll(tailCalls);
     TierConfig tier = engine == Engine.AUTO ? TierConfig.fromSystemProperties() : null;
     if (engine == Engine.INTERPRETER) {
       m = simd.usesSimd() ? SimdSupport.interpreterFactory() : InterpreterMachine::new;
     } else if (tier != null && Tiering.shouldTier(parsed, tier)) {
-      // large module: interpret at once, compile what gets hot (SIMD functions stay interpreted)
+      // large module: interpret at once, compile what gets hot (SIMD and tail-calling
+      // functions stay interpreted)
       m = Tiering.create(parsed, name, tier, cache == null ? null : cache.variant("tier"),
-          simd.simdFunctions());
-    } else if (simd.usesSimd()) {
+          interpretedOnly);
+    } else if (simd.usesSimd() || !tailCalls.isEmpty()) {
       if (engine == Engine.COMPILER) {
+        String why = simd.usesSimd()
+            ? "the module uses 128-bit SIMD (v128), which the compiler cannot run"
+            : "the module makes tail calls (return_call), which the compiler would run as"
+                + " ordinary calls";
         throw new WasmException("compile",
-            name + ": the module uses 128-bit SIMD (v128), which the compiler cannot run;"
-                + " use engine :auto (compiled code, SIMD functions interpreted) or :interpreter",
-            Map.of("name", name, "engine", "compiler", "simd", true,
-                "simd-functions", simd.simdFunctions().size()));
+            name + ": " + why + "; use engine :auto (compiled code, those functions"
+                + " interpreted) or :interpreter",
+            Map.of("name", name, "engine", "compiler", "simd", simd.usesSimd(),
+                "simd-functions", simd.simdFunctions().size(),
+                "tail-call-functions", tailCalls.size()));
       }
       try {
-        m = SimdSupport.hybridFactory(simd,
-            compile(InterpreterFallback.FAIL, cache, simd.simdFunctions()));
+        m = SimdSupport.hybridFactory(interpretedOnly, functionCount(),
+            compile(InterpreterFallback.FAIL, cache, interpretedOnly));
       } catch (RuntimeException | LinkageError e) {
         m = SimdSupport.interpreterFactory();
       }
@@ -200,7 +230,7 @@ public final class Module {
     MachineFactoryCompiler.Builder b = builder(fallback, interpreted);
     if (cache == null) return b.compile();
     cache = shared.variant(fallback.name().toLowerCase(java.util.Locale.ROOT)
-        + (interpreted == null ? "" : "-simd"));
+        + (interpreted == null ? "" : "-hybrid"));
     try {
       return b.withCache(cache).compile();
     } catch (RuntimeException | LinkageError e) {

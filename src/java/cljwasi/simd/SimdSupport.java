@@ -65,10 +65,6 @@ public final class SimdSupport {
       return simdFunctionSet;
     }
 
-    boolean[] simdFunctionMask() {
-      return simdFunctions;
-    }
-
     FunctionBody[] patchedBodies() {
       return patchedBodies;
     }
@@ -117,15 +113,18 @@ public final class SimdSupport {
   }
 
   /**
-   * A machine factory for the hybrid mode: functions that use SIMD run in a
-   * {@link SimdInterpreterMachine}, all others in the machine {@code compiled} makes
-   * (which must have been compiled with those functions left to the interpreter, e.g.
+   * A machine factory for the hybrid mode: the functions in {@code interpreted} (function
+   * index space, imports first, of {@code functionCount} functions) run in a
+   * {@link SimdInterpreterMachine}, all others in the machine {@code compiled} makes (which
+   * must have been compiled with those functions left to the interpreter, e.g.
    * {@code MachineFactoryCompiler.Builder.withInterpretedFunctions}). Calls in either
    * direction go through {@code instance.getMachine()}, i.e. the dispatching machine.
    */
   public static Function<Instance, Machine> hybridFactory(
-      Analysis analysis, Function<Instance, Machine> compiled) {
-    return new HybridFactory(analysis.simdFunctionMask(), compiled);
+      Set<Integer> interpreted, int functionCount, Function<Instance, Machine> compiled) {
+    boolean[] mask = new boolean[functionCount];
+    for (int f : interpreted) if (f >= 0 && f < functionCount) mask[f] = true;
+    return new HybridFactory(mask, compiled);
   }
 
   /** Compiled code for most functions, {@link SimdInterpreterMachine} for the SIMD ones. */

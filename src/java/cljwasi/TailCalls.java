@@ -1,0 +1,62 @@
+package cljwasi;
+
+import com.dylibso.chicory.runtime.ChicoryInterruptedException;
+import com.dylibso.chicory.runtime.ExecutionListener;
+import com.dylibso.chicory.runtime.MStack;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.FunctionImport;
+import com.dylibso.chicory.wasm.types.Instruction;
+import com.dylibso.chicory.wasm.types.OpCode;
+import java.util.Collections;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Keeps tail calls interruptible in the interpreter.
+ *
+ * <p>Chicory's interpreter checks for a thread interrupt on branches and on calls, but not on
+ * {@code return_call}, {@code return_call_indirect} and {@code return_call_ref}, which reuse
+ * the caller's frame. A loop made only of tail calls (a state machine written with
+ * {@code musttail}, or a corrupted module) would then ignore {@code :timeout-ms} and
+ * {@link ModuleInstance#close()} forever. For modules that contain a tail call, instances get
+ * {@link #INTERRUPT_CHECK} as their execution listener; modules without one pay nothing.
+ *
+ * <p>Chicory's compiler turns a tail call into an ordinary call, so deep tail recursion would
+ * exhaust the JVM stack where wasmtime runs it in constant space. The {@code :auto} engine
+ * therefore leaves the functions that make tail calls to the interpreter ({@link #functions}),
+ * as it does for SIMD functions, and {@code :compiler} refuses such modules.
+ */
+final class TailCalls {
+  private TailCalls() {}
+
+  /** Throws Chicory's own interrupt exception when a tail call runs on an interrupted thread. */
+  static final ExecutionListener INTERRUPT_CHECK = (Instruction ins, MStack stack) -> {
+    if (isTailCall(ins.opcode()) && Thread.currentThread().isInterrupted()) {
+      throw new ChicoryInterruptedException("Thread interrupted");
+    }
+  };
+
+  static boolean isTailCall(OpCode op) {
+    return op == OpCode.RETURN_CALL || op == OpCode.RETURN_CALL_INDIRECT
+        || op == OpCode.RETURN_CALL_REF;
+  }
+
+  /** The indices (function index space, imports first) of the functions that make a tail call. */
+  static Set<Integer> functions(WasmModule module) {
+    int imported = 0;
+    for (int i = 0; i < module.importSection().importCount(); i++) {
+      if (module.importSection().getImport(i) instanceof FunctionImport) imported++;
+    }
+    Set<Integer> out = new TreeSet<>();
+    int n = module.codeSection().functionBodyCount();
+    for (int i = 0; i < n; i++) {
+      for (Instruction ins : module.codeSection().getFunctionBody(i).instructions()) {
+        if (isTailCall(ins.opcode())) {
+          out.add(imported + i);
+          break;
+        }
+      }
+    }
+    return Collections.unmodifiableSet(out);
+  }
+}
