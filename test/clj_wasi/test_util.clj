@@ -98,3 +98,19 @@
       (is (re-matches #"checks [1-9]\d* fails 0" (str (last lines))) (str "last line: " (last lines) " " err))
       (is (= 0 exit) err))
     lines))
+
+(defn with-props*
+  "Calls f with the system properties props (string -> string) set, then restores them."
+  [props f]
+  (let [old (into {} (for [k (keys props)] [k (System/getProperty k)]))]
+    (try
+      (doseq [[k v] props] (System/setProperty k v))
+      (f)
+      (finally
+        (doseq [[k v] old]
+          (if v (System/setProperty k v) (System/clearProperty k)))))))
+
+(defmacro with-props
+  "Runs body with the system properties props set (see with-props*)."
+  [props & body]
+  `(with-props* ~props (fn [] ~@body)))

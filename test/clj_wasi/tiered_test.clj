@@ -3,7 +3,7 @@
   start in the interpreter and hot functions switch to compiled code mid-run. Forced on
   for the small test/wasm/tier_hot.wasm with system properties; `sync` compiles on the
   thread that found a function hot, so the switch happens at a known point of the run."
-  (:require [clj-wasi.test-util :refer [wasm with-temp-dir]]
+  (:require [clj-wasi.test-util :refer [wasm with-props with-temp-dir]]
             [clj-wasi.wasm :as wasm]
             [clojure.java.io :as io]
             [clojure.test :refer [deftest is testing]])
@@ -15,18 +15,6 @@
    "clj-wasi.tier.calls" "50"
    "clj-wasi.tier.samples" "100000000"
    "clj-wasi.tier.sync" "true"})
-
-(defn- with-props* [props f]
-  (let [old (into {} (for [k (keys props)] [k (System/getProperty k)]))]
-    (try
-      (doseq [[k v] props] (System/setProperty k v))
-      (f)
-      (finally
-        (doseq [[k v] old]
-          (if v (System/setProperty k v) (System/clearProperty k)))))))
-
-(defmacro ^:private with-props [props & body]
-  `(with-props* ~props (fn [] ~@body)))
 
 (defn- tiering ^Tiering [^Module m]
   (let [f (.machineFactory m Engine/AUTO nil)]

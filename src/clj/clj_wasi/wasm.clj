@@ -13,9 +13,12 @@
         ((wasm/fn inst \"add\") 1 2))  ; => 3
 
   Every failure is an ex-info whose data has a :type: :wasm/malformed,
-  :wasm/missing-imports, :wasm/import-mismatch, :wasm/trap (with :kind),
-  :wasm/bad-argument, :wasm/arity, :wasm/bad-option, :wasm/timeout, :wasm/limit,
-  :wasm/no-such-export, :wasm/exit, :wasm/host-error, :wasm/closed, :wasm/not-found.
+  :wasm/not-found, :wasm/io, :wasm/missing-imports, :wasm/import-mismatch,
+  :wasm/unsupported, :wasm/compile, :wasm/no-such-export, :wasm/trap (with :kind),
+  :wasm/bad-argument, :wasm/arity, :wasm/unsupported-type, :wasm/bad-result,
+  :wasm/bad-option, :wasm/timeout, :wasm/limit, :wasm/closed, :wasm/interrupted,
+  :wasm/no-memory, :wasm/out-of-bounds, :wasm/exit, :wasm/host-error (README's table
+  says when each is thrown and what its data holds).
   A guest's proc_exit never exits the JVM.
 
   Every public function has an s/fdef (its options maps checked key by key), so

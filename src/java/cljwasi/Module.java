@@ -82,7 +82,8 @@ public final class Module {
   public static Module parse(byte[] bytes, String name) {
     bytes = cljwasi.eh.LegacyEh.translateIfNeeded(bytes, name); // legacy EH -> exnref form
     try {
-      return new Module(Parser.parse(bytes), name);
+      WasmModule lazy = LazyParser.parseIfLarge(bytes);
+      return new Module(lazy != null ? lazy : Parser.parse(bytes), name);
     } catch (InvalidException e) {
       throw malformed(name, "invalid module: " + e.getMessage(), e);
     } catch (ChicoryException e) {
@@ -180,7 +181,9 @@ public final class Module {
     interpretedOnly.addAll(tailCalls);
     TierConfig tier = engine == Engine.AUTO ? TierConfig.fromSystemProperties() : null;
     if (engine == Engine.INTERPRETER) {
-      m = simd.usesSimd() ? SimdSupport.interpreterFactory() : InterpreterMachine::new;
+      m = simd.usesSimd() || LazyParser.isLazy(parsed)
+          ? SimdSupport.interpreterFactory() // a lazy module was not scanned for SIMD
+          : InterpreterMachine::new;
     } else if (tier != null && Tiering.shouldTier(parsed, tier)) {
       // large module: interpret at once, compile what gets hot (SIMD and tail-calling
       // functions stay interpreted)

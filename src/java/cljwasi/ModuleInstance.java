@@ -62,7 +62,9 @@ public final class ModuleInstance implements Closeable {
           .withTableFactory(module.tableFactory())
           .withMachineFactory(module.machineFactory(b.engine, b.cache))
           .withMemoryFactory(limits -> memory(limits, b.maxMemoryPages));
-      if (module.usesTailCalls()) ib.withUnsafeExecutionListener(TailCalls.INTERRUPT_CHECK);
+      if (module.usesTailCalls() || LazyParser.isLazy(module.parsed())) {
+        ib.withUnsafeExecutionListener(TailCalls.INTERRUPT_CHECK);
+      }
       this.instance = run(ib::build, "instantiate");
     } catch (RuntimeException e) {
       closeQuietly();
@@ -289,6 +291,11 @@ public final class ModuleInstance implements Closeable {
     if (e instanceof ChicoryInterruptedException) {
       return new WasmException("interrupted", module.name() + ": " + what + " was interrupted",
           Map.of("export", what), e);
+    }
+    if (e instanceof LazyParser.InvalidFunctionException) {
+      int f = ((LazyParser.InvalidFunctionException) e).function();
+      return new WasmException("malformed", module.name() + ": " + e.getMessage(),
+          Map.of("name", module.name(), "function", f, "export", what), e);
     }
     if (e instanceof ChicoryException) {
       Throwable c = e.getCause();

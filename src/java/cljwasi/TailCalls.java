@@ -4,6 +4,7 @@ import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.ExecutionListener;
 import com.dylibso.chicory.runtime.MStack;
 import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.FunctionBody;
 import com.dylibso.chicory.wasm.types.FunctionImport;
 import com.dylibso.chicory.wasm.types.Instruction;
 import com.dylibso.chicory.wasm.types.OpCode;
@@ -26,7 +27,7 @@ import java.util.TreeSet;
  * therefore leaves the functions that make tail calls to the interpreter ({@link #functions}),
  * as it does for SIMD functions, and {@code :compiler} refuses such modules.
  */
-final class TailCalls {
+public final class TailCalls {
   private TailCalls() {}
 
   /** Throws Chicory's own interrupt exception when a tail call runs on an interrupted thread. */
@@ -36,13 +37,27 @@ final class TailCalls {
     }
   };
 
+  /** Whether {@code body} makes a tail call. */
+  public static boolean in(FunctionBody body) {
+    for (Instruction ins : body.instructions()) {
+      if (isTailCall(ins.opcode())) return true;
+    }
+    return false;
+  }
+
   static boolean isTailCall(OpCode op) {
     return op == OpCode.RETURN_CALL || op == OpCode.RETURN_CALL_INDIRECT
         || op == OpCode.RETURN_CALL_REF;
   }
 
-  /** The indices (function index space, imports first) of the functions that make a tail call. */
+  /**
+   * The indices (function index space, imports first) of the functions that make a tail
+   * call; none for a lazily parsed module (see {@link LazyParser}), whose bodies are not
+   * scanned: its instances always get the interrupt check, and the tiered compiler looks at
+   * each function before compiling it ({@link #in}).
+   */
   static Set<Integer> functions(WasmModule module) {
+    if (LazyParser.isLazy(module)) return Set.of();
     int imported = 0;
     for (int i = 0; i < module.importSection().importCount(); i++) {
       if (module.importSection().getImport(i) instanceof FunctionImport) imported++;
@@ -50,12 +65,7 @@ final class TailCalls {
     Set<Integer> out = new TreeSet<>();
     int n = module.codeSection().functionBodyCount();
     for (int i = 0; i < n; i++) {
-      for (Instruction ins : module.codeSection().getFunctionBody(i).instructions()) {
-        if (isTailCall(ins.opcode())) {
-          out.add(imported + i);
-          break;
-        }
-      }
+      if (in(module.codeSection().getFunctionBody(i))) out.add(imported + i);
     }
     return Collections.unmodifiableSet(out);
   }

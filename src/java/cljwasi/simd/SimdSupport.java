@@ -186,6 +186,13 @@ public final class SimdSupport {
   }
 
   private static Analysis scan(WasmModule m) {
+    if (cljwasi.LazyParser.isLazy(m)) {
+      // bodies decoded on first use: not scanned (that would decode them all); the decoder
+      // applies the v128-local fix itself, and the compiler refuses SIMD functions one by one
+      int n = m.importSection().count(com.dylibso.chicory.wasm.types.ExternalType.FUNCTION)
+          + m.functionSection().functionCount();
+      return new Analysis(false, new boolean[n], new FunctionBody[m.codeSection().functionBodyCount()]);
+    }
     List<FunctionType> funcTypes = new ArrayList<>();
     List<Boolean> globalIsV128 = new ArrayList<>();
     for (int i = 0; i < m.importSection().importCount(); i++) {
@@ -281,6 +288,14 @@ public final class SimdSupport {
   static final long MAGIC = 0x5349_4D44_4C4F_4341L; // "SIMDLOCA"
 
   static final OpCode CARRIER = OpCode.V128_ANY_TRUE; // takes no operands of its own
+
+  /**
+   * {@code body} with its {@code local.set}/{@code local.tee} of v128 locals replaced by
+   * carriers (see {@link #MAGIC}), or null when it has none: for bodies decoded one at a time.
+   */
+  public static FunctionBody rewriteV128Locals(FunctionType type, FunctionBody body) {
+    return rewrite(type, body);
+  }
 
   private static FunctionBody rewrite(FunctionType type, FunctionBody body) {
     List<ValType> locals = new ArrayList<>(type.params());

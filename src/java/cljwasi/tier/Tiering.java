@@ -140,6 +140,8 @@ public final class Tiering {
 
   /** Approximate size of the code section: its instructions (1.5 bytes each on average). */
   static long codeBytes(WasmModule m) {
+    long lazy = cljwasi.LazyParser.codeBytes(m);
+    if (lazy >= 0) return lazy; // exact, and without decoding every body
     long n = 0;
     int bodies = m.codeSection().functionBodyCount();
     for (int i = 0; i < bodies; i++) {
@@ -194,6 +196,10 @@ public final class Tiering {
     boolean compileNow = false;
     synchronized (this) {
       if (state[funcId] != COLD || disabled) return;
+      if (mustStayInterpreted(funcId)) {
+        state[funcId] = REFUSED;
+        return;
+      }
       state[funcId] = QUEUED;
       pending.add(funcId);
       if (sync) {
@@ -204,6 +210,20 @@ public final class Tiering {
       }
     }
     if (compileNow) compilePending();
+  }
+
+  /**
+   * Functions that make tail calls stay interpreted (the compiler would run them as
+   * ordinary calls, see TailCalls), as do bodies that fail to decode (their error is the
+   * interpreter's to report). Known up front for eagerly parsed modules (the refused set);
+   * a lazily parsed module's bodies are looked at here, one at a time.
+   */
+  private boolean mustStayInterpreted(int funcId) {
+    try {
+      return cljwasi.TailCalls.in(module.codeSection().getFunctionBody(funcId - imports));
+    } catch (RuntimeException e) {
+      return true;
+    }
   }
 
   // ---- compiling ------------------------------------------------------------------------
@@ -274,6 +294,10 @@ public final class Tiering {
           if (ins.opcode() != com.dylibso.chicory.wasm.types.OpCode.CALL) continue;
           int g = (int) ins.operand(0);
           if (g < imports || g >= total || state[g] != COLD || add.get(g)) continue;
+          if (mustStayInterpreted(g)) {
+            state[g] = REFUSED;
+            continue;
+          }
           state[g] = QUEUED;
           add.set(g);
           next.set(g);

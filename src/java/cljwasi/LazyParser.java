@@ -1,0 +1,391 @@
+package cljwasi;
+
+import cljwasi.simd.SimdSupport;
+import cljwasi.tier.TierConfig;
+import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.Encoding;
+import com.dylibso.chicory.wasm.MalformedException;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
+import com.dylibso.chicory.wasm.types.CodeSection;
+import com.dylibso.chicory.wasm.types.DataCountSection;
+import com.dylibso.chicory.wasm.types.DataSection;
+import com.dylibso.chicory.wasm.types.ElementSection;
+import com.dylibso.chicory.wasm.types.ExportSection;
+import com.dylibso.chicory.wasm.types.FunctionBody;
+import com.dylibso.chicory.wasm.types.FunctionImport;
+import com.dylibso.chicory.wasm.types.FunctionSection;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.GlobalSection;
+import com.dylibso.chicory.wasm.types.ImportSection;
+import com.dylibso.chicory.wasm.types.MemorySection;
+import com.dylibso.chicory.wasm.types.Section;
+import com.dylibso.chicory.wasm.types.StartSection;
+import com.dylibso.chicory.wasm.types.TableSection;
+import com.dylibso.chicory.wasm.types.TagSection;
+import com.dylibso.chicory.wasm.types.TypeSection;
+import com.dylibso.chicory.wasm.types.ValType;
+import java.io.ByteArrayInputStream;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.AbstractList;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.RandomAccess;
+
+/**
+ * Parses a large module without decoding its function bodies: each body is decoded and
+ * validated the first time anything reads its instructions (the interpreter calling it,
+ * the compiler compiling it).
+ *
+ * <p>Why: Chicory turns every instruction into objects and validates every function before
+ * anything runs, 15-30 s and ~33 bytes of heap per byte of code on a 55-77 MB module; most
+ * functions of a large program never run in a given session. Here everything but the code
+ * section is parsed and validated as Chicory does (0.2-0.3 s on those modules); the code
+ * section is only framed: each function's local declarations are read at once, its
+ * instructions kept as a byte range of the module. A body's instruction list
+ * ({@link LazyInstructions}) decodes it with Chicory's own decoder and validates it with
+ * Chicory's own validator on first access, then keeps the result.
+ *
+ * <p>The difference a user can see: an invalid function body in a lazily parsed module is
+ * reported when the function is first called (a {@link InvalidFunctionException}, which
+ * {@link ModuleInstance} turns into an ex-info of type {@code :wasm/malformed}), not when the
+ * module is loaded. Modules are parsed lazily when {@code :auto} would tier them (code section
+ * of at least {@code clj-wasi.tier.min-code-bytes}, see {@link TierConfig}).
+ *
+ * <p>Chicory's decoder and validator are reached through private method handles (its
+ * {@code Parser.parseCodeSection} on a one-function code section, and the package-private
+ * {@code Validator}); when they cannot be reached, modules are parsed eagerly.
+ */
+public final class LazyParser {
+  private LazyParser() {}
+
+  private static final int CODE = 10;
+
+  private static final MethodHandle PARSE_CODE_SECTION;
+  private static final MethodHandle PARSE_LOCALS;
+  private static final MethodHandle NEW_VALIDATOR;
+  private static final MethodHandle VALIDATE_FUNCTION;
+  private static final MethodHandle[] VALIDATE_MODULE_PARTS;
+  /** FunctionBody's instruction list: its constructor copies the list (decoding it). */
+  private static final java.lang.reflect.Field BODY_INSTRUCTIONS;
+
+  static {
+    MethodHandle parse = null, locals = null, ctor = null, fn = null;
+    MethodHandle[] parts = null;
+    java.lang.reflect.Field instructions = null;
+    try {
+      instructions = FunctionBody.class.getDeclaredField("instructions");
+      instructions.setAccessible(true);
+      MethodHandles.Lookup pl = MethodHandles.privateLookupIn(Parser.class, MethodHandles.lookup());
+      parse = pl.findStatic(Parser.class, "parseCodeSection",
+          MethodType.methodType(CodeSection.class, ByteBuffer.class, TypeSection.class));
+      locals = pl.findStatic(Parser.class, "parseCodeSectionLocalTypes",
+          MethodType.methodType(List.class, ByteBuffer.class, TypeSection.class));
+      Class<?> v = Class.forName("com.dylibso.chicory.wasm.Validator");
+      MethodHandles.Lookup vl = MethodHandles.privateLookupIn(v, MethodHandles.lookup());
+      ctor = vl.findConstructor(v, MethodType.methodType(void.class, WasmModule.class));
+      fn = vl.findVirtual(v, "validateFunction",
+          MethodType.methodType(void.class, int.class, FunctionBody.class, FunctionType.class));
+      // what WasmModule.Builder.build validates besides the function bodies
+      String[] names = {"validateTypes", "validateGlobals", "validateElements", "validateData",
+          "validateTags", "validateTables"};
+      parts = new MethodHandle[names.length];
+      for (int i = 0; i < names.length; i++) {
+        parts[i] = vl.findVirtual(v, names[i], MethodType.methodType(void.class));
+      }
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      parse = null; // Chicory changed (or is on the module path, closed): parse eagerly
+    }
+    PARSE_CODE_SECTION = parse;
+    PARSE_LOCALS = locals;
+    NEW_VALIDATOR = ctor;
+    VALIDATE_FUNCTION = fn;
+    VALIDATE_MODULE_PARTS = parts;
+    BODY_INSTRUCTIONS = instructions;
+  }
+
+  /** A function body that failed to decode or validate on first use. */
+  public static final class InvalidFunctionException extends ChicoryException {
+    private static final long serialVersionUID = 1L;
+    private final int function;
+
+    InvalidFunctionException(int function, Throwable cause) {
+      super("function " + function + " is invalid: " + cause.getMessage(), cause);
+      this.function = function;
+    }
+
+    /** Index of the function (function index space, imports first). */
+    public int function() {
+      return function;
+    }
+  }
+
+  /** True when {@code module}'s function bodies are decoded on first use. */
+  public static boolean isLazy(WasmModule module) {
+    CodeSection code = module.codeSection();
+    return code.functionBodyCount() > 0
+        && code.getFunctionBody(0).instructions() instanceof LazyInstructions;
+  }
+
+  /** Size in bytes of the code section of a lazily parsed module; -1 for other modules. */
+  public static long codeBytes(WasmModule module) {
+    CodeSection code = module.codeSection();
+    if (!isLazy(module)) return -1;
+    return ((LazyInstructions) code.getFunctionBody(0).instructions()).shared.codeBytes;
+  }
+
+  /**
+   * The module parsed lazily, or null when it should be parsed eagerly (a small code
+   * section, lazy parsing switched off, or a Chicory whose internals are out of reach).
+   */
+  static WasmModule parseIfLarge(byte[] bytes) {
+    if (PARSE_CODE_SECTION == null) return null;
+    int[] code = codeSection(bytes);
+    if (code == null) return null; // malformed framing: let Chicory's parser say what is wrong
+    long size = code[1] - code[0];
+    TierConfig config = TierConfig.fromSystemProperties();
+    boolean lazy = switch (config.mode) {
+      case ON -> true;
+      case OFF -> false;
+      default -> size >= config.minCodeBytes;
+    };
+    return lazy ? parse(bytes, code) : null;
+  }
+
+  private static WasmModule parse(byte[] bytes, int[] code) {
+    Parser.Builder pb = Parser.builder();
+    for (int id = 0; id <= 13; id++) if (id != CODE) pb.includeSectionId(id);
+    List<Section> sections = new ArrayList<>();
+    pb.build().parse(new ByteArrayInputStream(bytes), sections::add);
+
+    WasmModule.Builder mb = WasmModule.builder().withValidation(false).withDigest(digest(bytes));
+    TypeSection types = TypeSection.builder().build();
+    FunctionSection functions = FunctionSection.builder().build();
+    // (absent sections: the builder's defaults, empty like these)
+    int functionImports = 0;
+    for (Section s : sections) {
+      if (s instanceof TypeSection) mb.setTypeSection(types = (TypeSection) s);
+      else if (s instanceof ImportSection) {
+        ImportSection is = (ImportSection) s;
+        mb.setImportSection(is);
+        for (int i = 0; i < is.importCount(); i++) {
+          if (is.getImport(i) instanceof FunctionImport) functionImports++;
+        }
+      } else if (s instanceof FunctionSection) mb.setFunctionSection(functions = (FunctionSection) s);
+      else if (s instanceof TableSection) mb.setTableSection((TableSection) s);
+      else if (s instanceof MemorySection) mb.setMemorySection((MemorySection) s);
+      else if (s instanceof GlobalSection) mb.setGlobalSection((GlobalSection) s);
+      else if (s instanceof ExportSection) mb.setExportSection((ExportSection) s);
+      else if (s instanceof StartSection) mb.setStartSection((StartSection) s);
+      else if (s instanceof ElementSection) mb.setElementSection((ElementSection) s);
+      else if (s instanceof DataSection) mb.setDataSection((DataSection) s);
+      else if (s instanceof DataCountSection) mb.setDataCountSection((DataCountSection) s);
+      else if (s instanceof TagSection) mb.setTagSection((TagSection) s);
+      // custom sections: names and producers are not needed to run
+    }
+
+    Shared shared = new Shared(bytes, types, code[1] - code[0]);
+    CodeSection.Builder cb = CodeSection.builder();
+    ByteBuffer buf = ByteBuffer.wrap(bytes, code[0], code[1] - code[0]).order(ByteOrder.LITTLE_ENDIAN);
+    long count = Encoding.readVarUInt32(buf);
+    if (count != functions.functionCount()) {
+      throw new MalformedException("function and code section have inconsistent lengths");
+    }
+    for (int i = 0; i < count; i++) {
+      int from = buf.position();
+      long size = Encoding.readVarUInt32(buf);
+      if (size > buf.remaining()) throw new MalformedException("unexpected end");
+      int to = buf.position() + (int) size;
+      FunctionType type = types.getType(functions.getFunctionType(i));
+      List<ValType> locals = locals(buf.duplicate().order(ByteOrder.LITTLE_ENDIAN).limit(to), types);
+      buf.position(to);
+      cb.addFunctionBody(lazyBody(locals,
+          new LazyInstructions(shared, functionImports + i, from, to, type, locals)));
+    }
+    if (buf.hasRemaining()) throw new MalformedException("section size mismatch");
+
+    WasmModule module = mb.setCodeSection(cb.build()).build(); // checks the sections agree
+    try {
+      Object validator = NEW_VALIDATOR.invoke(module);
+      for (MethodHandle part : VALIDATE_MODULE_PARTS) part.invoke(validator);
+      shared.module = module;
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+    return module;
+  }
+
+  private static FunctionBody lazyBody(List<ValType> locals, LazyInstructions instructions) {
+    FunctionBody body = new FunctionBody(locals, List.of());
+    try {
+      BODY_INSTRUCTIONS.set(body, instructions); // before the body is published to anyone
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException(e);
+    }
+    return body;
+  }
+
+  /** "sha-256:" and the Base64 of the SHA-256 of the bytes, as Chicory's parser makes it. */
+  private static String digest(byte[] bytes) {
+    try {
+      return "sha-256:" + Base64.getEncoder().encodeToString(
+          MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      return null;
+    }
+  }
+
+  /** What every body of one module shares. */
+  private static final class Shared {
+    final byte[] bytes;
+    final TypeSection types;
+    final long codeBytes;
+    volatile WasmModule module; // set once the module is built
+    private Object validator; // guarded by this: Chicory's Validator is not thread-safe
+
+    Shared(byte[] bytes, TypeSection types, long codeBytes) {
+      this.bytes = bytes;
+      this.types = types;
+      this.codeBytes = codeBytes;
+    }
+
+    synchronized void validate(int funcIndex, FunctionBody body, FunctionType type)
+        throws Throwable {
+      if (validator == null) validator = NEW_VALIDATOR.invoke(module);
+      VALIDATE_FUNCTION.invoke(validator, funcIndex, body, type);
+    }
+  }
+
+  /**
+   * The instructions of one function, decoded and validated on first access. The decoded
+   * list (or the failure) is kept; decoding happens once even when several threads ask.
+   */
+  static final class LazyInstructions extends AbstractList<AnnotatedInstruction>
+      implements RandomAccess {
+    final Shared shared;
+    final int funcIndex;
+    private final int from; // the body's size field, in shared.bytes
+    private final int to;
+    private final FunctionType type;
+    private final List<ValType> locals;
+    private volatile List<AnnotatedInstruction> decoded;
+    private volatile RuntimeException failure;
+
+    LazyInstructions(Shared shared, int funcIndex, int from, int to, FunctionType type,
+        List<ValType> locals) {
+      this.shared = shared;
+      this.funcIndex = funcIndex;
+      this.from = from;
+      this.to = to;
+      this.type = type;
+      this.locals = locals;
+    }
+
+    /** Whether the body has been decoded already. */
+    boolean isDecoded() {
+      return decoded != null;
+    }
+
+    List<AnnotatedInstruction> decoded() {
+      List<AnnotatedInstruction> d = decoded;
+      return d != null ? d : decode();
+    }
+
+    private synchronized List<AnnotatedInstruction> decode() {
+      if (decoded != null) return decoded;
+      if (failure != null) throw failure;
+      try {
+        // little-endian, as Chicory's parser reads modules (f32/f64/v128 constants)
+        ByteBuffer one = ByteBuffer.allocate(to - from + 1).order(ByteOrder.LITTLE_ENDIAN);
+        one.put((byte) 1).put(shared.bytes, from, to - from).flip();
+        CodeSection cs = (CodeSection) PARSE_CODE_SECTION.invoke(one, shared.types);
+        FunctionBody body = cs.getFunctionBody(0);
+        shared.validate(funcIndex, body, type);
+        List<AnnotatedInstruction> code = body.instructions();
+        if (usesV128Locals()) {
+          // the interpreter's fix for v128 locals, applied here since this module was never
+          // scanned as a whole (see SimdSupport)
+          FunctionBody fixed = SimdSupport.rewriteV128Locals(type, body);
+          if (fixed != null) code = fixed.instructions();
+        }
+        decoded = code;
+        return code;
+      } catch (Throwable t) {
+        if (t instanceof VirtualMachineError && !(t instanceof StackOverflowError)) {
+          throw (VirtualMachineError) t;
+        }
+        failure = new InvalidFunctionException(funcIndex, t);
+        throw failure;
+      }
+    }
+
+    private boolean usesV128Locals() {
+      for (ValType t : type.params()) if (ValType.V128.equals(t)) return true;
+      for (ValType t : locals) if (ValType.V128.equals(t)) return true;
+      return false;
+    }
+
+    @Override
+    public AnnotatedInstruction get(int index) {
+      return decoded().get(index);
+    }
+
+    @Override
+    public int size() {
+      return decoded().size();
+    }
+
+    // value semantics would decode every body (WasmModule.hashCode hashes all instructions)
+    @Override
+    public boolean equals(Object o) {
+      return o == this;
+    }
+
+    @Override
+    public int hashCode() {
+      return System.identityHashCode(this);
+    }
+  }
+
+  // ---- framing ---------------------------------------------------------------------------
+
+  /** [contents start, contents end) of the code section, or null (none, or bad framing). */
+  private static int[] codeSection(byte[] b) {
+    if (b.length < 8 || b[0] != 0 || b[1] != 'a' || b[2] != 's' || b[3] != 'm') return null;
+    ByteBuffer buf = ByteBuffer.wrap(b, 8, b.length - 8);
+    try {
+      while (buf.hasRemaining()) {
+        int id = buf.get() & 0xFF;
+        long size = Encoding.readVarUInt32(buf);
+        if (size > buf.remaining()) return null;
+        if (id == CODE) return new int[] {buf.position(), buf.position() + (int) size};
+        buf.position(buf.position() + (int) size);
+      }
+    } catch (RuntimeException e) {
+      return null;
+    }
+    return null;
+  }
+
+  /** The local declarations at the start of a body, read by Chicory's parser. */
+  @SuppressWarnings("unchecked")
+  private static List<ValType> locals(ByteBuffer body, TypeSection types) {
+    try {
+      return (List<ValType>) PARSE_LOCALS.invoke(body, types);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+}
