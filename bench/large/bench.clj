@@ -54,18 +54,24 @@
         rt (Runtime/getRuntime)
         used #(do (System/gc) (quot (- (.totalMemory rt) (.freeMemory rt)) 1048576))
         base (used)
+        tl (System/nanoTime)
+        lazy (Module/parse bytes "lazy") ; what clj-wasi does for a module this size
+        tl1 (System/nanoTime)
+        lazy-heap (- (used) base)
+        _ (.name lazy)
+        base2 (used)
         t0 (System/nanoTime)
         _ (Parser/parseWithoutDecoding bytes (reify ParserListener (onSection [_ _] nil)))
         t1 (System/nanoTime)
         m1 (.parse (.build (.withValidation (Parser/builder) false))
                    (reify java.util.function.Supplier (get [_] (ByteArrayInputStream. bytes))))
         t2 (System/nanoTime)
-        heap (- (used) base)
+        heap (- (used) base2)
         m2 (do (System/gc) (Parser/parse bytes))
         t3 (System/nanoTime)
         _ (.functionCount (.functionSection m2))]
     (prn {:bytes (alength bytes) :functions (.functionCount (.functionSection m1))
-          :sections-only (secs t0 t1) :decode (secs t1 t2) :decode+validate (secs t2 t3)
+          :lazy-parse (secs tl tl1) :lazy-heap-mb lazy-heap :sections-only (secs t0 t1) :decode (secs t1 t2) :decode+validate (secs t2 t3)
           :parsed-heap-mb heap})
     (shutdown-agents)))
 
@@ -95,8 +101,12 @@
         (let [dir (str (Files/createTempDirectory "large-bench" (make-array java.nio.file.attribute.FileAttribute 0)))]
           (swap! rows conj [mname w :auto-cold (apply jvm ["-Xss16m" (str "-Xmx" heap)] "one" file "auto" dir args)])
           (swap! rows conj [mname w :auto-warm (apply jvm ["-Xss16m" (str "-Xmx" heap)] "one" file "auto" dir args)])
+          (when (= w :cpu) ; the heap a cold tiered run needs: does it finish in 2 GB?
+            (let [dir2 (str (Files/createTempDirectory "large-bench" (make-array java.nio.file.attribute.FileAttribute 0)))]
+              (swap! rows conj [mname w :auto-cold-xmx2g (apply jvm ["-Xss16m" "-Xmx2g"] "one" file "auto" dir2 args)])))
           (when (= w :start)
-            (swap! rows conj [mname w :interpreter (apply jvm ["-Xss16m" (str "-Xmx" heap)] "one" file "interpreter" "none" args)]))))
+            (swap! rows conj [mname w :interpreter (apply jvm ["-Xss16m" (str "-Xmx" heap)] "one" file "interpreter" "none" args)])
+            (swap! rows conj [mname w :compiler (apply jvm ["-Xss16m" "-Xmx12g"] "one" file "compiler" "none" args)]))))
       (binding [*out* *err*] (println "done:" mname)))
     (spit "bench/out/large/results.edn" (pr-str @rows))
     (doseq [row @rows] (prn row))

@@ -45,13 +45,14 @@
 
 (deftest lazy-and-eager-parses-run-alike
   ;; f32/f64/v128 constants, SIMD locals, tables, traps and exits all go through the decoder
-  (doseq [[name args] [["hello" []] ["echo_args" ["a" "é"]] ["tier_hot" ["sum" "300"]]
-                       ["simd_kernels" ["simd_kernels" "200"]] ["exit_with" ["3"]]
-                       ["grow_until_fail" ["abort"]]]]
-    (let [expected (outcome (eager-module name) {:engine :interpreter :args args})]
+  (doseq [[name args opts] [["hello" []] ["echo_args" ["a" "é"]] ["tier_hot" ["sum" "300"]]
+                            ["simd_kernels" ["simd_kernels" "200"]] ["exit_with" ["3"]]
+                            ["grow_until_fail" ["abort"] {:max-memory-pages 64}]]]
+    (let [opts (assoc opts :args args)
+          expected (outcome (eager-module name) (assoc opts :engine :interpreter))]
       (doseq [engine [:interpreter :auto]]
         (is (= expected (with-props {"clj-wasi.tier" "on"}
-                          (outcome (lazy-module name) {:engine engine :args args})))
+                          (outcome (lazy-module name) (assoc opts :engine engine))))
             (str name " " engine))))))
 
 (defspec float-constants-decode-exactly 25

@@ -161,12 +161,15 @@ public final class LazyParser {
   }
 
   private static WasmModule parse(byte[] bytes, int[] code) {
+    // the digest (compile cache key) on the other core while this one parses
+    java.util.concurrent.CompletableFuture<String> digest =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> digest(bytes));
     Parser.Builder pb = Parser.builder();
     for (int id = 0; id <= 13; id++) if (id != CODE) pb.includeSectionId(id);
     List<Section> sections = new ArrayList<>();
     pb.build().parse(new ByteArrayInputStream(bytes), sections::add);
 
-    WasmModule.Builder mb = WasmModule.builder().withValidation(false).withDigest(digest(bytes));
+    WasmModule.Builder mb = WasmModule.builder().withValidation(false);
     TypeSection types = TypeSection.builder().build();
     FunctionSection functions = FunctionSection.builder().build();
     // (absent sections: the builder's defaults, empty like these)
@@ -212,7 +215,8 @@ public final class LazyParser {
     }
     if (buf.hasRemaining()) throw new MalformedException("section size mismatch");
 
-    WasmModule module = mb.setCodeSection(cb.build()).build(); // checks the sections agree
+    WasmModule module = mb.setCodeSection(cb.build()).withDigest(digest.join())
+        .build(); // checks that the sections agree
     try {
       Object validator = NEW_VALIDATOR.invoke(module);
       for (MethodHandle part : VALIDATE_MODULE_PARTS) part.invoke(validator);

@@ -102,6 +102,7 @@ final class LayerCompiler {
   static Classes compile(WasmModule module, int imports, BitSet layer, int functionsPerClass) {
     WasmModule synth = withStubs(module, imports, layer);
     Compiler.Builder b = Compiler.builder(synth)
+        .withClassName(JitPolicy.LAYER_CLASS_NAME)
         .withInterpreterFallback(InterpreterFallback.FAIL)
         .withClassCollectorFactory(ByteClassCollector::new);
     if (functionsPerClass > 0) b.withMaxFunctionsPerClass(functionsPerClass);

@@ -154,12 +154,20 @@ public final class Tiering {
   /**
    * The tiered machine factory for {@code module}. {@code refused}: functions never to
    * compile (e.g. those using SIMD). {@code cache}: where layers and the profile are kept
-   * (null: nowhere). Loads the cached layers of a previous run before returning.
+   * (null: nowhere). The cached layers of a previous run load in the background (before
+   * returning when {@code config.sync}).
    */
   public static TierMachine.Factory create(
       WasmModule module, String name, TierConfig config, Cache cache, Set<Integer> refused) {
     Tiering t = new Tiering(module, name, config, cache, refused);
-    t.warmStart();
+    JitPolicy.c1OnlyForLayers();
+    if (config.sync) {
+      t.warmStart();
+    } else {
+      // on the compiler thread: the guest starts at once, interpreted, and its hot code
+      // switches to the cached layers as they load (before anything is compiled anew)
+      COMPILER.execute(t::warmStart);
+    }
     return new TierMachine.Factory(t);
   }
 
@@ -250,9 +258,10 @@ public final class Tiering {
         BitSet add = new BitSet();
         if (oneAtATime > 0) {
           oneAtATime--;
-          add.set(pending.remove(0));
+          int f = pending.remove(0);
+          if (state[f] == QUEUED) add.set(f);
         } else {
-          for (int f : pending) add.set(f);
+          for (int f : pending) if (state[f] == QUEUED) add.set(f); // not loaded meanwhile
           pending.clear();
           addCallees(add);
         }
@@ -271,6 +280,7 @@ public final class Tiering {
         }
         batch = add.stream().toArray();
       }
+      if (batch.length == 0) continue; // every one of them loaded from the cache meanwhile
       compileLayer(layerSet, layerIndex, batch);
     }
   }
