@@ -14,7 +14,7 @@ import com.dylibso.chicory.wasm.types.DataSection;
 import com.dylibso.chicory.wasm.types.ElementSection;
 import com.dylibso.chicory.wasm.types.ExportSection;
 import com.dylibso.chicory.wasm.types.FunctionBody;
-import com.dylibso.chicory.wasm.types.FunctionImport;
+import com.dylibso.chicory.wasm.types.ExternalType;
 import com.dylibso.chicory.wasm.types.FunctionSection;
 import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.GlobalSection;
@@ -170,18 +170,15 @@ public final class LazyParser {
     pb.build().parse(new ByteArrayInputStream(bytes), sections::add);
 
     WasmModule.Builder mb = WasmModule.builder().withValidation(false);
+    int functionImports = 0;
     TypeSection types = TypeSection.builder().build();
     FunctionSection functions = FunctionSection.builder().build();
     // (absent sections: the builder's defaults, empty like these)
-    int functionImports = 0;
     for (Section s : sections) {
       if (s instanceof TypeSection) mb.setTypeSection(types = (TypeSection) s);
       else if (s instanceof ImportSection) {
-        ImportSection is = (ImportSection) s;
-        mb.setImportSection(is);
-        for (int i = 0; i < is.importCount(); i++) {
-          if (is.getImport(i) instanceof FunctionImport) functionImports++;
-        }
+        mb.setImportSection((ImportSection) s);
+        functionImports = ((ImportSection) s).count(ExternalType.FUNCTION);
       } else if (s instanceof FunctionSection) mb.setFunctionSection(functions = (FunctionSection) s);
       else if (s instanceof TableSection) mb.setTableSection((TableSection) s);
       else if (s instanceof MemorySection) mb.setMemorySection((MemorySection) s);
@@ -315,13 +312,10 @@ public final class LazyParser {
         CodeSection cs = (CodeSection) PARSE_CODE_SECTION.invoke(one, shared.types);
         FunctionBody body = cs.getFunctionBody(0);
         shared.validate(funcIndex, body, type);
-        List<AnnotatedInstruction> code = body.instructions();
-        if (usesV128Locals()) {
-          // the interpreter's fix for v128 locals, applied here since this module was never
-          // scanned as a whole (see SimdSupport)
-          FunctionBody fixed = SimdSupport.rewriteV128Locals(type, body);
-          if (fixed != null) code = fixed.instructions();
-        }
+        // the interpreter's fix for v128 locals, applied here since this module was never
+        // scanned as a whole (see SimdSupport); null: the body sets no v128 local
+        FunctionBody fixed = SimdSupport.rewriteV128Locals(type, body);
+        List<AnnotatedInstruction> code = (fixed != null ? fixed : body).instructions();
         decoded = code;
         return code;
       } catch (Throwable t) {
@@ -331,12 +325,6 @@ public final class LazyParser {
         failure = new InvalidFunctionException(funcIndex, t);
         throw failure;
       }
-    }
-
-    private boolean usesV128Locals() {
-      for (ValType t : type.params()) if (ValType.V128.equals(t)) return true;
-      for (ValType t : locals) if (ValType.V128.equals(t)) return true;
-      return false;
     }
 
     @Override

@@ -133,13 +133,16 @@ public final class Module {
 
   /** Imported and defined functions: the size of the function index space. */
   private int functionCount() {
-    int n = parsed.codeSection().functionBodyCount();
-    for (Signature s : imports) if (s.kind.equals("function")) n++;
-    return n;
+    return parsed.importSection().count(ExternalType.FUNCTION)
+        + parsed.codeSection().functionBodyCount();
   }
 
-  boolean usesTailCalls() {
-    return !tailCallFunctions().isEmpty();
+  /**
+   * Whether a function of this module may make a tail call, so that its instances need
+   * {@link TailCalls#INTERRUPT_CHECK}: a lazily parsed module is not scanned, so it may.
+   */
+  boolean mayMakeTailCalls() {
+    return LazyParser.isLazy(parsed) || !tailCallFunctions().isEmpty();
   }
 
   public String name() {

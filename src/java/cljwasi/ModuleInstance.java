@@ -62,7 +62,7 @@ public final class ModuleInstance implements Closeable {
           .withTableFactory(module.tableFactory())
           .withMachineFactory(module.machineFactory(b.engine, b.cache))
           .withMemoryFactory(limits -> memory(limits, b.maxMemoryPages));
-      if (module.usesTailCalls() || LazyParser.isLazy(module.parsed())) {
+      if (module.mayMakeTailCalls()) {
         ib.withUnsafeExecutionListener(TailCalls.INTERRUPT_CHECK);
       }
       this.instance = run(ib::build, "instantiate");

@@ -5,7 +5,7 @@ import com.dylibso.chicory.runtime.ExecutionListener;
 import com.dylibso.chicory.runtime.MStack;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.FunctionBody;
-import com.dylibso.chicory.wasm.types.FunctionImport;
+import com.dylibso.chicory.wasm.types.ExternalType;
 import com.dylibso.chicory.wasm.types.Instruction;
 import com.dylibso.chicory.wasm.types.OpCode;
 import java.util.Collections;
@@ -58,10 +58,7 @@ public final class TailCalls {
    */
   static Set<Integer> functions(WasmModule module) {
     if (LazyParser.isLazy(module)) return Set.of();
-    int imported = 0;
-    for (int i = 0; i < module.importSection().importCount(); i++) {
-      if (module.importSection().getImport(i) instanceof FunctionImport) imported++;
-    }
+    int imported = module.importSection().count(ExternalType.FUNCTION);
     Set<Integer> out = new TreeSet<>();
     int n = module.codeSection().functionBodyCount();
     for (int i = 0; i < n; i++) {

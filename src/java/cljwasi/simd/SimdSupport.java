@@ -226,7 +226,7 @@ public final class SimdSupport {
           || bodyUsesV128(m, body, funcTypes, globalIsV128);
       simd[imported + i] = uses;
       any |= uses;
-      if (uses) patched[i] = rewrite(type, body);
+      if (uses) patched[i] = rewriteV128Locals(type, body);
     }
     return new Analysis(any, simd, patched);
   }
@@ -291,13 +291,10 @@ public final class SimdSupport {
 
   /**
    * {@code body} with its {@code local.set}/{@code local.tee} of v128 locals replaced by
-   * carriers (see {@link #MAGIC}), or null when it has none: for bodies decoded one at a time.
+   * carriers (see {@link #MAGIC}), or null when it has none (also used for bodies decoded
+   * one at a time, see LazyParser).
    */
   public static FunctionBody rewriteV128Locals(FunctionType type, FunctionBody body) {
-    return rewrite(type, body);
-  }
-
-  private static FunctionBody rewrite(FunctionType type, FunctionBody body) {
     List<ValType> locals = new ArrayList<>(type.params());
     locals.addAll(body.localTypes());
     List<AnnotatedInstruction> code = body.instructions();

@@ -82,6 +82,7 @@ public final class Tiering {
   private final Cache cache; // null: none
   private final int imports;
   private final int total;
+  private final boolean lazy; // bodies decoded on first use (cljwasi.LazyParser)
 
   /** Shared with every instance's interpreter: true = interpret the function there. */
   private final boolean[] interpreted;
@@ -114,6 +115,7 @@ public final class Tiering {
     this.config = config;
     this.cache = cache;
     this.imports = module.importSection().count(ExternalType.FUNCTION);
+    this.lazy = cljwasi.LazyParser.isLazy(module);
     this.total = imports + module.functionSection().functionCount();
     this.interpreted = new boolean[total];
     Arrays.fill(interpreted, true);
@@ -228,6 +230,7 @@ public final class Tiering {
    * a lazily parsed module's bodies are looked at here, one at a time.
    */
   private boolean mustStayInterpreted(int funcId) {
+    if (!lazy) return false; // the refused set has them
     try {
       return cljwasi.TailCalls.in(module.codeSection().getFunctionBody(funcId - imports));
     } catch (RuntimeException e) {
