@@ -333,7 +333,7 @@ public class SimdInterpreterMachine extends InterpreterMachine {
       case I8x16_MAX_S:
       case I8x16_MAX_U:
       case I8x16_AVGR_U:
-        binary8(stack, op);
+        binary(stack, op, Lanes.I8);
         return;
       case I16x8_EQ:
       case I16x8_NE:
@@ -358,7 +358,7 @@ public class SimdInterpreterMachine extends InterpreterMachine {
       case I16x8_MAX_U:
       case I16x8_AVGR_U:
       case I16x8_Q15MULR_SAT_S:
-        binary16(stack, op);
+        binary(stack, op, Lanes.I16);
         return;
       case I32x4_EQ:
       case I32x4_NE:
@@ -378,7 +378,7 @@ public class SimdInterpreterMachine extends InterpreterMachine {
       case I32x4_MAX_S:
       case I32x4_MAX_U:
       case I32x4_DOT_I16x8_S:
-        binary32(stack, op);
+        binary(stack, op, Lanes.I32);
         return;
       case I64x2_EQ:
       case I64x2_NE:
@@ -389,7 +389,7 @@ public class SimdInterpreterMachine extends InterpreterMachine {
       case I64x2_ADD:
       case I64x2_SUB:
       case I64x2_MUL:
-        binary64(stack, op);
+        binary(stack, op, Lanes.I64);
         return;
       case F32x4_EQ:
       case F32x4_NE:
@@ -405,7 +405,7 @@ public class SimdInterpreterMachine extends InterpreterMachine {
       case F32x4_MAX:
       case F32x4_PMIN:
       case F32x4_PMAX:
-        binaryF32(stack, op);
+        binary(stack, op, Lanes.F32);
         return;
       case F64x2_EQ:
       case F64x2_NE:
@@ -421,7 +421,7 @@ public class SimdInterpreterMachine extends InterpreterMachine {
       case F64x2_MAX:
       case F64x2_PMIN:
       case F64x2_PMAX:
-        binaryF64(stack, op);
+        binary(stack, op, Lanes.F64);
         return;
 
       // ---- lane-wise unary operations within each half ----
@@ -865,58 +865,35 @@ public class SimdInterpreterMachine extends InterpreterMachine {
 
   // ---- lane-wise binary ---------------------------------------------------------------
 
-  private static void binary8(MStack stack, OpCode op) {
+  /** Lane shapes of the lane-wise binary operations. */
+  private enum Lanes { I8, I16, I32, I64, F32, F64 }
+
+  /** Pops b, applies op lane by lane to a (on top of the stack, replaced) and b. */
+  private static void binary(MStack stack, OpCode op, Lanes lanes) {
     long bh = stack.pop();
     long bl = stack.pop();
     long[] s = stack.array();
     int t = stack.size();
-    s[t - 2] = bin8(op, s[t - 2], bl);
-    s[t - 1] = bin8(op, s[t - 1], bh);
+    s[t - 2] = lanewise(lanes, op, s[t - 2], bl);
+    s[t - 1] = lanewise(lanes, op, s[t - 1], bh);
   }
 
-  private static void binary16(MStack stack, OpCode op) {
-    long bh = stack.pop();
-    long bl = stack.pop();
-    long[] s = stack.array();
-    int t = stack.size();
-    s[t - 2] = bin16(op, s[t - 2], bl);
-    s[t - 1] = bin16(op, s[t - 1], bh);
-  }
-
-  private static void binary32(MStack stack, OpCode op) {
-    long bh = stack.pop();
-    long bl = stack.pop();
-    long[] s = stack.array();
-    int t = stack.size();
-    s[t - 2] = bin32(op, s[t - 2], bl);
-    s[t - 1] = bin32(op, s[t - 1], bh);
-  }
-
-  private static void binary64(MStack stack, OpCode op) {
-    long bh = stack.pop();
-    long bl = stack.pop();
-    long[] s = stack.array();
-    int t = stack.size();
-    s[t - 2] = bin64(op, s[t - 2], bl);
-    s[t - 1] = bin64(op, s[t - 1], bh);
-  }
-
-  private static void binaryF32(MStack stack, OpCode op) {
-    long bh = stack.pop();
-    long bl = stack.pop();
-    long[] s = stack.array();
-    int t = stack.size();
-    s[t - 2] = binF32(op, s[t - 2], bl);
-    s[t - 1] = binF32(op, s[t - 1], bh);
-  }
-
-  private static void binaryF64(MStack stack, OpCode op) {
-    long bh = stack.pop();
-    long bl = stack.pop();
-    long[] s = stack.array();
-    int t = stack.size();
-    s[t - 2] = binF64(op, s[t - 2], bl);
-    s[t - 1] = binF64(op, s[t - 1], bh);
+  /** op on the lanes of one 64-bit half of two v128 values. */
+  private static long lanewise(Lanes lanes, OpCode op, long a, long b) {
+    switch (lanes) {
+      case I8:
+        return bin8(op, a, b);
+      case I16:
+        return bin16(op, a, b);
+      case I32:
+        return bin32(op, a, b);
+      case I64:
+        return bin64(op, a, b);
+      case F32:
+        return binF32(op, a, b);
+      default:
+        return binF64(op, a, b);
+    }
   }
 
   private static final long H8 = 0x8080_8080_8080_8080L;
