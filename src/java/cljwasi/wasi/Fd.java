@@ -216,8 +216,8 @@ final class Fd {
     });
 
     // fd_renumber(fd, to)
-    // Moves fd onto `to`, closing what `to` held; `to` need not be open (wasmtime).
-    // errnos: success, badf (fd not open).
+    // Moves fd onto `to`, closing what `to` held; both must be open (wasmtime).
+    // errnos: success, badf (fd or to not open).
     r.fn("fd_renumber", "fd to", (ctx, mem, a) -> {
       ctx.fds.renumber((int) a[0], (int) a[1]);
       return Errno.SUCCESS;

@@ -52,17 +52,17 @@ public final class FdTable {
 
   /**
    * fd_renumber: moves {@code from} onto {@code to}, closing what {@code to} held. As in
-   * wasmtime, {@code to} need not be open; {@code from} must be (EBADF).
+   * wasmtime, both must be open (EBADF otherwise), so a guest can only replace one of its
+   * descriptors, never pick a number of its own; renumbering an fd onto itself does nothing.
    */
   public void renumber(int from, int to) throws IOException {
+    Descriptor dst = get(to);
     Descriptor src = get(from);
     if (from == to) return;
-    if (to < 0) throw new WasiException(Errno.BADF);
-    Descriptor dst = used.put(to, src);
+    used.put(to, src);
     used.remove(from);
     free.add(from);
-    free.remove(to);
-    if (dst != null) dst.close();
+    dst.close();
   }
 
   /** The open fds, lowest first. */
