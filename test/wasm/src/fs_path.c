@@ -4,7 +4,7 @@
  * Usage: fs_path MODE   with an empty scratch directory preopened as fd 3 ("/sandbox");
  *        mode "readonly" also wants fd 4 = a read-only preopen ("/ro") holding the
  *        file "f" (content "ro\n"), the directory "d" and the symlink "l" -> "f".
- * MODE: open | symlinks | dirs | links | rename | times | readonly
+ * MODE: open | symlinks | dirs | links | rename | times | readonly | stamp A M
  * Prints "ok LABEL" / "FAIL LABEL: ..." per check (see fs_util.h), exit 1 on failure.
  */
 #include "fs_util.h"
@@ -416,6 +416,86 @@ static void mode_times(void) {
            __WASI_ERRNO_PERM);
 }
 
+/* Prints "got LABEL ATIM MTIM" as fd_filestat_get / path_filestat_get read them back. */
+static void show_times(const char *label, int e, __wasi_filestat_t st) {
+    if (e) printf("FAIL %s: errno %d\n", label, e);
+    else printf("got %s %llu %llu\n", label, (unsigned long long)st.atim, (unsigned long long)st.mtim);
+}
+
+static void show_path(const char *label, int follow, const char *p) {
+    __wasi_filestat_t st;
+    int e = __wasi_path_filestat_get(D, follow ? __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW : 0, p, &st);
+    show_times(label, e, st);
+}
+
+static void show_fd(const char *label, __wasi_fd_t fd) {
+    __wasi_filestat_t st;
+    int e = __wasi_fd_filestat_get(fd, &st);
+    show_times(label, e, st);
+}
+
+#define BOTH (__WASI_FSTFLAGS_ATIM | __WASI_FSTFLAGS_MTIM)
+
+/* Sets times through every call, on files, directories and symlinks, variant i with
+   atim A + i*7919 and mtim M + i*104729, and prints what reads back (the test knows
+   the expected precision). argv: stamp A M */
+static void mode_stamp(__wasi_timestamp_t a0, __wasi_timestamp_t m0) {
+#define AT(i) (a0 + (i) * 7919ULL)
+#define MT(i) (m0 + (i) * 104729ULL)
+    __wasi_fd_t fd;
+    OK("mk f", mkfile(D, "f", "x"));
+    OK("mkdir d", __wasi_path_create_directory(D, "d"));
+    OK("mk d/g", mkfile(D, "d/g", "y"));
+    OK("ln -s f l", __wasi_path_symlink("f", D, "l"));
+    OK("ln -s d ld", __wasi_path_symlink("d", D, "ld"));
+    OK("ln -s g d/lg", __wasi_path_symlink("g", D, "d/lg"));
+
+    OK("open f", op(D, "f", 0, 0, FILE_RW | __WASI_RIGHTS_FD_FILESTAT_GET |
+                                       __WASI_RIGHTS_FD_FILESTAT_SET_TIMES, 0, &fd));
+    OK("fd set f", __wasi_fd_filestat_set_times(fd, AT(1), MT(1), BOTH));
+    show_fd("1-fd-file", fd);
+    show_path("1-fd-file/path", 0, "f");
+    OK("close f", __wasi_fd_close(fd));
+
+    OK("open d", op(D, "d", 0, __WASI_OFLAGS_DIRECTORY, DIR_RIGHTS, 0, &fd));
+    OK("fd set d", __wasi_fd_filestat_set_times(fd, AT(2), MT(2), BOTH));
+    show_fd("2-fd-dir", fd);
+    show_path("2-fd-dir/path", 0, "d");
+    OK("close d", __wasi_fd_close(fd));
+
+    OK("path set f", __wasi_path_filestat_set_times(D, 0, "f", AT(3), MT(3), BOTH));
+    show_path("3-path-file", 0, "f");
+    OK("path set d", __wasi_path_filestat_set_times(D, 0, "d", AT(4), MT(4), BOTH));
+    show_path("4-path-dir", 0, "d");
+    OK("path set l itself", __wasi_path_filestat_set_times(D, 0, "l", AT(5), MT(5), BOTH));
+    show_path("5-path-symlink", 0, "l");
+    show_path("5-path-symlink/target", 0, "f"); /* still variant 3's */
+    OK("path set through l", __wasi_path_filestat_set_times(D, __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW,
+                                                            "l", AT(6), MT(6), BOTH));
+    show_path("6-follow-file", 0, "f");
+    show_path("6-follow-file/via-link", 1, "l");
+    show_path("6-follow-file/link", 0, "l"); /* still variant 5's */
+    OK("path set through ld", __wasi_path_filestat_set_times(D, __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW,
+                                                             "ld", AT(7), MT(7), BOTH));
+    show_path("7-follow-dir", 0, "d");
+    OK("path set d/g", __wasi_path_filestat_set_times(D, 0, "d/g", AT(8), MT(8), BOTH));
+    show_path("8-nested-file", 0, "d/g");
+    OK("path set d/lg itself", __wasi_path_filestat_set_times(D, 0, "d/lg", AT(9), MT(9), BOTH));
+    show_path("9-nested-symlink", 0, "d/lg");
+    show_path("9-nested-symlink/target", 0, "d/g"); /* still variant 8's */
+    OK("fd set the preopen", __wasi_fd_filestat_set_times(D, AT(10), MT(10), BOTH));
+    show_fd("10-preopen", D);
+    OK("path set .", __wasi_path_filestat_set_times(D, 0, ".", AT(11), MT(11), BOTH));
+    show_path("11-dot", 0, ".");
+    OK("mtim only", __wasi_path_filestat_set_times(D, 0, "f", 0, MT(12), __WASI_FSTFLAGS_MTIM));
+    show_path("12-mtim-only", 0, "f"); /* atim still variant 6's */
+    OK("atim only through ld/lg", __wasi_path_filestat_set_times(D, 0, "ld/lg", AT(13), 0,
+                                                                 __WASI_FSTFLAGS_ATIM));
+    show_path("13-atim-only", 0, "d/lg"); /* mtim still variant 9's */
+#undef AT
+#undef MT
+}
+
 /* fd 3 = /sandbox (writable, empty), fd 4 = /ro (read-only: f, d/, l -> f) */
 static void mode_readonly(void) {
     const __wasi_fd_t R = 4;
@@ -474,6 +554,8 @@ int main(int argc, char **argv) {
     else if (!strcmp(m, "rename")) mode_rename();
     else if (!strcmp(m, "times")) mode_times();
     else if (!strcmp(m, "readonly")) mode_readonly();
+    else if (!strcmp(m, "stamp") && argc > 3)
+        mode_stamp(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10));
     else {
         printf("unknown mode %s\n", m);
         return 2;
