@@ -226,6 +226,31 @@
   (prop/for-all [a gen-time m gen-time]
     (stamps-match? (expected-stamps a m identity) (stamp-run a m true))))
 
+(deftest stat-reports-the-hosts-nanoseconds
+  ;; times the host gave f, d and the symlink l read back through path_filestat_get and
+  ;; fd_filestat_get exactly as the host reads them, on every JDK and path
+  (let [root (temp-path "clj-wasi-peek")
+        t #(FileTime/from % java.util.concurrent.TimeUnit/NANOSECONDS)
+        f (.resolve root "f") d (.resolve root "d") l (.resolve root "l")
+        ns-of #(.to ^FileTime % java.util.concurrent.TimeUnit/NANOSECONDS)]
+    (spit (str f) "x")
+    (Files/createDirectory d (make-array FileAttribute 0))
+    (Files/createSymbolicLink l (.getFileName f) (make-array FileAttribute 0))
+    (doseq [[^Path p at mt] [[f 1234567890123456789 987654321987654321]
+                             [d 1111111111222222333 1444444444555555666]]]
+      (Files/setAttribute p "lastAccessTime" (t at) (make-array LinkOption 0))
+      (Files/setLastModifiedTime p (t mt)))
+    (let [host (fn [^Path p] [(ns-of (Files/getAttribute p "lastAccessTime" nofollow))
+                              (ns-of (Files/getLastModifiedTime p nofollow))])
+          lines (assert-checks "fs_path peek"
+                               (wasm/run @fs-path {:args ["peek"] :preopens {"/sandbox" (str root)}}))
+          got (into {} (for [l lines :let [[_ k a m] (re-matches #"got (\S+) (\d+) (\d+)" l)] :when k]
+                         [k [(Long/parseLong a) (Long/parseLong m)]]))]
+      (is (= [1234567890123456789 987654321987654321] (host f)) "the host kept ns")
+      (is (= {"path-f" (host f) "fd-f" (host f) "path-d" (host d) "fd-d" (host d) "path-l" (host l)}
+             got)))
+    (delete-path root)))
+
 (deftest times-through-java-nio-alone
   ;; with the native calls switched off (-Dcljwasi.native-fs=false, as on a JDK without
   ;; them) a host directory still works, to the precision this JDK's java.nio keeps,

@@ -4,7 +4,7 @@
  * Usage: fs_path MODE   with an empty scratch directory preopened as fd 3 ("/sandbox");
  *        mode "readonly" also wants fd 4 = a read-only preopen ("/ro") holding the
  *        file "f" (content "ro\n"), the directory "d" and the symlink "l" -> "f".
- * MODE: open | symlinks | dirs | links | rename | times | readonly | stamp A M
+ * MODE: open | symlinks | dirs | links | rename | times | readonly | stamp A M | peek
  * Prints "ok LABEL" / "FAIL LABEL: ..." per check (see fs_util.h), exit 1 on failure.
  */
 #include "fs_util.h"
@@ -496,6 +496,21 @@ static void mode_stamp(__wasi_timestamp_t a0, __wasi_timestamp_t m0) {
 #undef MT
 }
 
+/* Prints the times of f, d and the symlink l (made by the host) as path_filestat_get
+   and fd_filestat_get read them. */
+static void mode_peek(void) {
+    __wasi_fd_t fd;
+    show_path("path-f", 0, "f");
+    show_path("path-d", 0, "d");
+    show_path("path-l", 0, "l");
+    OK("open f", op(D, "f", 0, 0, __WASI_RIGHTS_FD_FILESTAT_GET, 0, &fd));
+    show_fd("fd-f", fd);
+    OK("close f", __wasi_fd_close(fd));
+    OK("open d", op(D, "d", 0, __WASI_OFLAGS_DIRECTORY, DIR_RIGHTS, 0, &fd));
+    show_fd("fd-d", fd);
+    OK("close d", __wasi_fd_close(fd));
+}
+
 /* fd 3 = /sandbox (writable, empty), fd 4 = /ro (read-only: f, d/, l -> f) */
 static void mode_readonly(void) {
     const __wasi_fd_t R = 4;
@@ -554,6 +569,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(m, "rename")) mode_rename();
     else if (!strcmp(m, "times")) mode_times();
     else if (!strcmp(m, "readonly")) mode_readonly();
+    else if (!strcmp(m, "peek")) mode_peek();
     else if (!strcmp(m, "stamp") && argc > 3)
         mode_stamp(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10));
     else {
