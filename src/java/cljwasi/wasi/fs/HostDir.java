@@ -81,8 +81,9 @@ public final class HostDir {
     try {
       if (n != null) fd = paired(n, sds, n.openRoot(p.toString()));
     } catch (IOException | RuntimeException e) {
-      sds.close();
-      throw e;
+      // swapped between the two opens, or refused: this preopen keeps to java.nio
+      // rather than fail the run
+      fd = -1;
     }
     return new HostDir(p, sds, fd, null);
   }

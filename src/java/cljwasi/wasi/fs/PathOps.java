@@ -203,8 +203,8 @@ public final class PathOps {
    * Sets the times of {@code name} in {@code d} itself (of {@code d} when name is null)
    * through the handle: with one *at call on its fd where it has one (ns exact),
    * else through java.nio's handle-relative view (open O_NOFOLLOW + futimens, or the
-   * directory stream's own fd; whole microseconds on JDK 17-21, whose
-   * SecureDirectoryStream sets times with futimes).
+   * directory stream's own fd): whole microseconds on JDK 17, whose
+   * SecureDirectoryStream sets times with futimes (ns on JDK 25, measured).
    */
   static void setTimes(HostDir d, String name, FileTime[] times) throws IOException {
     if (d.fd < 0) {
