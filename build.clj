@@ -1,7 +1,9 @@
 (ns build
   "Build tasks: `bin/clojure -T:build compile-java | compile-clj | test | jar | clean`."
   (:refer-clojure :exclude [test])
-  (:require [clojure.tools.build.api :as b]))
+  (:require [clojure.java.io :as io]
+            [clojure.string :as str]
+            [clojure.tools.build.api :as b]))
 
 (def lib 'io.github.clj-wasi/clj-wasi)
 (def version "0.1.0")
@@ -11,11 +13,51 @@
 
 (defn clean [_] (b/delete {:path "target"}))
 
+(def ^:private lint "-Xlint:all,-serial,-processing")
+
+(defn- jdk-feature
+  "The feature release of the JDK at `home` (from its `release` file), or nil."
+  [home]
+  (let [f (io/file home "release")]
+    (when (.isFile f)
+      (some->> (slurp f) (re-find #"(?m)^JAVA_VERSION=\"(\d+)") second parse-long))))
+
+(defn- javac-22+
+  "A JDK 22+ javac for src/java22 when the running JDK is older: the JDK home named by
+  $CLJ_WASI_JDK22_HOME, else the newest JDK 22+ under /usr/lib/jvm; nil when none."
+  []
+  (let [homes (if-let [h (System/getenv "CLJ_WASI_JDK22_HOME")]
+                [(io/file h)]
+                (sort-by #(- (or (jdk-feature %) 0)) (.listFiles (io/file "/usr/lib/jvm"))))]
+    (some (fn [h]
+            (let [javac (io/file h "bin" "javac")]
+              (when (and (.canExecute javac) (>= (or (jdk-feature h) 0) 22))
+                (str javac))))
+          homes)))
+
 (defn compile-java
-  "Compiles src/java into target/classes (also the :deps/prep-lib step)."
+  "Compiles src/java into target/classes with --release 17 (also the :deps/prep-lib
+  step), then src/java22 (the foreign-function file-system calls) with --release 22:
+  by this JDK when it is 22+, else by a JDK 22+ javac found by `javac-22+`. Without
+  one those classes are absent and clj-wasi uses java.nio alone (docs/WASI.md)."
   [_]
   (b/javac {:src-dirs ["src/java"] :class-dir class-dir :basis @basis
-            :javac-opts ["--release" "17" "-Xlint:all,-serial,-processing"]}))
+            :javac-opts ["--release" "17" lint]})
+  (when (.isDirectory (io/file "src/java22"))
+    (if (>= (.feature (Runtime/version)) 22)
+      (b/javac {:src-dirs ["src/java22"] :class-dir class-dir :basis @basis
+                :javac-opts ["--release" "22" lint]})
+      (if-let [javac (javac-22+)]
+        (let [srcs (->> (file-seq (io/file "src/java22"))
+                        (filter #(str/ends-with? (str %) ".java"))
+                        (map str))
+              cp (str/join java.io.File/pathSeparator (:classpath-roots @basis))
+              {:keys [exit]} (b/process {:command-args (into [javac "--release" "22" lint
+                                                              "-d" class-dir "-cp" cp]
+                                                             srcs)})]
+          (when-not (zero? exit) (throw (ex-info "compiling src/java22 failed" {:javac javac}))))
+        (println "build: no JDK 22+ javac (set CLJ_WASI_JDK22_HOME): src/java22 not compiled,"
+                 "file-system calls go through java.nio only")))))
 
 (defn compile-clj
   "AOT-compiles the command-line runner (and the namespaces it loads) into target/aot,

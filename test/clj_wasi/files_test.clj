@@ -336,7 +336,12 @@
         ;; no "link": Jimfs links regular files only (a hard link to a symlink fails)
         two (gen/elements ["rename" "symlink"])]
     (gen/vector (gen/one-of [(gen/fmap (fn [[o a]] (str o ":" a)) (gen/tuple one p))
-                             (gen/fmap (fn [[o a b]] (str o ":" a ":" b)) (gen/tuple two p p))])
+                             ;; a symlink target without a trailing "/": a java.nio Path
+                             ;; (so a Jimfs link) drops it, a disk link keeps it on JDK 22+
+                             (gen/fmap (fn [[o a b]]
+                                         (str o ":" (if (= o "symlink") (str/replace a #"/$" "") a)
+                                              ":" b))
+                                       (gen/tuple two p p))])
                 1 12)))
 
 (def ^:private start-tree {"/data/a" "A" "/data/d/e" "E" "/data/l" {:symlink "d"}})

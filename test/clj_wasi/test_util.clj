@@ -55,6 +55,7 @@
   [& args]
   (into [(str (System/getProperty "java.home") "/bin/java")
          "-XX:TieredStopAtLevel=1" "-XX:+UseSerialGC" "-Xshare:auto"
+         "--enable-native-access=ALL-UNNAMED"
          "-cp" (System/getProperty "java.class.path")]
         args))
 

@@ -4,7 +4,7 @@
  * Usage: fs_path MODE   with an empty scratch directory preopened as fd 3 ("/sandbox");
  *        mode "readonly" also wants fd 4 = a read-only preopen ("/ro") holding the
  *        file "f" (content "ro\n"), the directory "d" and the symlink "l" -> "f".
- * MODE: open | symlinks | dirs | links | rename | times | readonly
+ * MODE: open | symlinks | dirs | links | rename | times | readonly | stamp A M | peek
  * Prints "ok LABEL" / "FAIL LABEL: ..." per check (see fs_util.h), exit 1 on failure.
  */
 #include "fs_util.h"
@@ -113,13 +113,18 @@ static void mode_open(void) {
     EXPECT("unknown lookupflags", __wasi_path_open(D, 2, "f", 0, 0, 0, 0, &fd), __WASI_ERRNO_INVAL);
 }
 
-static void mode_symlinks(void) {
-    __wasi_fd_t fd;
+/* f, d/, d/x, lf -> f, ld -> d */
+static void mk_tree(void) {
     OK("mk f", mkfile(D, "f", "file f"));
     OK("mkdir d", __wasi_path_create_directory(D, "d"));
     OK("mk d/x", mkfile(D, "d/x", "x in d"));
     OK("ln -s f lf", __wasi_path_symlink("f", D, "lf"));
     OK("ln -s d ld", __wasi_path_symlink("d", D, "ld"));
+}
+
+static void mode_symlinks(void) {
+    __wasi_fd_t fd;
+    mk_tree();
     EXPECT("nofollow on a symlink", try_open(D, "lf", 0, 0), __WASI_ERRNO_LOOP);
     EXPECT("nofollow O_DIRECTORY on a symlink", try_open(D, "ld", 0, __WASI_OFLAGS_DIRECTORY),
            __WASI_ERRNO_NOTDIR);
@@ -416,6 +421,95 @@ static void mode_times(void) {
            __WASI_ERRNO_PERM);
 }
 
+/* Prints "got LABEL ATIM MTIM" as fd_filestat_get / path_filestat_get read them back. */
+static void show_times(const char *label, int e, __wasi_filestat_t st) {
+    if (e) printf("FAIL %s: errno %d\n", label, e);
+    else printf("got %s %llu %llu\n", label, (unsigned long long)st.atim, (unsigned long long)st.mtim);
+}
+
+static void show_path(const char *label, int follow, const char *p) {
+    __wasi_filestat_t st;
+    int e = __wasi_path_filestat_get(D, follow ? __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW : 0, p, &st);
+    show_times(label, e, st);
+}
+
+static void show_fd(const char *label, __wasi_fd_t fd) {
+    __wasi_filestat_t st;
+    int e = __wasi_fd_filestat_get(fd, &st);
+    show_times(label, e, st);
+}
+
+#define BOTH (__WASI_FSTFLAGS_ATIM | __WASI_FSTFLAGS_MTIM)
+
+/* path_filestat_set_times(D, P) (following a final symlink when FOLLOW), then shows
+   the times of SHOW (not following it) as LABEL. */
+static void set_path(const char *label, int follow, const char *p, __wasi_timestamp_t at,
+                     __wasi_timestamp_t mt, __wasi_fstflags_t flags, const char *show) {
+    expect_errno(label, __wasi_path_filestat_set_times(
+                            D, follow ? __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW : 0, p, at, mt, flags), 0);
+    show_path(label, 0, show);
+}
+
+/* fd_filestat_set_times(FD), then shows its times as LABEL. */
+static void set_fd(const char *label, __wasi_fd_t fd, __wasi_timestamp_t at, __wasi_timestamp_t mt) {
+    expect_errno(label, __wasi_fd_filestat_set_times(fd, at, mt, BOTH), 0);
+    show_fd(label, fd);
+}
+
+/* Sets times through every call, on files, directories and symlinks, variant i with
+   atim A + i*7919 and mtim M + i*104729, and prints what reads back (the test knows
+   the expected precision). argv: stamp A M */
+static void mode_stamp(__wasi_timestamp_t a0, __wasi_timestamp_t m0) {
+#define AT(i) (a0 + (i) * 7919ULL)
+#define MT(i) (m0 + (i) * 104729ULL)
+    __wasi_fd_t fd;
+    mk_tree();
+    OK("ln -s x d/lx", __wasi_path_symlink("x", D, "d/lx"));
+
+    OK("open f", op(D, "f", 0, 0, FILE_RW | __WASI_RIGHTS_FD_FILESTAT_SET_TIMES, 0, &fd));
+    set_fd("1-fd-file", fd, AT(1), MT(1));
+    show_path("1-fd-file/path", 0, "f");
+    OK("close f", __wasi_fd_close(fd));
+    OK("open d", op(D, "d", 0, __WASI_OFLAGS_DIRECTORY, DIR_RIGHTS, 0, &fd));
+    set_fd("2-fd-dir", fd, AT(2), MT(2));
+    show_path("2-fd-dir/path", 0, "d");
+    OK("close d", __wasi_fd_close(fd));
+
+    set_path("3-path-file", 0, "f", AT(3), MT(3), BOTH, "f");
+    set_path("4-path-dir", 0, "d", AT(4), MT(4), BOTH, "d");
+    set_path("5-path-symlink", 0, "lf", AT(5), MT(5), BOTH, "lf");
+    show_path("5-path-symlink/target", 0, "f"); /* still variant 3's */
+    set_path("6-follow-file", 1, "lf", AT(6), MT(6), BOTH, "f");
+    show_path("6-follow-file/via-link", 1, "lf");
+    show_path("6-follow-file/link", 0, "lf"); /* still variant 5's */
+    set_path("7-follow-dir", 1, "ld", AT(7), MT(7), BOTH, "d");
+    set_path("8-nested-file", 0, "d/x", AT(8), MT(8), BOTH, "d/x");
+    set_path("9-nested-symlink", 0, "d/lx", AT(9), MT(9), BOTH, "d/lx");
+    show_path("9-nested-symlink/target", 0, "d/x"); /* still variant 8's */
+    set_fd("10-preopen", D, AT(10), MT(10));
+    set_path("11-dot", 0, ".", AT(11), MT(11), BOTH, ".");
+    set_path("12-mtim-only", 0, "f", 0, MT(12), __WASI_FSTFLAGS_MTIM, "f"); /* atim: variant 6's */
+    /* the intermediate symlink is followed, the final one not: mtim still variant 9's */
+    set_path("13-atim-only", 0, "ld/lx", AT(13), 0, __WASI_FSTFLAGS_ATIM, "d/lx");
+#undef AT
+#undef MT
+}
+
+/* Prints the times of f, d and the symlink l (made by the host) as path_filestat_get
+   and fd_filestat_get read them. */
+static void mode_peek(void) {
+    __wasi_fd_t fd;
+    show_path("path-f", 0, "f");
+    show_path("path-d", 0, "d");
+    show_path("path-l", 0, "l");
+    OK("open f", op(D, "f", 0, 0, __WASI_RIGHTS_FD_FILESTAT_GET, 0, &fd));
+    show_fd("fd-f", fd);
+    OK("close f", __wasi_fd_close(fd));
+    OK("open d", op(D, "d", 0, __WASI_OFLAGS_DIRECTORY, DIR_RIGHTS, 0, &fd));
+    show_fd("fd-d", fd);
+    OK("close d", __wasi_fd_close(fd));
+}
+
 /* fd 3 = /sandbox (writable, empty), fd 4 = /ro (read-only: f, d/, l -> f) */
 static void mode_readonly(void) {
     const __wasi_fd_t R = 4;
@@ -474,6 +568,9 @@ int main(int argc, char **argv) {
     else if (!strcmp(m, "rename")) mode_rename();
     else if (!strcmp(m, "times")) mode_times();
     else if (!strcmp(m, "readonly")) mode_readonly();
+    else if (!strcmp(m, "peek")) mode_peek();
+    else if (!strcmp(m, "stamp") && argc > 3)
+        mode_stamp(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10));
     else {
         printf("unknown mode %s\n", m);
         return 2;

@@ -60,6 +60,9 @@ public final class Errno {
   /** The errno for any exception a host function let escape. */
   public static int of(Throwable t) {
     if (t instanceof WasiException) return ((WasiException) t).errno;
+    if (t instanceof cljwasi.wasi.fs.NativeFs.HostErrnoException) {
+      return ofHost(((cljwasi.wasi.fs.NativeFs.HostErrnoException) t).errno);
+    }
     if (t instanceof NoSuchFileException) return NOENT;
     if (t instanceof FileAlreadyExistsException) return EXIST;
     if (t instanceof DirectoryNotEmptyException) return NOTEMPTY;
@@ -116,5 +119,42 @@ public final class Errno {
     if (r.contains("operation not supported")) return NOTSUP;
     if (r.contains("no such device")) return NXIO;
     return IO;
+  }
+
+  /** The WASI errno for a Linux errno number (from a native call, see NativeFs). */
+  public static int ofHost(int linux) {
+    switch (linux) {
+      case 1: return PERM;
+      case 2: return NOENT;
+      case 4: return INTR;
+      case 5: return IO;
+      case 9: return BADF;
+      case 11: return AGAIN;
+      case 12: return NOMEM;
+      case 13: return ACCES;
+      case 16: return BUSY;
+      case 17: return EXIST;
+      case 18: return XDEV;
+      case 19: return NODEV;
+      case 20: return NOTDIR;
+      case 21: return ISDIR;
+      case 22: return INVAL;
+      case 23: return NFILE;
+      case 24: return MFILE;
+      case 26: return TXTBSY;
+      case 27: return FBIG;
+      case 28: return NOSPC;
+      case 30: return ROFS;
+      case 31: return MLINK;
+      case 36: return NAMETOOLONG;
+      case 38: return NOSYS;
+      case 39: return NOTEMPTY;
+      case 40: return LOOP;
+      case 75: return OVERFLOW;
+      case 95: return NOTSUP;
+      case 116: return STALE;
+      case 122: return DQUOT;
+      default: return IO;
+    }
   }
 }

@@ -118,7 +118,7 @@ public final class DirectoryDescriptor extends Descriptor {
   public void setTimes(FileTime[] times) throws IOException {
     require(Rights.FD_FILESTAT_SET_TIMES);
     requireWritable();
-    Filestat.setTimes(handle().selfView(), times);
+    PathOps.setTimes(handle(), null, times); // futimens on the handle
   }
 
   /** One fd_readdir entry. */

@@ -210,8 +210,9 @@ public final class FileDescriptor extends Descriptor {
     if (readOnly) throw new WasiException(Errno.ROFS);
     Filestat now = Filestat.of(dir, name);
     if (now.dev != opened.dev || now.ino != opened.ino) throw new WasiException(Errno.NOENT);
-    if (opened.filetype == Rights.FT_REGULAR_FILE || opened.filetype == Rights.FT_DIRECTORY) {
-      Filestat.setTimes(dir.view(name), times); // openat(O_NOFOLLOW) + futimens
+    if (dir.fd >= 0 || opened.filetype == Rights.FT_REGULAR_FILE
+        || opened.filetype == Rights.FT_DIRECTORY) {
+      PathOps.setTimes(dir, name, times); // utimensat(AT_SYMLINK_NOFOLLOW), or openat + futimens
     } else {
       Filestat.setTimes(java.nio.file.Files.getFileAttributeView(dir.resolve(name),
           java.nio.file.attribute.BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS), times);

@@ -45,12 +45,13 @@ public final class Filestat {
 
   /**
    * The metadata of {@code name} in {@code d} itself (of {@code d} when name is null),
-   * looked up through the handle (fstatat/fstat): NoSuchFileException when it is gone.
-   * The "unix" attributes (nlink, ctime, mode: no handle-relative form in java.nio) are
+   * looked up through the handle (statx on its fd where it has one, else
+   * fstatat/fstat): NoSuchFileException when it is gone. Without an fd the "unix" attributes (nlink, ctime, mode: no handle-relative form in java.nio) are
    * read by host path and used only when that path names the same file (dev and
    * inode); otherwise nlink is 1, ctim = mtim and the type comes from the basic view.
    */
   public static Filestat of(HostDir d, String name) throws IOException {
+    if (d.fd >= 0) return d.nat().stat(d.fd, name); // statx on the handle: everything, ns
     BasicFileAttributes b = name == null ? d.self() : d.lstat(name);
     if (b == null) throw new NoSuchFileException(d.resolve(name).toString());
     Path p = name == null ? d.path : d.resolve(name);
@@ -137,7 +138,8 @@ public final class Filestat {
     return Rights.FT_UNKNOWN;
   }
 
-  private static byte typeOfMode(int mode) {
+  /** The WASI filetype of a POSIX st_mode. */
+  public static byte typeOfMode(int mode) {
     switch (mode & 0170000) {
       case 0040000:
         return Rights.FT_DIRECTORY;
@@ -160,7 +162,8 @@ public final class Filestat {
     return o instanceof Number ? ((Number) o).longValue() : 0;
   }
 
-  static long nanos(FileTime t) {
+  /** {@code t} in ns since the epoch. */
+  public static long nanos(FileTime t) {
     return t == null ? 0 : t.to(TimeUnit.NANOSECONDS);
   }
 

@@ -28,11 +28,15 @@ import java.util.Set;
  * directory once reached stays the directory acted in, whatever is renamed or swapped
  * on the host meanwhile. Providers without one (e.g. zipfs) fall back to host paths.
  *
- * <p>{@link #path} is the host path the directory was reached by. It is used only by
- * the few calls java.nio has no handle-relative form of (readlink, mkdir, symlink,
- * link, lutimes, and the "unix" attributes nlink/ctime/mode), each of them checked
- * against the handle (see PathResolver and docs/WASI.md). It may go stale when the
- * directory is renamed; {@link Anchor#moved} keeps it current for the guest's renames.
+ * <p>Where {@link NativeFs#INSTANCE} is in use (JDK 22+) a handle on the default file
+ * system also holds {@link #fd}, a raw directory file descriptor on the very same
+ * directory (checked by dev and inode while both are open), through which the calls
+ * java.nio lacks are made relative to the handle: mkdirat, symlinkat, linkat,
+ * readlinkat, utimensat, statx. Without it, {@link #path}, the host path the
+ * directory was reached by, serves those few calls (readlink, mkdir, symlink, link,
+ * lutimes, and the "unix" attributes nlink/ctime/mode), each of them checked against
+ * the handle (see PathOps and docs/WASI.md). It may go stale when the directory is
+ * renamed; {@link Anchor#moved} keeps it current for the guest's renames.
  *
  * <p>Handles are reference counted: a descriptor holds one reference, a resolution in
  * progress holds its own; the directory stream closes with the last reference.
@@ -42,15 +46,23 @@ public final class HostDir {
   volatile Path path;
   /** The open directory, or null when the provider has no SecureDirectoryStream. */
   final SecureDirectoryStream<Path> sds;
+  /** The same directory as a raw file descriptor for {@link NativeFs}, else -1. */
+  final int fd;
   /** The preopen this handle lies beneath (itself for a preopen's root). */
   final Anchor anchor;
   private int refs = 1;
   private boolean tracked;
 
-  private HostDir(Path path, SecureDirectoryStream<Path> sds, Anchor anchor) {
+  private HostDir(Path path, SecureDirectoryStream<Path> sds, int fd, Anchor anchor) {
     this.path = path;
     this.sds = sds;
+    this.fd = fd;
     this.anchor = anchor == null ? new Anchor(this) : anchor;
+  }
+
+  /** The native calls for handles on {@code p}'s file system, or null for java.nio only. */
+  private static NativeFs nativeFor(Path p) {
+    return p.getFileSystem() == FileSystems.getDefault() ? NativeFs.INSTANCE : null;
   }
 
   /**
@@ -59,16 +71,51 @@ public final class HostDir {
    */
   static HostDir openRoot(Path p) throws IOException {
     DirectoryStream<Path> ds = Files.newDirectoryStream(p);
-    if (ds instanceof SecureDirectoryStream) {
-      return new HostDir(p, (SecureDirectoryStream<Path>) ds, null);
+    if (!(ds instanceof SecureDirectoryStream)) {
+      ds.close();
+      return new HostDir(p, null, -1, null);
     }
-    ds.close();
-    return new HostDir(p, null, null);
+    SecureDirectoryStream<Path> sds = (SecureDirectoryStream<Path>) ds;
+    NativeFs n = nativeFor(p);
+    int fd = -1;
+    try {
+      if (n != null) fd = paired(n, sds, n.openRoot(p.toString()));
+    } catch (IOException | RuntimeException e) {
+      // swapped between the two opens, or refused: this preopen keeps to java.nio
+      // rather than fail the run
+      fd = -1;
+    }
+    return new HostDir(p, sds, fd, null);
+  }
+
+  /**
+   * {@code fd} when it is the directory {@code sds} has open (same dev and inode, both
+   * open, so neither can have been reused), else closes it and fails: the directory
+   * was swapped between the two opens.
+   */
+  private static int paired(NativeFs n, SecureDirectoryStream<Path> sds, int fd)
+      throws IOException {
+    try {
+      Filestat viaFd = n.stat(fd, null);
+      long[] viaSds = Filestat.unixKey(
+          sds.getFileAttributeView(BasicFileAttributeView.class).readAttributes().fileKey());
+      if (viaSds != null && viaSds[0] == viaFd.dev && viaSds[1] == viaFd.ino) return fd;
+    } catch (IOException | RuntimeException e) {
+      n.close(fd);
+      throw e;
+    }
+    n.close(fd);
+    throw new java.nio.file.FileSystemException("directory changed while it was opened");
   }
 
   /** True when this provider gives race-free handles. */
   boolean secure() {
     return sds != null;
+  }
+
+  /** The native calls to make on {@link #fd}, or null when this handle has no fd. */
+  NativeFs nat() {
+    return fd >= 0 ? NativeFs.INSTANCE : null;
   }
 
   /** The preopen's root handle itself: its path is the host's, trusted. */
@@ -88,6 +135,7 @@ public final class HostDir {
       if (--refs > 0) return;
     }
     if (tracked) anchor.untrack(this);
+    if (fd >= 0) NativeFs.INSTANCE.close(fd);
     if (sds != null) {
       try {
         sds.close();
@@ -154,8 +202,51 @@ public final class HostDir {
    * directory there with lstat (openat without O_DIRECTORY would block on a FIFO).
    */
   public HostDir openDir(String name) throws IOException {
-    if (sds == null) return new HostDir(resolve(name), null, anchor);
-    return new HostDir(resolve(name), sds.newDirectoryStream(name(name), LinkOption.NOFOLLOW_LINKS), anchor);
+    if (sds == null) return new HostDir(resolve(name), null, -1, anchor);
+    SecureDirectoryStream<Path> sub = sds.newDirectoryStream(name(name), LinkOption.NOFOLLOW_LINKS);
+    int subFd = -1;
+    if (fd >= 0) {
+      try {
+        subFd = paired(nat(), sub, nat().openDir(fd, name));
+      } catch (IOException | RuntimeException e) {
+        sub.close();
+        throw e;
+      }
+    }
+    return new HostDir(resolve(name), sub, subFd, anchor);
+  }
+
+  /**
+   * The directory {@code rel} (several components, no final "." or "..") names beneath
+   * this one, opened in one openat2 call with RESOLVE_BENEATH, or null when there is no
+   * native path or the kernel refused it for any reason (the caller then walks it one
+   * component at a time). Its directory stream is opened by host path and kept only
+   * when it is the directory openat2 reached.
+   */
+  HostDir openBeneath(String rel) {
+    if (fd < 0) return null;
+    NativeFs n = nat();
+    int sub = n.openBeneath(fd, rel);
+    if (sub < 0) return null;
+    Path p = resolve(rel);
+    try {
+      DirectoryStream<Path> ds = Files.newDirectoryStream(p, e -> true);
+      if (!(ds instanceof SecureDirectoryStream)) {
+        ds.close();
+        n.close(sub);
+        return null;
+      }
+      SecureDirectoryStream<Path> s = (SecureDirectoryStream<Path>) ds;
+      try {
+        return new HostDir(p, s, paired(n, s, sub), anchor);
+      } catch (IOException | RuntimeException e) {
+        s.close();
+        return null; // paired closed sub
+      }
+    } catch (IOException | RuntimeException e) {
+      n.close(sub);
+      return null;
+    }
   }
 
   /** A second handle on this same directory (for listing it: a stream lists only once). */

@@ -17,7 +17,9 @@ import java.security.SecureRandom;
 /**
  * The operations java.nio has no handle-relative form of (mkdirat, symlinkat, linkat,
  * readlinkat; utimensat on a symlink), done on a {@link Resolved} so that they cannot
- * act outside the sandbox even while the tree changes under them:
+ * act outside the sandbox even while the tree changes under them. Where the handle has
+ * a raw fd ({@link NativeFs}, JDK 22+) each is that one *at call on it, with no window.
+ * Otherwise (JDK 17-21, or a file system other than the default one):
  *
  * <ul>
  *   <li>mkdir, symlink, link create the new entry by host path in the preopen's root
@@ -52,17 +54,29 @@ public final class PathOps {
 
   /** path_create_directory's effect: the directory {@code r.name} in {@code r.dir}. */
   public static void mkdir(Resolved r) throws IOException {
+    if (r.dir.fd >= 0) {
+      r.dir.nat().mkdir(r.dir.fd, r.name);
+      return;
+    }
     create(r.dir, r.name, true, false, Files::createDirectory, null);
   }
 
   /** path_symlink's effect: {@code r.name} in {@code r.dir}, holding {@code target}. */
   public static void symlink(Resolved r, String target) throws IOException {
+    if (r.dir.fd >= 0) {
+      r.dir.nat().symlink(target, r.dir.fd, r.name);
+      return;
+    }
     create(r.dir, r.name, false, false,
         p -> Files.createSymbolicLink(p, p.getFileSystem().getPath(target)), null);
   }
 
   /** path_link's effect: {@code to.name} in {@code to.dir}, a hard link to {@code from}. */
   public static void link(Resolved from, Resolved to) throws IOException {
+    if (from.dir.fd >= 0 && to.dir.fd >= 0) {
+      to.dir.nat().link(from.dir.fd, from.name, to.dir.fd, to.name);
+      return;
+    }
     Object want = HostDir.key(from.attrs);
     create(to.dir, to.name, false, true, p -> Files.createLink(p, from.path()),
         (where, name) -> {
@@ -157,8 +171,9 @@ public final class PathOps {
 
   /** path_filestat_set_times' effect, on the entry itself (never following it). */
   public static void setTimes(Resolved r, FileTime[] times) throws IOException {
-    if (r.name == null) {
-      Filestat.setTimes(r.dir.selfView(), times); // futimens on the directory handle
+    if (r.dir.fd >= 0 || r.name == null) {
+      // utimensat(fd, name, AT_SYMLINK_NOFOLLOW) or futimens on the directory handle
+      setTimes(r.dir, r.name, times);
       return;
     }
     BasicFileAttributes a = r.attrs;
@@ -182,6 +197,27 @@ public final class PathOps {
     if (k == null || !k.equals(now.fileKey())) throw new WasiException(Errno.IO);
     Filestat.setTimes(
         Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS), times);
+  }
+
+  /**
+   * Sets the times of {@code name} in {@code d} itself (of {@code d} when name is null)
+   * through the handle: with one *at call on its fd where it has one (ns exact),
+   * else through java.nio's handle-relative view (open O_NOFOLLOW + futimens, or the
+   * directory stream's own fd): whole microseconds on JDK 17, whose
+   * SecureDirectoryStream sets times with futimes (ns on JDK 25, measured).
+   */
+  static void setTimes(HostDir d, String name, FileTime[] times) throws IOException {
+    if (d.fd < 0) {
+      Filestat.setTimes(name == null ? d.selfView() : d.view(name), times);
+    } else if (times[0] == null && times[1] == null) {
+      d.nat().stat(d.fd, name); // nothing to change, but it must still exist
+    } else {
+      d.nat().setTimes(d.fd, name, nanosOrOmit(times[0]), nanosOrOmit(times[1]));
+    }
+  }
+
+  private static long nanosOrOmit(FileTime t) {
+    return t == null ? -1 : Filestat.nanos(t);
   }
 
   /** After path_rename moved a directory: descriptors beneath it now have new host paths. */

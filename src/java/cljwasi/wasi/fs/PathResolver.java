@@ -32,8 +32,15 @@ import java.util.List;
  * plain name (no "/", never "." or ".."), and the operation acts on that pair
  * (openat, unlinkat, renameat, fstatat, futimens), so a directory swapped for a symlink
  * after it was checked is never followed: TOCTOU-free. The few calls java.nio only has
- * in path form (readlink, mkdir, symlink, link, lutimes) are made safe by the callers
- * as docs/WASI.md ("The filesystem sandbox") describes; {@link #readlink} is one.
+ * in path form (readlink, mkdir, symlink, link, lutimes) are made on the handle's raw
+ * fd where {@link NativeFs} is in use, else made safe by the callers as docs/WASI.md
+ * ("The filesystem sandbox") describes; {@link #readlink} is one.
+ *
+ * <p>With {@link NativeFs}, the directories before the final component are first
+ * opened in one openat2 call with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS (as cap-std
+ * does for wasmtime); when the kernel lacks it or refuses the path (an escape, a
+ * loop, a missing directory), or the final component is a symlink to follow, the
+ * component-wise walk above decides, so errnos are the same either way.
  */
 public final class PathResolver {
   private PathResolver() {}
@@ -96,12 +103,56 @@ public final class PathResolver {
     if (path.indexOf('\0') >= 0) throw new WasiException(Errno.INVAL);
     if (path.startsWith("/")) throw new WasiException(Errno.PERM);
     // dirs.get(0) is the fd's own handle (not ours to release); the others were opened here
+    HostDir start = dir.handle();
+    Resolved fast = beneath(start, path, followFinal);
+    if (fast != null) return fast;
     ArrayList<HostDir> dirs = new ArrayList<>();
-    dirs.add(dir.handle());
+    dirs.add(start);
     try {
       return walk(dirs, path, followFinal);
     } finally {
       for (int i = 1; i < dirs.size(); i++) dirs.get(i).release();
+    }
+  }
+
+  /**
+   * The openat2 shortcut: the parent directories in one call, then the final component
+   * as {@link #walk} treats it; null whenever the walk must decide.
+   */
+  private static Resolved beneath(HostDir start, String path, boolean followFinal)
+      throws IOException {
+    if (start.fd < 0) return null;
+    int cut = path.endsWith("/") ? path.length() - 1 : path.length();
+    int slash = path.lastIndexOf('/', cut - 1);
+    if (slash <= 0) return null; // one component: nothing to gain
+    String last = path.substring(slash + 1, cut);
+    if (last.isEmpty() || last.equals(".") || last.equals("..") || last.indexOf('/') >= 0) {
+      return null;
+    }
+    // without "..": the handle's host path (start's + these names) then names it the
+    // way the walk's would, which path_rename's "into itself" check compares
+    StringBuilder rel = new StringBuilder();
+    for (String c : split(path.substring(0, slash))) {
+      if (c.equals("..")) return null;
+      if (c.equals(".")) continue;
+      if (rel.length() > 0) rel.append('/');
+      rel.append(c);
+    }
+    if (rel.length() == 0) return null;
+    HostDir parent = start.openBeneath(rel.toString());
+    if (parent == null) return null;
+    try {
+      boolean trailing = cut < path.length();
+      BasicFileAttributes a = parent.lstat(last);
+      if (a == null) return new Resolved(parent, last, trailing, null);
+      if (a.isSymbolicLink()) {
+        return followFinal || trailing ? null : new Resolved(parent, last, false, a);
+      }
+      if (a.isDirectory()) return new Resolved(parent, last, trailing, a);
+      if (trailing) throw new WasiException(Errno.NOTDIR);
+      return new Resolved(parent, last, false, a);
+    } finally {
+      parent.release(); // a Resolved holds its own reference
     }
   }
 
@@ -166,7 +217,8 @@ public final class PathResolver {
 
   /**
    * The target of the symlink {@code name} in {@code d}, whose lstat through the handle
-   * was {@code seen}. java.nio has no readlinkat, so the link is read by host path; the
+   * was {@code seen}: readlinkat on the handle's fd where there is one. java.nio has no
+   * readlinkat, so without one the link is read by host path; the
    * path is checked to name the very link seen through the handle (same dev and inode)
    * just before and just after, and the target's length to be the link's size, else the
    * link is looked at again (at most 3 times, then EIO). Outside the window between the
@@ -174,6 +226,11 @@ public final class PathResolver {
    */
   public static String readlink(HostDir d, String name, BasicFileAttributes seen)
       throws IOException {
+    if (d.fd >= 0) {
+      if (seen == null) throw new WasiException(Errno.NOENT);
+      if (!seen.isSymbolicLink()) throw new WasiException(Errno.INVAL);
+      return d.nat().readlink(d.fd, name); // readlinkat on the handle: no window
+    }
     Path p = d.resolve(name);
     if (!d.secure()) return Files.readSymbolicLink(p).toString();
     for (int attempt = 0; attempt < 3; attempt++) {
