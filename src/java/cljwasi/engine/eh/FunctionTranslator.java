@@ -1,6 +1,6 @@
-package cljwasi.eh;
+package cljwasi.engine.eh;
 
-import static cljwasi.eh.Instructions.*;
+import static cljwasi.engine.eh.Instructions.*;
 
 import java.util.ArrayList;
 import java.util.HashMap;

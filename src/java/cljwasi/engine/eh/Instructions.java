@@ -1,4 +1,4 @@
-package cljwasi.eh;
+package cljwasi.engine.eh;
 
 /**
  * The immediates of every instruction Chicory 1.7.5 knows: MVP, sign extension, saturating

@@ -1,4 +1,4 @@
-package cljwasi.tier;
+package cljwasi.engine.tier;
 
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;

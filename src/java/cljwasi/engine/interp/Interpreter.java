@@ -1,5 +1,6 @@
-package cljwasi.simd;
+package cljwasi.engine.interp;
 
+import cljwasi.engine.ChicoryInternals;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.InterpreterMachine;
 import com.dylibso.chicory.runtime.MStack;
@@ -8,59 +9,57 @@ import com.dylibso.chicory.runtime.StackFrame;
 import com.dylibso.chicory.runtime.WasmException;
 import com.dylibso.chicory.runtime.WasmRuntimeException;
 import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.types.FunctionBody;
 import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.Instruction;
 import com.dylibso.chicory.wasm.types.OpCode;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.Deque;
 
 /**
- * Chicory's interpreter plus every fixed-width SIMD instruction of Wasm 2.0, in plain Java
- * (no Vector API, so it runs on JDK 17).
+ * The project's interpreter: Chicory's interpreter plus every fixed-width SIMD instruction of
+ * Wasm 2.0, in plain Java (no Vector API, so it runs on JDK 17), the fix for v128 locals
+ * ({@link V128Locals}), and calls out to compiled code for the functions it does not
+ * interpret. Engine {@code :interpreter} runs SIMD and lazily parsed modules in it, the hybrid
+ * mode ({@link Machines.Hybrid}) the functions the compiler must not take, and tiered
+ * execution every function until it is compiled.
  *
  * <p>Representation, as Chicory's interpreter has it: a v128 takes two slots of the
  * operand stack (and two local slots); the lower slot holds bytes 0..7 (little-endian,
  * lane 0 in the least significant bits), the upper slot (nearer the top) bytes 8..15.
  * {@code v128.const} operands, memory, globals, parameters and results all use this order.
  *
- * <p>Used alone (constructor {@link #SimdInterpreterMachine(Instance)}) it interprets every
- * function. In the hybrid mode (see {@link SimdSupport#hybridFactory}) it interprets only
- * the SIMD functions; calls to other functions go to {@code instance.getMachine()}, the
- * dispatching machine, and so to compiled code.
+ * <p>Given no mask it interprets every function. Given one it interprets only the functions
+ * marked; calls to other functions go to {@code instance.getMachine()}, the dispatching
+ * machine, and so to compiled code.
  */
-public class SimdInterpreterMachine extends InterpreterMachine {
+public class Interpreter extends InterpreterMachine {
   private final Instance instance;
   /** Functions this machine interprets itself (by index); null: all of them. */
   private final boolean[] interpreted;
 
-  private static final VarHandle FRAME_LOCALS;
-
-  static {
-    VarHandle h;
-    try {
-      h = MethodHandles.privateLookupIn(StackFrame.class, MethodHandles.lookup())
-          .findVarHandle(StackFrame.class, "locals", long[].class);
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      h = null; // only needed for modules with a local.set of a v128 (see SimdSupport)
-    }
-    FRAME_LOCALS = h;
-  }
-
-  public SimdInterpreterMachine(Instance instance) {
-    this(instance, null);
-  }
-
   /**
    * A machine interpreting the functions marked in {@code interpreted} (by function index)
    * and sending calls to any other function to {@code instance.getMachine()}; null
-   * interprets every function.
+   * interprets every function. {@code patched}: the module plan's replacement bodies by
+   * code-section index (see {@link V128Locals}), installed into this instance.
    */
-  public SimdInterpreterMachine(Instance instance, boolean[] interpreted) {
+  public Interpreter(Instance instance, boolean[] interpreted, FunctionBody[] patched) {
     super(instance);
     this.instance = instance;
     this.interpreted = interpreted;
-    SimdSupport.patch(instance, SimdSupport.analyze(instance.module()));
+    install(instance, patched);
+  }
+
+  /** Installs the rewritten bodies into {@code instance}'s own array of function bodies. */
+  private static void install(Instance instance, FunctionBody[] patched) {
+    boolean needed = false;
+    for (FunctionBody b : patched) needed |= b != null;
+    if (!needed) return;
+    FunctionBody[] fs = ChicoryInternals.instanceFunctions(instance);
+    var code = instance.module().codeSection();
+    for (int i = 0; i < patched.length && i < fs.length; i++) {
+      if (patched[i] != null && fs[i] == code.getFunctionBody(i)) fs[i] = patched[i];
+    }
   }
 
   private boolean interpretsHere(int funcId) {
@@ -257,7 +256,7 @@ public class SimdInterpreterMachine extends InterpreterMachine {
         return;
       }
       case V128_ANY_TRUE:
-        if (ins.operandCount() == 3 && ins.operand(0) == SimdSupport.MAGIC) {
+        if (V128Locals.isCarrier(ins)) {
           setLocal(stack, callStack.peek(), (int) ins.operand(1), ins.operand(2) != 0);
           return;
         }
@@ -559,10 +558,7 @@ public class SimdInterpreterMachine extends InterpreterMachine {
   private static void setLocal(MStack stack, StackFrame frame, int idx, boolean tee) {
     long hi = stack.pop();
     long lo = stack.pop();
-    if (FRAME_LOCALS == null) {
-      throw new IllegalStateException("clj-wasi SIMD: cannot reach Chicory's StackFrame.locals");
-    }
-    long[] locals = (long[]) FRAME_LOCALS.get(frame);
+    long[] locals = ChicoryInternals.frameLocals(frame);
     int i = frame.localIndexOf(idx);
     locals[i] = lo;
     locals[i + 1] = hi;

@@ -1,4 +1,4 @@
-package cljwasi.tier;
+package cljwasi.engine.tier;
 
 /**
  * Knobs of tiered execution, read from system properties when a module's machine factory
