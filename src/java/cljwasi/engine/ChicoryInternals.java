@@ -426,21 +426,7 @@ public final class ChicoryInternals {
         Type t = args[i];
         mv.visitVarInsn(t.getOpcode(Opcodes.ILOAD), slot);
         slot += t.getSize();
-        switch (t.getSort()) {
-          case Type.INT:
-            mv.visitInsn(Opcodes.I2L);
-            break;
-          case Type.LONG:
-            break;
-          case Type.FLOAT:
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, VALUE, "floatToLong", "(F)J", false);
-            break;
-          case Type.DOUBLE:
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, VALUE, "doubleToLong", "(D)J", false);
-            break;
-          default:
-            throw new IllegalStateException("unexpected parameter type " + t + " in " + desc);
-        }
+        convert(mv, t, true, desc);
         mv.visitInsn(Opcodes.LASTORE);
       }
     }
@@ -460,25 +446,36 @@ public final class ChicoryInternals {
       default:
         mv.visitInsn(Opcodes.ICONST_0);
         mv.visitInsn(Opcodes.LALOAD);
-        switch (ret.getSort()) {
-          case Type.INT:
-            mv.visitInsn(Opcodes.L2I);
-            break;
-          case Type.LONG:
-            break;
-          case Type.FLOAT:
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, VALUE, "longToFloat", "(J)F", false);
-            break;
-          case Type.DOUBLE:
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, VALUE, "longToDouble", "(J)D", false);
-            break;
-          default:
-            throw new IllegalStateException("unexpected result type " + ret + " in " + desc);
-        }
+        convert(mv, ret, false, desc);
         mv.visitInsn(ret.getOpcode(Opcodes.IRETURN));
     }
     mv.visitMaxs(0, 0);
     mv.visitEnd();
+  }
+
+  /**
+   * Converts the value on the stack between JVM type {@code t} and the long that carries
+   * it in Chicory's long[] calling convention ({@code toLong}: into the long), as Chicory's
+   * {@code Value} helpers do.
+   */
+  private static void convert(MethodVisitor mv, Type t, boolean toLong, String desc) {
+    switch (t.getSort()) {
+      case Type.INT:
+        mv.visitInsn(toLong ? Opcodes.I2L : Opcodes.L2I);
+        break;
+      case Type.LONG:
+        break;
+      case Type.FLOAT:
+        mv.visitMethodInsn(Opcodes.INVOKESTATIC, VALUE, toLong ? "floatToLong" : "longToFloat",
+            toLong ? "(F)J" : "(J)F", false);
+        break;
+      case Type.DOUBLE:
+        mv.visitMethodInsn(Opcodes.INVOKESTATIC, VALUE, toLong ? "doubleToLong" : "longToDouble",
+            toLong ? "(D)J" : "(J)D", false);
+        break;
+      default:
+        throw new IllegalStateException("unexpected type " + t + " in " + desc);
+    }
   }
 
   private static void pushInt(MethodVisitor mv, int v) {

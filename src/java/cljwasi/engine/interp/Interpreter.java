@@ -126,42 +126,21 @@ public class Interpreter extends InterpreterMachine {
         pushExtend(stack, op, v);
         return;
       }
-      case V128_LOAD8_SPLAT: {
-        long v = splat8(instance.memory().read(readMemPtr(stack, operands)));
-        stack.push(v);
-        stack.push(v);
-        return;
-      }
-      case V128_LOAD16_SPLAT: {
-        long v = splat16(instance.memory().readShort(readMemPtr(stack, operands)));
-        stack.push(v);
-        stack.push(v);
-        return;
-      }
-      case V128_LOAD32_SPLAT: {
-        long v = splat32(instance.memory().readInt(readMemPtr(stack, operands)));
-        stack.push(v);
-        stack.push(v);
-        return;
-      }
+      case V128_LOAD8_SPLAT:
+      case V128_LOAD16_SPLAT:
+      case V128_LOAD32_SPLAT:
       case V128_LOAD64_SPLAT: {
-        long v = instance.memory().readLong(readMemPtr(stack, operands));
+        int bits = Lanes.width(op);
+        long v = Lanes.splat(read(instance.memory(), readMemPtr(stack, operands), bits), bits);
         stack.push(v);
         stack.push(v);
         return;
       }
-      case V128_LOAD32_ZERO: {
-        long v = instance.memory().readInt(readMemPtr(stack, operands)) & 0xFFFF_FFFFL;
-        stack.push(v);
+      case V128_LOAD32_ZERO:
+      case V128_LOAD64_ZERO:
+        stack.push(read(instance.memory(), readMemPtr(stack, operands), Lanes.width(op)));
         stack.push(0L);
         return;
-      }
-      case V128_LOAD64_ZERO: {
-        long v = instance.memory().readLong(readMemPtr(stack, operands));
-        stack.push(v);
-        stack.push(0L);
-        return;
-      }
       case V128_STORE: {
         long hi = stack.pop();
         long lo = stack.pop();
@@ -196,28 +175,13 @@ public class Interpreter extends InterpreterMachine {
       case I8x16_SWIZZLE:
         swizzle(stack);
         return;
-      case I8x16_SPLAT: {
-        long v = splat8((byte) stack.pop());
-        stack.push(v);
-        stack.push(v);
-        return;
-      }
-      case I16x8_SPLAT: {
-        long v = splat16((short) stack.pop());
-        stack.push(v);
-        stack.push(v);
-        return;
-      }
+      case I8x16_SPLAT:
+      case I16x8_SPLAT:
       case I32x4_SPLAT:
-      case F32x4_SPLAT: {
-        long v = splat32((int) stack.pop());
-        stack.push(v);
-        stack.push(v);
-        return;
-      }
+      case F32x4_SPLAT:
       case I64x2_SPLAT:
       case F64x2_SPLAT: {
-        long v = stack.pop();
+        long v = Lanes.splat(stack.pop(), Lanes.width(op));
         stack.push(v);
         stack.push(v);
         return;
@@ -393,41 +357,27 @@ public class Interpreter extends InterpreterMachine {
     if (p < 0 || (long) p + len > (long) m.pages() * Memory.PAGE_SIZE) throw oob();
   }
 
+  /** The {@code bits}-bit value at {@code p}, zero-extended. */
+  private static long read(Memory m, int p, int bits) {
+    switch (bits) {
+      case 8:
+        return m.read(p) & 0xFFL;
+      case 16:
+        return m.readShort(p) & 0xFFFFL;
+      case 32:
+        return m.readInt(p) & 0xFFFF_FFFFL;
+      default:
+        return m.readLong(p);
+    }
+  }
+
   private static void loadLane(MStack stack, Memory m, OpCode op, Operands operands) {
     long hi = stack.pop();
     long lo = stack.pop();
     int lane = (int) operands.get(3);
-    int p = readMemPtr(stack, operands);
-    int bits;
-    long v;
-    switch (op) {
-      case V128_LOAD8_LANE:
-        bits = 8;
-        v = m.read(p) & 0xFFL;
-        break;
-      case V128_LOAD16_LANE:
-        bits = 16;
-        v = m.readShort(p) & 0xFFFFL;
-        break;
-      case V128_LOAD32_LANE:
-        bits = 32;
-        v = m.readInt(p) & 0xFFFF_FFFFL;
-        break;
-      default:
-        bits = 64;
-        v = m.readLong(p);
-        break;
-    }
-    int perHalf = 64 / bits;
-    int sh = (lane % perHalf) * bits;
-    long mask = bits == 64 ? -1L : ((1L << bits) - 1) << sh;
-    if (lane < perHalf) {
-      lo = (lo & ~mask) | (v << sh);
-    } else {
-      hi = (hi & ~mask) | (v << sh);
-    }
-    stack.push(lo);
-    stack.push(hi);
+    int bits = Lanes.width(op);
+    long v = read(m, readMemPtr(stack, operands), bits);
+    pushReplaced(stack, lo, hi, lane, bits, v);
   }
 
   private static void storeLane(MStack stack, Memory m, OpCode op, Operands operands) {
@@ -435,21 +385,7 @@ public class Interpreter extends InterpreterMachine {
     long lo = stack.pop();
     int lane = (int) operands.get(3);
     int p = readMemPtr(stack, operands);
-    int bits;
-    switch (op) {
-      case V128_STORE8_LANE:
-        bits = 8;
-        break;
-      case V128_STORE16_LANE:
-        bits = 16;
-        break;
-      case V128_STORE32_LANE:
-        bits = 32;
-        break;
-      default:
-        bits = 64;
-        break;
-    }
+    int bits = Lanes.width(op);
     int perHalf = 64 / bits;
     long v = (lane < perHalf ? lo : hi) >>> ((lane % perHalf) * bits);
     switch (bits) {
@@ -473,69 +409,33 @@ public class Interpreter extends InterpreterMachine {
 
   // ---- helpers: lanes ---------------------------------------------------------------
 
-  private static long splat8(byte b) {
-    return (b & 0xFFL) * 0x0101_0101_0101_0101L;
-  }
-
-  private static long splat16(short s) {
-    return (s & 0xFFFFL) * 0x0001_0001_0001_0001L;
-  }
-
-  private static long splat32(int i) {
-    return (i & 0xFFFF_FFFFL) * 0x0000_0001_0000_0001L;
-  }
-
   private static long pack32(int a, int b) {
     return (a & 0xFFFF_FFFFL) | ((long) b << 32);
   }
 
+  /** extract_lane: the lane, sign-extended unless the opcode is an _U one. */
   private static void extractLane(MStack stack, OpCode op, int lane) {
     long hi = stack.pop();
     long lo = stack.pop();
-    switch (op) {
-      case I8x16_EXTRACT_LANE_S:
-        stack.push((byte) ((lane < 8 ? lo : hi) >>> ((lane & 7) * 8)));
-        return;
-      case I8x16_EXTRACT_LANE_U:
-        stack.push(((lane < 8 ? lo : hi) >>> ((lane & 7) * 8)) & 0xFFL);
-        return;
-      case I16x8_EXTRACT_LANE_S:
-        stack.push((short) ((lane < 4 ? lo : hi) >>> ((lane & 3) * 16)));
-        return;
-      case I16x8_EXTRACT_LANE_U:
-        stack.push(((lane < 4 ? lo : hi) >>> ((lane & 3) * 16)) & 0xFFFFL);
-        return;
-      case I32x4_EXTRACT_LANE:
-      case F32x4_EXTRACT_LANE:
-        stack.push((int) ((lane < 2 ? lo : hi) >>> ((lane & 1) * 32)));
-        return;
-      default: // I64x2, F64x2
-        stack.push(lane == 0 ? lo : hi);
-    }
+    int bits = Lanes.width(op);
+    int perHalf = 64 / bits;
+    long v = ((lane < perHalf ? lo : hi) >>> ((lane % perHalf) * bits)) & Lanes.mask(bits);
+    int sh = 64 - bits;
+    stack.push(Lanes.signed(op) ? (v << sh) >> sh : v);
   }
 
   private static void replaceLane(MStack stack, OpCode op, int lane) {
     long x = stack.pop();
     long hi = stack.pop();
     long lo = stack.pop();
-    int bits;
-    switch (op) {
-      case I8x16_REPLACE_LANE:
-        bits = 8;
-        break;
-      case I16x8_REPLACE_LANE:
-        bits = 16;
-        break;
-      case I32x4_REPLACE_LANE:
-      case F32x4_REPLACE_LANE:
-        bits = 32;
-        break;
-      default:
-        bits = 64;
-    }
+    pushReplaced(stack, lo, hi, lane, Lanes.width(op), x);
+  }
+
+  /** Pushes the v128 lo:hi with lane {@code lane} of {@code bits} bits set to {@code x}. */
+  private static void pushReplaced(MStack stack, long lo, long hi, int lane, int bits, long x) {
     int perHalf = 64 / bits;
     int sh = (lane % perHalf) * bits;
-    long mask = bits == 64 ? -1L : ((1L << bits) - 1) << sh;
+    long mask = Lanes.mask(bits) << sh;
     long v = (x << sh) & mask;
     if (lane < perHalf) {
       lo = (lo & ~mask) | v;
@@ -627,158 +527,41 @@ public class Interpreter extends InterpreterMachine {
 
   // ---- widening and narrowing -------------------------------------------------------
 
-  /** Pushes the v128 made by widening the lanes of the 64 bits {@code v}. */
+  /**
+   * Pushes the v128 made by widening the lanes of the 64 bits {@code v} (a load8x8 ...
+   * load32x2, or the half an extend_low/high picked) to twice their width.
+   */
   private static void pushExtend(MStack stack, OpCode op, long v) {
-    long lo = 0;
-    long hi = 0;
-    switch (op) {
-      case V128_LOAD8x8_S:
-      case I16x8_EXTEND_LOW_I8x16_S:
-      case I16x8_EXTEND_HIGH_I8x16_S:
-        for (int i = 0; i < 4; i++) {
-          lo |= ((byte) (v >>> (i * 8)) & 0xFFFFL) << (i * 16);
-          hi |= ((byte) (v >>> (32 + i * 8)) & 0xFFFFL) << (i * 16);
-        }
-        break;
-      case V128_LOAD8x8_U:
-      case I16x8_EXTEND_LOW_I8x16_U:
-      case I16x8_EXTEND_HIGH_I8x16_U:
-        for (int i = 0; i < 4; i++) {
-          lo |= ((v >>> (i * 8)) & 0xFFL) << (i * 16);
-          hi |= ((v >>> (32 + i * 8)) & 0xFFL) << (i * 16);
-        }
-        break;
-      case V128_LOAD16x4_S:
-      case I32x4_EXTEND_LOW_I16x8_S:
-      case I32x4_EXTEND_HIGH_I16x8_S:
-        lo = pack32((short) v, (short) (v >>> 16));
-        hi = pack32((short) (v >>> 32), (short) (v >>> 48));
-        break;
-      case V128_LOAD16x4_U:
-      case I32x4_EXTEND_LOW_I16x8_U:
-      case I32x4_EXTEND_HIGH_I16x8_U:
-        lo = (v & 0xFFFFL) | ((v >>> 16) & 0xFFFFL) << 32;
-        hi = ((v >>> 32) & 0xFFFFL) | ((v >>> 48) & 0xFFFFL) << 32;
-        break;
-      case V128_LOAD32x2_S:
-      case I64x2_EXTEND_LOW_I32x4_S:
-      case I64x2_EXTEND_HIGH_I32x4_S:
-        lo = (int) v;
-        hi = (int) (v >>> 32);
-        break;
-      default: // 32x2_U
-        lo = v & 0xFFFF_FFFFL;
-        hi = v >>> 32;
-        break;
-    }
-    stack.push(lo);
-    stack.push(hi);
+    int bits = Lanes.width(op);
+    boolean signed = Lanes.signed(op);
+    stack.push(Lanes.widen(v, bits, signed));
+    stack.push(Lanes.widen(v >>> 32, bits, signed));
   }
 
+  /** narrow: the lanes of a, then b, saturated to half their width. */
   private static void narrow(MStack stack, OpCode op) {
     long bh = stack.pop();
     long bl = stack.pop();
     long ah = stack.pop();
     long al = stack.pop();
-    long lo;
-    long hi;
-    if (op == OpCode.I8x16_NARROW_I16x8_S || op == OpCode.I8x16_NARROW_I16x8_U) {
-      boolean u = op == OpCode.I8x16_NARROW_I16x8_U;
-      lo = narrow16(al, u) | narrow16(ah, u) << 32;
-      hi = narrow16(bl, u) | narrow16(bh, u) << 32;
-    } else {
-      boolean u = op == OpCode.I16x8_NARROW_I32x4_U;
-      lo = narrow32(al, u) | narrow32(ah, u) << 32;
-      hi = narrow32(bl, u) | narrow32(bh, u) << 32;
-    }
-    stack.push(lo);
-    stack.push(hi);
+    int bits = 2 * Lanes.width(op); // the operands' lanes
+    boolean u = !Lanes.signed(op);
+    stack.push(Lanes.narrow(al, bits, u) | Lanes.narrow(ah, bits, u) << 32);
+    stack.push(Lanes.narrow(bl, bits, u) | Lanes.narrow(bh, bits, u) << 32);
   }
 
-  /** Four signed 16-bit lanes to four saturated 8-bit lanes (in the low 32 bits). */
-  private static long narrow16(long v, boolean unsigned) {
-    long r = 0;
-    for (int i = 0; i < 4; i++) {
-      int x = (short) (v >>> (i * 16));
-      x = unsigned ? Math.max(0, Math.min(255, x)) : Math.max(-128, Math.min(127, x));
-      r |= (x & 0xFFL) << (i * 8);
-    }
-    return r;
-  }
-
-  /** Two signed 32-bit lanes to two saturated 16-bit lanes (in the low 32 bits). */
-  private static long narrow32(long v, boolean unsigned) {
-    long r = 0;
-    for (int i = 0; i < 2; i++) {
-      int x = (int) (v >>> (i * 32));
-      x = unsigned ? Math.max(0, Math.min(65535, x)) : Math.max(-32768, Math.min(32767, x));
-      r |= (x & 0xFFFFL) << (i * 16);
-    }
-    return r;
-  }
-
+  /** extmul_low/high: the products of the low (or high) halves' lanes, at twice the width. */
   private static void extmul(MStack stack, OpCode op) {
     long bh = stack.pop();
     long bl = stack.pop();
     long ah = stack.pop();
     long al = stack.pop();
-    boolean high;
-    switch (op) {
-      case I16x8_EXTMUL_HIGH_I8x16_S:
-      case I16x8_EXTMUL_HIGH_I8x16_U:
-      case I32x4_EXTMUL_HIGH_I16x8_S:
-      case I32x4_EXTMUL_HIGH_I16x8_U:
-      case I64x2_EXTMUL_HIGH_I32x4_S:
-      case I64x2_EXTMUL_HIGH_I32x4_U:
-        high = true;
-        break;
-      default:
-        high = false;
-    }
+    boolean high = op.name().contains("_HIGH_");
     long a = high ? ah : al;
     long b = high ? bh : bl;
-    long lo = 0;
-    long hi = 0;
-    switch (op) {
-      case I16x8_EXTMUL_LOW_I8x16_S:
-      case I16x8_EXTMUL_HIGH_I8x16_S:
-        for (int i = 0; i < 4; i++) {
-          lo |= (((byte) (a >>> (i * 8)) * (byte) (b >>> (i * 8))) & 0xFFFFL) << (i * 16);
-          hi |= (((byte) (a >>> (32 + i * 8)) * (byte) (b >>> (32 + i * 8))) & 0xFFFFL)
-              << (i * 16);
-        }
-        break;
-      case I16x8_EXTMUL_LOW_I8x16_U:
-      case I16x8_EXTMUL_HIGH_I8x16_U:
-        for (int i = 0; i < 4; i++) {
-          lo |= (((a >>> (i * 8)) & 0xFF) * ((b >>> (i * 8)) & 0xFF)) << (i * 16);
-          hi |= (((a >>> (32 + i * 8)) & 0xFF) * ((b >>> (32 + i * 8)) & 0xFF)) << (i * 16);
-        }
-        break;
-      case I32x4_EXTMUL_LOW_I16x8_S:
-      case I32x4_EXTMUL_HIGH_I16x8_S:
-        lo = pack32((short) a * (short) b, (short) (a >>> 16) * (short) (b >>> 16));
-        hi = pack32((short) (a >>> 32) * (short) (b >>> 32),
-            (short) (a >>> 48) * (short) (b >>> 48));
-        break;
-      case I32x4_EXTMUL_LOW_I16x8_U:
-      case I32x4_EXTMUL_HIGH_I16x8_U:
-        lo = pack32((int) ((a & 0xFFFF) * (b & 0xFFFF)),
-            (int) (((a >>> 16) & 0xFFFF) * ((b >>> 16) & 0xFFFF)));
-        hi = pack32((int) (((a >>> 32) & 0xFFFF) * ((b >>> 32) & 0xFFFF)),
-            (int) (((a >>> 48) & 0xFFFF) * ((b >>> 48) & 0xFFFF)));
-        break;
-      case I64x2_EXTMUL_LOW_I32x4_S:
-      case I64x2_EXTMUL_HIGH_I32x4_S:
-        lo = (long) (int) a * (long) (int) b;
-        hi = (long) (int) (a >>> 32) * (long) (int) (b >>> 32);
-        break;
-      default: // I64x2 unsigned
-        lo = (a & 0xFFFF_FFFFL) * (b & 0xFFFF_FFFFL);
-        hi = (a >>> 32) * (b >>> 32);
-        break;
-    }
-    stack.push(lo);
-    stack.push(hi);
+    int bits = Lanes.width(op);
+    boolean signed = Lanes.signed(op);
+    stack.push(Lanes.widenMul(a, b, bits, signed));
+    stack.push(Lanes.widenMul(a >>> 32, b >>> 32, bits, signed));
   }
 }

@@ -53,9 +53,39 @@ final class Lanes {
     ALL_TRUE(Arity.TEST), BITMASK(Arity.TEST);
 
     final Arity arity;
+    /** EQ ... GE_U: a comparison, giving all ones or all zeros per lane. */
+    final boolean compare;
+    /** Compares (or saturates, averages ...) as unsigned: the _U operations. */
+    final boolean unsigned;
 
     Op(Arity arity) {
       this.arity = arity;
+      this.compare = name().matches("(EQ|NE|LT|GT|LE|GE)(_S|_U)?");
+      this.unsigned = name().endsWith("_U");
+    }
+  }
+
+  /** Whether comparison {@code op} holds for the three-way comparison result {@code c}. */
+  private static boolean holds(Op op, int c) {
+    switch (op) {
+      case EQ:
+        return c == 0;
+      case NE:
+        return c != 0;
+      case LT_S:
+      case LT_U:
+      case LT:
+        return c < 0;
+      case GT_S:
+      case GT_U:
+      case GT:
+        return c > 0;
+      case LE_S:
+      case LE_U:
+      case LE:
+        return c <= 0;
+      default:
+        return c >= 0;
     }
   }
 
@@ -123,6 +153,57 @@ final class Lanes {
     }
   }
 
+  /** By opcode: the lane width it works on (see {@link #width}); 0 for the others. */
+  private static final int[] WIDTH = new int[OpCode.values().length];
+  /** By opcode: whether it takes its lanes as signed (all but the _U ones). */
+  private static final boolean[] SIGNED = new boolean[OpCode.values().length];
+  private static final Pattern MEMORY = Pattern.compile("V128_(LOAD|STORE)(8|16|32|64).*");
+
+  static {
+    for (OpCode code : OpCode.values()) {
+      String n = code.name();
+      Matcher mem = MEMORY.matcher(n);
+      int w;
+      if (mem.matches()) {
+        w = Integer.parseInt(mem.group(2)); // load8x8: 8, load32_zero: 32, store16_lane: 16
+      } else if (n.contains("EXTEND_") || n.contains("EXTMUL_")) {
+        w = shapeBits(n) / 2; // the narrow source lanes
+      } else if (n.contains("NARROW_")) {
+        w = shapeBits(n); // the narrow result lanes
+      } else {
+        w = shapeBits(n);
+      }
+      WIDTH[code.ordinal()] = w;
+      SIGNED[code.ordinal()] = !n.endsWith("_U");
+    }
+  }
+
+  private static int shapeBits(String name) {
+    Matcher m = NAME.matcher(name);
+    if (!m.matches()) return 0;
+    switch (m.group(1)) {
+      case "I8x16": return 8;
+      case "I16x8": return 16;
+      case "I32x4": case "F32x4": return 32;
+      case "I64x2": case "F64x2": return 64;
+      default: return 0; // V128
+    }
+  }
+
+  /**
+   * The lane width {@code op} works on: its shape's for splat, extract and replace lane;
+   * the memory width for loads and stores of lanes (load8x8: 8, load32_zero: 32); the
+   * narrow lanes of extend, extmul (source) and narrow (result).
+   */
+  static int width(OpCode op) {
+    return WIDTH[op.ordinal()];
+  }
+
+  /** Whether {@code op} takes its lanes as signed (all but the _U opcodes). */
+  static boolean signed(OpCode op) {
+    return SIGNED[op.ordinal()];
+  }
+
   /** The lane operation and shape of {@code op}, or null when it is not lane-wise. */
   static Decoded decode(OpCode op) {
     return DECODED[op.ordinal()];
@@ -170,27 +251,10 @@ final class Lanes {
     long uy = (b << sh) >>> sh;
     long max = (1L << (bits - 1)) - 1; // signed range, used for bits < 64 only
     long min = -max - 1;
+    if (op.compare) {
+      return holds(op, op.unsigned ? Long.compareUnsigned(ux, uy) : Long.compare(x, y)) ? -1 : 0;
+    }
     switch (op) {
-      case EQ:
-        return x == y ? -1 : 0;
-      case NE:
-        return x != y ? -1 : 0;
-      case LT_S:
-        return x < y ? -1 : 0;
-      case LT_U:
-        return Long.compareUnsigned(ux, uy) < 0 ? -1 : 0;
-      case GT_S:
-        return x > y ? -1 : 0;
-      case GT_U:
-        return Long.compareUnsigned(ux, uy) > 0 ? -1 : 0;
-      case LE_S:
-        return x <= y ? -1 : 0;
-      case LE_U:
-        return Long.compareUnsigned(ux, uy) <= 0 ? -1 : 0;
-      case GE_S:
-        return x >= y ? -1 : 0;
-      case GE_U:
-        return Long.compareUnsigned(ux, uy) >= 0 ? -1 : 0;
       case ADD:
         return x + y;
       case SUB:
@@ -228,19 +292,11 @@ final class Lanes {
   private static long floatLane(Op op, boolean f32, long ab, long bb) {
     double x = f32 ? Float.intBitsToFloat((int) ab) : Double.longBitsToDouble(ab);
     double y = f32 ? Float.intBitsToFloat((int) bb) : Double.longBitsToDouble(bb);
+    if (op.compare) { // unordered (a NaN): only NE holds; -0.0 equals +0.0
+      if (x != x || y != y) return op == Op.NE ? -1 : 0;
+      return holds(op, x < y ? -1 : x > y ? 1 : 0) ? -1 : 0;
+    }
     switch (op) {
-      case EQ:
-        return x == y ? -1 : 0;
-      case NE:
-        return x != y ? -1 : 0;
-      case LT:
-        return x < y ? -1 : 0;
-      case GT:
-        return x > y ? -1 : 0;
-      case LE:
-        return x <= y ? -1 : 0;
-      case GE:
-        return x >= y ? -1 : 0;
       case ADD:
         return floatBits(f32, x + y);
       case SUB:
@@ -379,5 +435,54 @@ final class Lanes {
       }
     }
     return r;
+  }
+
+  // ---- widening and narrowing ----------------------------------------------------------------
+
+  /** The low {@code bits} bits of {@code lane} in every lane of a half. */
+  static long splat(long lane, int bits) {
+    long r = 0;
+    for (int s = 0; s < 64; s += bits) r |= (lane & mask(bits)) << s;
+    return r;
+  }
+
+  /** The lanes of {@code bits} bits in the low 32 bits of {@code v}, at twice their width. */
+  static long widen(long v, int bits, boolean signed) {
+    long r = 0;
+    for (int i = 0; i < 32 / bits; i++) r |= (lane(v, i, bits, signed) & mask(2 * bits)) << (2 * i * bits);
+    return r;
+  }
+
+  /** The products of the lanes of {@code bits} bits in the low 32 bits of a and b, widened. */
+  static long widenMul(long a, long b, int bits, boolean signed) {
+    long r = 0;
+    for (int i = 0; i < 32 / bits; i++) {
+      long p = lane(a, i, bits, signed) * lane(b, i, bits, signed);
+      r |= (p & mask(2 * bits)) << (2 * i * bits);
+    }
+    return r;
+  }
+
+  /** The signed lanes of {@code bits} bits in v, saturated to half width (in the low 32 bits). */
+  static long narrow(long v, int bits, boolean unsigned) {
+    int half = bits / 2;
+    long max = unsigned ? (1L << half) - 1 : (1L << (half - 1)) - 1;
+    long min = unsigned ? 0 : -max - 1;
+    long r = 0;
+    for (int i = 0; i < 64 / bits; i++) {
+      long x = Math.max(min, Math.min(max, lane(v, i, bits, true)));
+      r |= (x & mask(half)) << (i * half);
+    }
+    return r;
+  }
+
+  /** Lane {@code i} of {@code bits} bits of v, sign- or zero-extended. */
+  private static long lane(long v, int i, int bits, boolean signed) {
+    long x = v << (64 - bits - i * bits);
+    return signed ? x >> (64 - bits) : x >>> (64 - bits);
+  }
+
+  static long mask(int bits) {
+    return bits == 64 ? -1L : (1L << bits) - 1;
   }
 }
