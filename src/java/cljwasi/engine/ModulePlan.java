@@ -102,11 +102,14 @@ public final class ModulePlan {
     this.tierConfig = tier;
     this.importedFunctions = m.importSection().count(ExternalType.FUNCTION);
     this.functionCount = importedFunctions + m.functionSection().functionCount();
-    int bodies = m.codeSection().functionBodyCount();
-    this.patchedBodies = new FunctionBody[bodies];
+    FunctionBody[] patched = new FunctionBody[m.codeSection().functionBodyCount()];
     Set<Integer> simd = new TreeSet<>();
     Set<Integer> tail = new TreeSet<>();
-    this.usesSimd = !lazy && scan(m, simd, tail, patchedBodies);
+    this.usesSimd = !lazy && scan(m, simd, tail, patched);
+    boolean anyPatched = false;
+    for (FunctionBody b : patched) anyPatched |= b != null;
+    // none (every module without v128 locals): each instance skips installing them
+    this.patchedBodies = anyPatched ? patched : new FunctionBody[0];
     this.simdFunctions = Collections.unmodifiableSet(simd);
     this.tailCallFunctions = Collections.unmodifiableSet(tail);
     Set<Integer> both = new TreeSet<>(simd);
@@ -193,9 +196,12 @@ public final class ModulePlan {
     return interpretedOnly;
   }
 
-  /** Replacement bodies by code-section index (null: unchanged), see {@link V128Locals}. */
+  /**
+   * Replacement bodies by code-section index (null: unchanged; empty when there are none),
+   * see {@link V128Locals}. Shared: read, never write.
+   */
   public FunctionBody[] patchedBodies() {
-    return patchedBodies.clone();
+    return patchedBodies;
   }
 
   // ---- the scan -----------------------------------------------------------------------------

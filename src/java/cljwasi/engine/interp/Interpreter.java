@@ -52,9 +52,7 @@ public class Interpreter extends InterpreterMachine {
 
   /** Installs the rewritten bodies into {@code instance}'s own array of function bodies. */
   private static void install(Instance instance, FunctionBody[] patched) {
-    boolean needed = false;
-    for (FunctionBody b : patched) needed |= b != null;
-    if (!needed) return;
+    if (patched.length == 0) return; // the plan's array is empty when nothing is patched
     FunctionBody[] fs = ChicoryInternals.instanceFunctions(instance);
     var code = instance.module().codeSection();
     for (int i = 0; i < patched.length && i < fs.length; i++) {
