@@ -43,8 +43,25 @@ import java.util.TreeSet;
  * locals ({@link V128Locals}). A lazily parsed module is not scanned (that would decode every
  * body): its decoder applies the fix, the tiered compiler looks at each function before
  * compiling it, and its instances always get the tail-call interrupt check.
+ *
+ * @param simdFunctions the functions (function index space) that use SIMD
+ * @param tailCallFunctions the functions that make a tail call
+ * @param interpretedOnly the functions the compiler must leave to the interpreter: both sets
+ * @param patchedBodies replacement bodies by code-section index (null: unchanged; empty when
+ *     there are none), see {@link V128Locals}; shared: read, never write. (Plans are kept,
+ *     not compared: a plan's value hash would hash every instruction of its module.)
  */
-public final class ModulePlan {
+public record ModulePlan(
+    /* the module itself, and how it was parsed */
+    WasmModule module, boolean lazy,
+    /* the size decision: code section bytes (the one measure), large or not, the tier knobs */
+    long codeBytes, boolean large, TierConfig tierConfig,
+    /* the function index space: imported functions first */
+    int importedFunctions, int functionCount,
+    /* the scan (empty for a lazily parsed module) */
+    boolean usesSimd, Set<Integer> simdFunctions, Set<Integer> tailCallFunctions,
+    Set<Integer> interpretedOnly, FunctionBody[] patchedBodies) {
+
   /** What runs a module under an engine. */
   public enum Route {
     /** Chicory's interpreter, every function. */
@@ -61,19 +78,6 @@ public final class ModulePlan {
     REFUSED
   }
 
-  private final WasmModule module;
-  private final boolean lazy;
-  private final boolean large;
-  private final long codeBytes;
-  private final TierConfig tierConfig;
-  private final int importedFunctions;
-  private final int functionCount;
-  private final boolean usesSimd;
-  private final Set<Integer> simdFunctions;
-  private final Set<Integer> tailCallFunctions;
-  private final Set<Integer> interpretedOnly;
-  private final FunctionBody[] patchedBodies;
-
   /**
    * Parses {@code bytes} (legacy exception handling already translated), lazily or eagerly as
    * the size decision says, and plans the module. Throws what Chicory's parser throws for a
@@ -83,38 +87,30 @@ public final class ModulePlan {
     TierConfig tier = TierConfig.fromSystemProperties();
     int[] code = LazyParser.codeSection(bytes); // null: no code section, or bad framing
     long codeBytes = code == null ? 0 : code[1] - code[0];
-    boolean large = switch (tier.mode) {
+    boolean large = switch (tier.mode()) {
       case ON -> true;
       case OFF -> false;
-      default -> codeBytes >= tier.minCodeBytes;
+      default -> codeBytes >= tier.minCodeBytes();
     };
     // bad framing: let Chicory's parser say what is wrong
     boolean lazy = large && code != null && LazyParser.available();
     WasmModule m = lazy ? LazyParser.parse(bytes, code) : Parser.parse(bytes);
-    return new ModulePlan(m, lazy, large, codeBytes, tier);
-  }
 
-  private ModulePlan(WasmModule m, boolean lazy, boolean large, long codeBytes, TierConfig tier) {
-    this.module = m;
-    this.lazy = lazy;
-    this.large = large;
-    this.codeBytes = codeBytes;
-    this.tierConfig = tier;
-    this.importedFunctions = m.importSection().count(ExternalType.FUNCTION);
-    this.functionCount = importedFunctions + m.functionSection().functionCount();
+    int imported = m.importSection().count(ExternalType.FUNCTION);
     FunctionBody[] patched = new FunctionBody[m.codeSection().functionBodyCount()];
     Set<Integer> simd = new TreeSet<>();
     Set<Integer> tail = new TreeSet<>();
-    this.usesSimd = !lazy && scan(m, simd, tail, patched);
+    boolean usesSimd = !lazy && scan(m, simd, tail, patched);
     boolean anyPatched = false;
     for (FunctionBody b : patched) anyPatched |= b != null;
-    // none (every module without v128 locals): each instance skips installing them
-    this.patchedBodies = anyPatched ? patched : new FunctionBody[0];
-    this.simdFunctions = Collections.unmodifiableSet(simd);
-    this.tailCallFunctions = Collections.unmodifiableSet(tail);
     Set<Integer> both = new TreeSet<>(simd);
     both.addAll(tail);
-    this.interpretedOnly = Collections.unmodifiableSet(both);
+    return new ModulePlan(m, lazy, codeBytes, large, tier,
+        imported, imported + m.functionSection().functionCount(),
+        usesSimd, Collections.unmodifiableSet(simd), Collections.unmodifiableSet(tail),
+        Collections.unmodifiableSet(both),
+        // none (every module without v128 locals): each instance skips installing them
+        anyPatched ? patched : new FunctionBody[0]);
   }
 
   // ---- the decisions ------------------------------------------------------------------------
@@ -132,21 +128,6 @@ public final class ModulePlan {
     return Route.COMPILED;
   }
 
-  /** True when the module's function bodies are decoded on first use ({@link LazyParser}). */
-  public boolean lazy() {
-    return lazy;
-  }
-
-  /** Size in bytes of the code section (0 without one): the one size measure. */
-  public long codeBytes() {
-    return codeBytes;
-  }
-
-  /** The tier knobs read at parse. */
-  public TierConfig tierConfig() {
-    return tierConfig;
-  }
-
   /**
    * Whether a function of this module may make a tail call, so that its instances need
    * {@link TailCalls#INTERRUPT_CHECK}: a lazily parsed module is not scanned, so it may.
@@ -158,50 +139,6 @@ public final class ModulePlan {
   /** Key of the module's compiled code in the compile cache: the module's SHA-256 digest. */
   public String cacheKey() {
     return module.digest();
-  }
-
-  // ---- what the decisions rest on -----------------------------------------------------------
-
-  public WasmModule module() {
-    return module;
-  }
-
-  /** Imported functions: the first indices of the function index space. */
-  public int importedFunctions() {
-    return importedFunctions;
-  }
-
-  /** Imported and defined functions: the size of the function index space. */
-  public int functionCount() {
-    return functionCount;
-  }
-
-  /** True when any function or global uses v128 (false for a lazily parsed module). */
-  public boolean usesSimd() {
-    return usesSimd;
-  }
-
-  /** The functions (function index space, imports first) that use SIMD. */
-  public Set<Integer> simdFunctions() {
-    return simdFunctions;
-  }
-
-  /** The functions that make a tail call. */
-  public Set<Integer> tailCallFunctions() {
-    return tailCallFunctions;
-  }
-
-  /** The functions the compiler must leave to the interpreter: SIMD and tail calls. */
-  public Set<Integer> interpretedOnly() {
-    return interpretedOnly;
-  }
-
-  /**
-   * Replacement bodies by code-section index (null: unchanged; empty when there are none),
-   * see {@link V128Locals}. Shared: read, never write.
-   */
-  public FunctionBody[] patchedBodies() {
-    return patchedBodies;
   }
 
   // ---- the scan -----------------------------------------------------------------------------

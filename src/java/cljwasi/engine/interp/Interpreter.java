@@ -153,13 +153,11 @@ public class Interpreter extends InterpreterMachine {
       case V128_LOAD16_LANE:
       case V128_LOAD32_LANE:
       case V128_LOAD64_LANE:
-        loadLane(stack, instance.memory(), op, operands);
-        return;
       case V128_STORE8_LANE:
       case V128_STORE16_LANE:
       case V128_STORE32_LANE:
       case V128_STORE64_LANE:
-        storeLane(stack, instance.memory(), op, operands);
+        memoryLane(stack, instance.memory(), op, operands);
         return;
 
       // ---- constants, shuffles, lanes ----
@@ -192,15 +190,13 @@ public class Interpreter extends InterpreterMachine {
       case F32x4_EXTRACT_LANE:
       case I64x2_EXTRACT_LANE:
       case F64x2_EXTRACT_LANE:
-        extractLane(stack, op, (int) ins.operand(0));
-        return;
       case I8x16_REPLACE_LANE:
       case I16x8_REPLACE_LANE:
       case I32x4_REPLACE_LANE:
       case F32x4_REPLACE_LANE:
       case I64x2_REPLACE_LANE:
       case F64x2_REPLACE_LANE:
-        replaceLane(stack, op, (int) ins.operand(0));
+        extractOrReplaceLane(stack, op, (int) ins.operand(0));
         return;
 
       // ---- bitwise ----
@@ -369,21 +365,17 @@ public class Interpreter extends InterpreterMachine {
     }
   }
 
-  private static void loadLane(MStack stack, Memory m, OpCode op, Operands operands) {
-    long hi = stack.pop();
-    long lo = stack.pop();
-    int lane = (int) operands.get(3);
-    int bits = Lanes.width(op);
-    long v = read(m, readMemPtr(stack, operands), bits);
-    pushReplaced(stack, lo, hi, lane, bits, v);
-  }
-
-  private static void storeLane(MStack stack, Memory m, OpCode op, Operands operands) {
+  /** v128.loadN_lane and v128.storeN_lane: one lane between memory and the v128 on the stack. */
+  private static void memoryLane(MStack stack, Memory m, OpCode op, Operands operands) {
     long hi = stack.pop();
     long lo = stack.pop();
     int lane = (int) operands.get(3);
     int p = readMemPtr(stack, operands);
     int bits = Lanes.width(op);
+    if (op.name().startsWith("V128_LOAD")) {
+      pushReplaced(stack, lo, hi, lane, bits, read(m, p, bits));
+      return;
+    }
     int perHalf = 64 / bits;
     long v = (lane < perHalf ? lo : hi) >>> ((lane % perHalf) * bits);
     switch (bits) {
@@ -411,22 +403,24 @@ public class Interpreter extends InterpreterMachine {
     return (a & 0xFFFF_FFFFL) | ((long) b << 32);
   }
 
-  /** extract_lane: the lane, sign-extended unless the opcode is an _U one. */
-  private static void extractLane(MStack stack, OpCode op, int lane) {
+  /**
+   * extract_lane (the lane, sign-extended unless the opcode is an _U one) or replace_lane
+   * (the v128 with the lane set to the scalar on top of the stack).
+   */
+  private static void extractOrReplaceLane(MStack stack, OpCode op, int lane) {
+    boolean replace = op.name().endsWith("REPLACE_LANE");
+    long x = replace ? stack.pop() : 0;
     long hi = stack.pop();
     long lo = stack.pop();
     int bits = Lanes.width(op);
+    if (replace) {
+      pushReplaced(stack, lo, hi, lane, bits, x);
+      return;
+    }
     int perHalf = 64 / bits;
     long v = ((lane < perHalf ? lo : hi) >>> ((lane % perHalf) * bits)) & Lanes.mask(bits);
     int sh = 64 - bits;
     stack.push(Lanes.signed(op) ? (v << sh) >> sh : v);
-  }
-
-  private static void replaceLane(MStack stack, OpCode op, int lane) {
-    long x = stack.pop();
-    long hi = stack.pop();
-    long lo = stack.pop();
-    pushReplaced(stack, lo, hi, lane, Lanes.width(op), x);
   }
 
   /** Pushes the v128 lo:hi with lane {@code lane} of {@code bits} bits set to {@code x}. */
@@ -448,41 +442,36 @@ public class Interpreter extends InterpreterMachine {
     return (int) ((i < 8 ? lo : hi) >>> ((i & 7) * 8)) & 0xFF;
   }
 
+  /** i8x16.shuffle: bytes of a (indices 0-15) and b (16-31) picked by the immediate. */
   private static void shuffle(MStack stack, long sel0, long sel1) {
     long bh = stack.pop();
     long bl = stack.pop();
     long ah = stack.pop();
     long al = stack.pop();
-    long rl = 0;
-    long rh = 0;
-    for (int i = 0; i < 8; i++) {
-      int s = (int) (sel0 >>> (i * 8)) & 0x1F;
-      long v = s < 16 ? byteAt(al, ah, s) : byteAt(bl, bh, s - 16);
-      rl |= v << (i * 8);
-      s = (int) (sel1 >>> (i * 8)) & 0x1F;
-      v = s < 16 ? byteAt(al, ah, s) : byteAt(bl, bh, s - 16);
-      rh |= v << (i * 8);
-    }
-    stack.push(rl);
-    stack.push(rh);
+    stack.push(pick(sel0, al, ah, bl, bh, 32));
+    stack.push(pick(sel1, al, ah, bl, bh, 32));
   }
 
+  /** i8x16.swizzle: bytes of a picked by the lanes of s (16 and above pick 0). */
   private static void swizzle(MStack stack) {
     long sh = stack.pop();
     long sl = stack.pop();
     long ah = stack.pop();
     long al = stack.pop();
-    long rl = 0;
-    long rh = 0;
-    for (int i = 0; i < 8; i++) {
-      int s = (int) (sl >>> (i * 8)) & 0xFF;
-      if (s < 16) rl |= (long) byteAt(al, ah, s) << (i * 8);
-      s = (int) (sh >>> (i * 8)) & 0xFF;
-      if (s < 16) rh |= (long) byteAt(al, ah, s) << (i * 8);
-    }
-    stack.push(rl);
-    stack.push(rh);
+    stack.push(pick(sl, al, ah, 0, 0, 16));
+    stack.push(pick(sh, al, ah, 0, 0, 16));
   }
+
+  /** Eight bytes picked by the byte indices in {@code sel}; an index at or past limit picks 0. */
+  private static long pick(long sel, long al, long ah, long bl, long bh, int limit) {
+    long r = 0;
+    for (int i = 0; i < 8; i++) {
+      int s = (int) (sel >>> (i * 8)) & 0xFF;
+      if (s < limit) r |= (long) (s < 16 ? byteAt(al, ah, s) : byteAt(bl, bh, s - 16)) << (i * 8);
+    }
+    return r;
+  }
+
 
   // ---- lane-wise operations (Lanes) ---------------------------------------------------
 

@@ -139,7 +139,7 @@ public final class LazyParser {
       List<ValType> locals = ChicoryInternals.parseLocals(buf.duplicate().order(ByteOrder.LITTLE_ENDIAN).limit(to), types);
       buf.position(to);
       cb.addFunctionBody(ChicoryInternals.functionBody(locals,
-          new LazyInstructions(shared, functionImports + i, from, to, type, locals)));
+          new LazyInstructions(shared, functionImports + i, from, to, type)));
     }
     if (buf.hasRemaining()) throw new MalformedException("section size mismatch");
 
@@ -189,18 +189,15 @@ public final class LazyParser {
     private final int from; // the body's size field, in shared.bytes
     private final int to;
     private final FunctionType type;
-    private final List<ValType> locals;
     private volatile List<AnnotatedInstruction> decoded;
     private volatile RuntimeException failure;
 
-    LazyInstructions(Shared shared, int funcIndex, int from, int to, FunctionType type,
-        List<ValType> locals) {
+    LazyInstructions(Shared shared, int funcIndex, int from, int to, FunctionType type) {
       this.shared = shared;
       this.funcIndex = funcIndex;
       this.from = from;
       this.to = to;
       this.type = type;
-      this.locals = locals;
     }
 
     List<AnnotatedInstruction> decoded() {

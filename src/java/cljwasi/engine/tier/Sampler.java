@@ -51,7 +51,7 @@ final class Sampler {
       for (TierMachine m : live) {
         int f = m.currentFunction();
         if (f >= 0) m.tiering().sample(f);
-        period = Math.min(period, m.tiering().config().sampleMicros);
+        period = Math.min(period, m.tiering().config().sampleMicros());
       }
       live.clear(); // drop strong references while sleeping
       LockSupport.parkNanos(period * 1000L);

@@ -123,7 +123,7 @@ public final class Tiering {
     for (int i = 0; i < imports; i++) state[i] = REFUSED;
     for (int f : plan.interpretedOnly()) if (f >= 0 && f < total) state[f] = REFUSED;
     this.owner = new Layer[total];
-    this.functionsPerClass = config.functionsPerClass;
+    this.functionsPerClass = config.functionsPerClass();
   }
 
   /**
@@ -131,12 +131,12 @@ public final class Tiering {
    * {@link ModulePlan#interpretedOnly()} functions are never compiled (e.g. those using SIMD),
    * its {@link ModulePlan#tierConfig()} holds the knobs. {@code cache}: where layers and the
    * profile are kept (null: nowhere). The cached layers of a previous run load in the
-   * background (before returning when {@code config.sync}).
+   * background (before returning when {@code config.sync()}).
    */
   public static TierMachine.Factory create(ModulePlan plan, String name, Cache cache) {
     TierConfig config = plan.tierConfig();
     Tiering t = new Tiering(plan, name, cache);
-    if (config.sync) {
+    if (config.sync()) {
       JitPolicy.c1OnlyForLayers();
       t.warmStart();
     } else {
@@ -171,14 +171,14 @@ public final class Tiering {
     if (funcId < imports || funcId >= total) return;
     int c = calls[funcId] + 1; // racy across threads: a lost count only delays compiling
     calls[funcId] = c;
-    if (c == config.callThreshold) hot(funcId, config.sync);
+    if (c == config.callThreshold()) hot(funcId, config.sync());
   }
 
   void sample(int funcId) {
     if (funcId < imports || funcId >= total) return;
     int s = samples[funcId] + 1;
     samples[funcId] = s;
-    if (s == config.sampleThreshold) hot(funcId, false); // never on the profiler's thread
+    if (s == config.sampleThreshold()) hot(funcId, false); // never on the profiler's thread
   }
 
   private void hot(int funcId, boolean sync) {
@@ -223,7 +223,7 @@ public final class Tiering {
       int[] batch;
       BitSet layerSet;
       int layerIndex;
-      if (!config.sync) {
+      if (!config.sync()) {
         // let hot functions gather: each layer compilation costs at least the stubs of
         // every other function of the module, so fewer, larger batches are cheaper
         long wait = Math.min(2_000_000_000L, Math.max(50_000_000L, lastCompileNanos / 2));
@@ -251,7 +251,7 @@ public final class Tiering {
         // extend the newest layer (recompiling it) only while the addition is large next to
         // it: recompiling a big layer for a few late functions costs a full compilation and
         // a new JIT warm-up of all its code, so a few late functions get a layer of their own
-        if (openLayerIndex >= 0 && open + add.cardinality() <= config.layerFunctions
+        if (openLayerIndex >= 0 && open + add.cardinality() <= config.layerFunctions()
             && (open < 64 || add.cardinality() * 4 >= open)) {
           layerSet = (BitSet) openLayer.clone();
           layerSet.or(add);
@@ -276,7 +276,7 @@ public final class Tiering {
    * the same layer their calls are direct JVM calls.
    */
   private void addCallees(BitSet add) {
-    int budget = Math.min(config.layerFunctions / 2, add.cardinality() + 64);
+    int budget = Math.min(config.layerFunctions() / 2, add.cardinality() + 64);
     BitSet frontier = (BitSet) add.clone();
     for (int depth = 0; depth < 2 && budget > 0 && !frontier.isEmpty(); depth++) {
       BitSet next = new BitSet();
