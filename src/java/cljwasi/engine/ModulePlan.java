@@ -92,8 +92,9 @@ public record ModulePlan(
       case OFF -> false;
       default -> codeBytes >= tier.minCodeBytes();
     };
-    // bad framing: let Chicory's parser say what is wrong
-    boolean lazy = large && code != null && LazyParser.available();
+    // available() first: the first parse runs ChicoryInternals' self-check; bad framing
+    // (code null): let Chicory's parser say what is wrong
+    boolean lazy = LazyParser.available() && large && code != null;
     WasmModule m = lazy ? LazyParser.parse(bytes, code) : Parser.parse(bytes);
 
     int imported = m.importSection().count(ExternalType.FUNCTION);
