@@ -13,7 +13,7 @@
             [clojure.java.shell :as sh]
             [clojure.string :as str])
   (:import (cljwasi Engine Module)
-           (cljwasi.tier TierMachine$Factory)
+           (cljwasi.engine.tier TierMachine$Factory)
            (com.dylibso.chicory.wasm Parser ParserListener)
            (java.io ByteArrayInputStream)
            (java.lang.management ManagementFactory MemoryPoolMXBean MemoryType)

@@ -51,10 +51,13 @@
   (with-temp-dir [dir]
     (let [blocker (io/file dir "not-a-dir")]
       (spit blocker "a file where the cache directory would go")
-      (with-open [i (wasm/load (wasm/module (wasm "numbers")) {:cache-dir blocker :engine :auto})]
-        (is (= 5 ((wasm/fn i "add") 2 3)))
-        (is (not (instance? com.dylibso.chicory.runtime.InterpreterMachine
-                            (.getMachine (.chicory ^cljwasi.ModuleInstance (.java ^clj_wasi.wasm.Instance i)))))
+      (let [m (wasm/module (wasm "numbers"))]
+        (with-open [i (wasm/load m {:cache-dir blocker :engine :auto})]
+          (is (= 5 ((wasm/fn i "add") 2 3))))
+        ;; the factory the run used (made once per module and engine)
+        (is (not (instance? cljwasi.engine.interp.Machines$ChicoryInterpreted
+                            (.machineFactory ^cljwasi.Module m
+                                             cljwasi.Engine/AUTO nil)))
             "still compiled, not fallen back to the interpreter"))
       (is (= {:exit 0 :out "hello, world\n" :err ""}
              (wasm/run (wasm/module (wasm "hello")) {:cache-dir blocker}))))))

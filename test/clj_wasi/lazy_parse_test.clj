@@ -1,5 +1,5 @@
 (ns clj-wasi.lazy-parse-test
-  "Large modules are parsed lazily (cljwasi.LazyParser): every function body is decoded
+  "Large modules are parsed lazily (cljwasi.engine.parse.LazyParser): every function body is decoded
   and validated at its first use. Forced on for the small test modules with the
   clj-wasi.tier property, and compared with the eager parse of the same bytes."
   (:require [clj-wasi.test-util :refer [thrown-data wasm with-props]]
@@ -9,7 +9,7 @@
             [clojure.test.check.clojure-test :refer [defspec]]
             [clojure.test.check.generators :as gen]
             [clojure.test.check.properties :as prop])
-  (:import (cljwasi LazyParser Module)
+  (:import (cljwasi Module)
            (com.dylibso.chicory.wasm Parser)
            (java.nio.file Files)))
 
@@ -19,7 +19,7 @@
 (defn- eager-module ^Module [name]
   (with-props {"clj-wasi.tier" "off"} (wasm/module (wasm name))))
 
-(defn- lazy? [^Module m] (LazyParser/isLazy (.parsed m)))
+(defn- lazy? [^Module m] (.lazy (.plan m)))
 
 (deftest the-switch-decides-the-parse
   (is (lazy? (lazy-module "hello")))

@@ -1,6 +1,6 @@
 (ns clj-wasi.legacy-eh-test
   "Legacy exception handling (try/catch/catch_all/rethrow/delegate), translated at load
-  time to try_table/throw_ref (cljwasi.eh.LegacyEh), on both engines: hand-written
+  time to try_table/throw_ref (cljwasi.engine.eh.LegacyEh), on both engines: hand-written
   modules whose expected results were computed by V8 (node 20, which runs legacy EH
   natively; test/wasm/tools/eh_expect.mjs), and a property over random nestings checked
   against a reference evaluator written here."
@@ -11,7 +11,7 @@
             [clojure.test.check :as tc]
             [clojure.test.check.generators :as gen]
             [clojure.test.check.properties :as prop])
-  (:import (cljwasi.eh LegacyEh)
+  (:import (cljwasi.engine.eh LegacyEh)
            (java.nio.file Files Path)))
 
 (def engines [:interpreter :compiler])

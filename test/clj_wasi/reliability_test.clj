@@ -88,7 +88,7 @@
     (ends-cleanly? mutant)))
 
 (defspec mutated-modules-parsed-lazily-load-or-fail-cleanly 500
-  ;; as large modules are (cljwasi.LazyParser): a broken body fails at its first call
+  ;; as large modules are (cljwasi.engine.parse.LazyParser): a broken body fails at its first call
   (prop/for-all [mutant gen-mutant]
     (with-props {"clj-wasi.tier" "on"} (ends-cleanly? mutant))))
 

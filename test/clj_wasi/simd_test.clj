@@ -507,11 +507,11 @@
   ;; the C program's SIMD functions are interpreted, the rest compiled; the ops module
   ;; (v128 in signatures, which the compiler cannot take) is interpreted whole
   (let [^cljwasi.Module kernels (wasm/module (wasm "simd_kernels"))
-        simd (cljwasi.simd.SimdSupport/analyze (.parsed kernels))]
+        simd (.plan kernels)]
     (is (< 0 (count (.simdFunctions simd)) (.functionBodyCount (.codeSection (.parsed kernels)))))
-    (is (instance? cljwasi.simd.SimdSupport$HybridFactory
+    (is (instance? cljwasi.engine.interp.Machines$Hybrid
                    (.machineFactory kernels cljwasi.Engine/AUTO nil)))
-    (is (instance? cljwasi.simd.SimdSupport$InterpreterFactory
+    (is (instance? cljwasi.engine.interp.Machines$Interpreted
                    (.machineFactory kernels cljwasi.Engine/INTERPRETER nil)))
-    (is (instance? cljwasi.simd.SimdSupport$InterpreterFactory
+    (is (instance? cljwasi.engine.interp.Machines$Interpreted
                    (.machineFactory ^cljwasi.Module @ops-module cljwasi.Engine/AUTO nil)))))

@@ -1,5 +1,5 @@
 (ns clj-wasi.tiered-test
-  "Tiered execution (engine :auto on large modules, see cljwasi.tier.Tiering): modules
+  "Tiered execution (engine :auto on large modules, see cljwasi.engine.tier.Tiering): modules
   start in the interpreter and hot functions switch to compiled code mid-run. Forced on
   for the small test/wasm/tier_hot.wasm with system properties; `sync` compiles on the
   thread that found a function hot, so the switch happens at a known point of the run."
@@ -8,7 +8,7 @@
             [clojure.java.io :as io]
             [clojure.test :refer [deftest is testing]])
   (:import (cljwasi Engine Module)
-           (cljwasi.tier TierMachine$Factory Tiering)))
+           (cljwasi.engine.tier TierMachine$Factory Tiering)))
 
 (def ^:private tier-props
   {"clj-wasi.tier" "on"

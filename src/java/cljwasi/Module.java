@@ -1,15 +1,15 @@
 package cljwasi;
 
-import com.dylibso.chicory.compiler.InterpreterFallback;
-import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import cljwasi.engine.MachineFactories;
+import cljwasi.engine.ModulePlan;
+import cljwasi.engine.cache.CompileCache;
+import cljwasi.engine.eh.LegacyEh;
 import com.dylibso.chicory.runtime.Instance;
-import com.dylibso.chicory.runtime.InterpreterMachine;
 import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.runtime.TableFactory;
 import com.dylibso.chicory.runtime.TableInstance;
 import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.InvalidException;
-import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.Export;
 import com.dylibso.chicory.wasm.types.ExternalType;
@@ -19,10 +19,6 @@ import com.dylibso.chicory.wasm.types.Import;
 import com.dylibso.chicory.wasm.types.Table;
 import com.dylibso.chicory.wasm.types.TableLimits;
 import com.dylibso.chicory.wasm.types.ValType;
-import cljwasi.simd.SimdInterpreterMachine;
-import cljwasi.simd.SimdSupport;
-import cljwasi.tier.TierConfig;
-import cljwasi.tier.Tiering;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -34,26 +30,26 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
  * A parsed and validated module: made once, instantiated many times from any thread.
  * Compilation to JVM bytecode happens once per engine, on first instantiation, and is
- * shared by every instance made afterwards.
+ * shared by every instance made afterwards. How the module runs under each engine is
+ * decided once, at parse, by its {@link ModulePlan}.
  */
 public final class Module {
+  private final ModulePlan plan;
   private final WasmModule parsed;
   private final String name;
   private final List<Signature> imports;
   private final Map<String, Signature> exports;
   private final Map<Table, Long> tableMinimums = new java.util.IdentityHashMap<>();
   private final Map<Engine, Function<Instance, Machine>> machines = new EnumMap<>(Engine.class);
-  private Set<Integer> tailCallFunctions; // computed on first instantiation
 
-  private Module(WasmModule parsed, String name) {
-    this.parsed = parsed;
+  private Module(ModulePlan plan, String name) {
+    this.plan = plan;
+    this.parsed = plan.module();
     this.name = name;
     this.imports = Collections.unmodifiableList(describeImports(parsed));
     this.exports = Collections.unmodifiableMap(describeExports(parsed));
@@ -80,10 +76,9 @@ public final class Module {
 
   /** Parses and validates {@code bytes}; {@code name} is used in messages and as argv[0]. */
   public static Module parse(byte[] bytes, String name) {
-    bytes = cljwasi.eh.LegacyEh.translateIfNeeded(bytes, name); // legacy EH -> exnref form
+    bytes = LegacyEh.translateIfNeeded(bytes, name); // legacy EH -> exnref form
     try {
-      WasmModule lazy = LazyParser.parseIfLarge(bytes);
-      return new Module(lazy != null ? lazy : Parser.parse(bytes), name);
+      return new Module(ModulePlan.parse(bytes), name);
     } catch (InvalidException e) {
       throw malformed(name, "invalid module: " + e.getMessage(), e);
     } catch (ChicoryException e) {
@@ -125,24 +120,9 @@ public final class Module {
     return parsed;
   }
 
-  /** The functions of this module that make a tail call (see {@link TailCalls}). */
-  synchronized Set<Integer> tailCallFunctions() {
-    if (tailCallFunctions == null) tailCallFunctions = TailCalls.functions(parsed);
-    return tailCallFunctions;
-  }
-
-  /** Imported and defined functions: the size of the function index space. */
-  private int functionCount() {
-    return parsed.importSection().count(ExternalType.FUNCTION)
-        + parsed.codeSection().functionBodyCount();
-  }
-
-  /**
-   * Whether a function of this module may make a tail call, so that its instances need
-   * {@link TailCalls#INTERRUPT_CHECK}: a lazily parsed module is not scanned, so it may.
-   */
-  boolean mayMakeTailCalls() {
-    return LazyParser.isLazy(parsed) || !tailCallFunctions().isEmpty();
+  /** The engine's decisions about this module (lazy parsing, tiering, interpreted functions). */
+  public ModulePlan plan() {
+    return plan;
   }
 
   public String name() {
@@ -160,101 +140,16 @@ public final class Module {
 
   /**
    * The machine factory for {@code engine}, compiling on first use (and reusing compiled
-   * classes from {@code cache} when given). AUTO falls back to the interpreter per
-   * function when the compiler refuses one, and for the whole module when the compiler
-   * fails outright.
-   *
-   * <p>AUTO on a large module (code section of at least {@code clj-wasi.tier.min-code-bytes},
-   * 4 MiB by default; see {@link TierConfig}) is tiered ({@link Tiering}): it starts in the
-   * interpreter at once and compiles the functions that get hot in the background, rather
-   * than compiling the whole module before running anything.
-   *
-   * <p>Modules using 128-bit SIMD (see {@link SimdSupport}): INTERPRETER runs them in
-   * {@link SimdInterpreterMachine}; AUTO compiles the other functions and interprets the
-   * SIMD ones (or interprets the whole module when the compiler cannot take it, e.g. a
-   * v128 in a function signature); COMPILER refuses them.
+   * classes from {@code cache} when given); which machine is the plan's decision
+   * ({@link ModulePlan#route}), made by {@link MachineFactories}.
    */
   public synchronized Function<Instance, Machine> machineFactory(Engine engine, CompileCache cache) {
     Function<Instance, Machine> m = machines.get(engine);
-    if (m != null) return m;
-    SimdSupport.Analysis simd = SimdSupport.analyze(parsed);
-    Set<Integer> tailCalls = tailCallFunctions();
-    // functions the compiler must leave to the interpreter: SIMD, and tail calls (TailCalls)
-    Set<Integer> interpretedOnly = new TreeSet<>(simd.simdFunctions());
-    interpretedOnly.addAll(tailCalls);
-    TierConfig tier = engine == Engine.AUTO ? TierConfig.fromSystemProperties() : null;
-    if (engine == Engine.INTERPRETER) {
-      m = simd.usesSimd() || LazyParser.isLazy(parsed)
-          ? SimdSupport.interpreterFactory() // a lazy module was not scanned for SIMD
-          : InterpreterMachine::new;
-    } else if (tier != null && Tiering.shouldTier(parsed, tier)) {
-      // large module: interpret at once, compile what gets hot (SIMD and tail-calling
-      // functions stay interpreted)
-      m = Tiering.create(parsed, name, tier, cache == null ? null : cache.variant("tier"),
-          interpretedOnly);
-    } else if (simd.usesSimd() || !tailCalls.isEmpty()) {
-      if (engine == Engine.COMPILER) {
-        String why = simd.usesSimd()
-            ? "the module uses 128-bit SIMD (v128), which the compiler cannot run"
-            : "the module makes tail calls (return_call), which the compiler would run as"
-                + " ordinary calls";
-        throw new WasmException("compile",
-            name + ": " + why + "; use engine :auto (compiled code, those functions"
-                + " interpreted) or :interpreter",
-            Map.of("name", name, "engine", "compiler", "simd", simd.usesSimd(),
-                "simd-functions", simd.simdFunctions().size(),
-                "tail-call-functions", tailCalls.size()));
-      }
-      try {
-        m = SimdSupport.hybridFactory(interpretedOnly, functionCount(),
-            compile(InterpreterFallback.FAIL, cache, interpretedOnly));
-      } catch (RuntimeException | LinkageError e) {
-        m = SimdSupport.interpreterFactory();
-      }
-    } else {
-      InterpreterFallback fallback =
-          engine == Engine.COMPILER ? InterpreterFallback.FAIL : InterpreterFallback.SILENT;
-      try {
-        m = compile(fallback, cache, null);
-      } catch (RuntimeException | LinkageError e) {
-        if (engine == Engine.COMPILER) {
-          throw new WasmException("compile",
-              name + ": the compiler refused this module: " + e.getMessage(),
-              Map.of("name", name, "engine", "compiler"), e);
-        }
-        m = InterpreterMachine::new;
-      }
+    if (m == null) {
+      m = MachineFactories.create(plan, engine, name, cache);
+      machines.put(engine, m);
     }
-    machines.put(engine, m);
     return m;
-  }
-
-  /** {@code interpreted}: functions left to the interpreter (then fallback must be FAIL). */
-  private Function<Instance, Machine> compile(
-      InterpreterFallback fallback, CompileCache shared, java.util.Set<Integer> interpreted) {
-    CompileCache cache = shared;
-    MachineFactoryCompiler.Builder b = builder(fallback, interpreted);
-    if (cache == null) return b.compile();
-    cache = shared.variant(fallback.name().toLowerCase(java.util.Locale.ROOT)
-        + (interpreted == null ? "" : "-hybrid"));
-    try {
-      return b.withCache(cache).compile();
-    } catch (RuntimeException | LinkageError e) {
-      // a stale entry Chicory could not load: drop it and compile afresh
-      try {
-        cache.remove(parsed.digest());
-      } catch (java.io.IOException ignored) {
-        // an unwritable cache only costs the next run a compilation
-      }
-      return builder(fallback, interpreted).withCache(cache).compile();
-    }
-  }
-
-  private MachineFactoryCompiler.Builder builder(
-      InterpreterFallback fallback, java.util.Set<Integer> interpreted) {
-    MachineFactoryCompiler.Builder b =
-        MachineFactoryCompiler.builder(parsed).withInterpreterFallback(fallback);
-    return interpreted == null ? b : b.withInterpretedFunctions(interpreted);
   }
 
   static String typeName(ValType t) {

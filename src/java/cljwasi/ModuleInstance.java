@@ -1,5 +1,9 @@
 package cljwasi;
 
+import cljwasi.engine.ChicoryInternals;
+import cljwasi.engine.TailCalls;
+import cljwasi.engine.cache.CompileCache;
+import cljwasi.engine.parse.LazyParser;
 import cljwasi.wasi.ProcExit;
 import cljwasi.wasi.WasiContext;
 import cljwasi.wasi.WasiHost;
@@ -62,7 +66,7 @@ public final class ModuleInstance implements Closeable {
           .withTableFactory(module.tableFactory())
           .withMachineFactory(module.machineFactory(b.engine, b.cache))
           .withMemoryFactory(limits -> memory(limits, b.maxMemoryPages));
-      if (module.mayMakeTailCalls()) {
+      if (module.plan().mayMakeTailCalls()) {
         ib.withUnsafeExecutionListener(TailCalls.INTERRUPT_CHECK);
       }
       this.instance = run(ib::build, "instantiate");
@@ -144,11 +148,6 @@ public final class ModuleInstance implements Closeable {
 
   public Module module() {
     return module;
-  }
-
-  /** Chicory's instance, for memory access and interop. */
-  public Instance chicory() {
-    return instance;
   }
 
   /** The WASI context, or null for a module loaded without WASI. */
@@ -301,7 +300,7 @@ public final class ModuleInstance implements Closeable {
       Throwable c = e.getCause();
       if (c instanceof ProcExit) return (ProcExit) c;
       if (c instanceof WasmException) return (WasmException) c;
-      return trap(Traps.kind(e), e.getMessage(), what, e);
+      return trap(ChicoryInternals.trapKind(e), e.getMessage(), what, e);
     }
     if (e instanceof com.dylibso.chicory.runtime.WasmException) {
       return trap("uncaught-exception", "a Wasm exception (throw) was not caught", what, e);

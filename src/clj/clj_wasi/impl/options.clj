@@ -8,7 +8,8 @@
             [clojure.java.io :as jio]
             [clojure.spec.alpha :as s]
             [clojure.string :as str])
-  (:import (cljwasi CompileCache Engine)
+  (:import (cljwasi Engine)
+           (cljwasi.engine.cache CompileCache)
            (cljwasi.wasi WasiClock WasiOptions WasiOptions$Builder)
            (java.io File InputStream OutputStream Reader Writer)
            (java.net InetSocketAddress)

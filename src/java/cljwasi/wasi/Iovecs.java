@@ -1,9 +1,8 @@
 package cljwasi.wasi;
 
-import com.dylibso.chicory.runtime.ByteArrayMemory;
+import cljwasi.engine.ChicoryInternals;
 import com.dylibso.chicory.runtime.Memory;
 import java.io.IOException;
-import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 
 /**
@@ -30,26 +29,10 @@ final class Iovecs {
   private static final int PAGE = Memory.PAGE_SIZE;
   /** Without page views, one iovec reads at most this much at once (a short read). */
   private static final int MAX_BOUNCE = 16 << 20;
-  private static final Field PAGES = pagesField();
-
-  private static Field pagesField() {
-    try {
-      Field f = ByteArrayMemory.class.getDeclaredField("pages");
-      f.setAccessible(true);
-      return f.getType() == byte[][].class ? f : null;
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      return null; // another Chicory layout: use the bounce path
-    }
-  }
 
   /** The pages of {@code mem} if it is a ByteArrayMemory we can see into, else null. */
   private static byte[][] pages(Memory mem) {
-    if (PAGES == null || !(mem instanceof ByteArrayMemory)) return null;
-    try {
-      return (byte[][]) PAGES.get(mem);
-    } catch (IllegalAccessException e) {
-      return null;
-    }
+    return ChicoryInternals.memoryPages(mem); // null: the bounce path
   }
 
   private static void checkBounds(Memory mem, int ptr, int len) {

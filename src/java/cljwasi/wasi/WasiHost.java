@@ -100,11 +100,6 @@ public final class WasiHost {
 
   private WasiHost() {}
 
-  /** Every wasi_snapshot_preview1 function, by name, in registration order. */
-  public static Map<String, Def> definitions() {
-    return DEFS;
-  }
-
   /** Host functions bound to one instance's context. */
   public static List<HostFunction> functions(WasiContext ctx) {
     List<HostFunction> out = new ArrayList<>(DEFS.size());

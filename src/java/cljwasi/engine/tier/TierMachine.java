@@ -1,6 +1,6 @@
-package cljwasi.tier;
+package cljwasi.engine.tier;
 
-import cljwasi.simd.SimdInterpreterMachine;
+import cljwasi.engine.interp.Interpreter;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.MStack;
 import com.dylibso.chicory.runtime.Machine;
@@ -16,7 +16,7 @@ import java.util.function.Function;
  * One instance's machine under tiered execution: routes each call by function index to
  * the compiled layer that owns the function, or to the interpreter.
  *
- * <p>The interpreter is {@link SimdInterpreterMachine} (so SIMD functions work too) given
+ * <p>The interpreter is {@link Interpreter} (so SIMD functions work too) given
  * the module's shared "interpreted here" mask: a call from interpreted code to a function
  * whose mask bit was cleared goes to {@code instance.getMachine()}, i.e. back here, and so
  * to compiled code; compiled code calls functions outside its layer through
@@ -94,13 +94,13 @@ public final class TierMachine implements Machine {
   }
 
   /** The interpreter: counts calls, tells the profiler where it is. */
-  static final class Interp extends SimdInterpreterMachine {
+  static final class Interp extends Interpreter {
     private final Instance self;
     private final TierMachine owner;
     private final Tiering tiering;
 
     Interp(Instance instance, boolean[] interpreted, TierMachine owner) {
-      super(instance, interpreted);
+      super(instance, interpreted, owner.tiering.plan().patchedBodies());
       this.self = instance;
       this.owner = owner;
       this.tiering = owner.tiering;

@@ -1,4 +1,4 @@
-package cljwasi.tier;
+package cljwasi.engine.tier;
 
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -26,10 +26,10 @@ final class JitPolicy {
   private JitPolicy() {}
 
   /** Class name (prefix) of every class of a compiled layer. */
-  static final String LAYER_CLASS_NAME = "cljwasi.tier.layer.Layer";
+  static final String LAYER_CLASS_NAME = "cljwasi.engine.tier.layer.Layer";
 
   private static final String DIRECTIVE =
-      "[{ match: [\"cljwasi/tier/layer/*.*\"], c2: { Exclude: true } }]";
+      "[{ match: [\"cljwasi/engine/tier/layer/*.*\"], c2: { Exclude: true } }]";
 
   private static boolean applied;
 

@@ -1,4 +1,4 @@
-package cljwasi.eh;
+package cljwasi.engine.eh;
 
 /** A body or section the translator cannot decode or translate; {@code offset} is module-relative. */
 final class DecodeException extends RuntimeException {

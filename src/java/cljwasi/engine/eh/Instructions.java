@@ -1,4 +1,4 @@
-package cljwasi.eh;
+package cljwasi.engine.eh;
 
 /**
  * The immediates of every instruction Chicory 1.7.5 knows: MVP, sign extension, saturating
@@ -49,51 +49,31 @@ final class Instructions {
    * the end, else, catch, catch_all or delegate that closes the current block.
    */
   static void skipDead(Reader r) {
-    int nesting = 0;
-    while (true) {
-      int at = r.pos;
-      int op = r.u8();
-      switch (op) {
-        case BLOCK, LOOP, IF, TRY, TRY_TABLE -> {
-          nesting++;
-          skipImmediates(r, op, at);
-        }
-        case END, DELEGATE -> {
-          if (nesting == 0) {
-            r.pos = at;
-            return;
-          }
-          nesting--;
-          skipImmediates(r, op, at);
-        }
-        case ELSE, CATCH, CATCH_ALL -> {
-          if (nesting == 0) {
-            r.pos = at;
-            return;
-          }
-          skipImmediates(r, op, at);
-        }
-        default -> skipImmediates(r, op, at);
-      }
-    }
+    skipToClose(r, true);
   }
 
   /** Skips a try's catch clauses, from its first catch up to (not over) its end. */
   static void skipHandlers(Reader r) {
+    skipToClose(r, false);
+  }
+
+  /**
+   * Skips instructions up to (not over) the end that closes the current block or, with
+   * {@code clauses}, also the else, catch, catch_all or delegate that does.
+   */
+  private static void skipToClose(Reader r, boolean clauses) {
     int nesting = 0;
     while (true) {
       int at = r.pos;
       int op = r.u8();
+      boolean clause = op == DELEGATE || op == ELSE || op == CATCH || op == CATCH_ALL;
+      if (nesting == 0 && (op == END || clauses && clause)) {
+        r.pos = at;
+        return;
+      }
       switch (op) {
         case BLOCK, LOOP, IF, TRY, TRY_TABLE -> nesting++;
-        case END -> {
-          if (nesting == 0) {
-            r.pos = at;
-            return;
-          }
-          nesting--;
-        }
-        case DELEGATE -> nesting--;
+        case END, DELEGATE -> nesting--;
         default -> { }
       }
       skipImmediates(r, op, at);

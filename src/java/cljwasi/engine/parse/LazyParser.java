@@ -1,7 +1,7 @@
-package cljwasi;
+package cljwasi.engine.parse;
 
-import cljwasi.simd.SimdSupport;
-import cljwasi.tier.TierConfig;
+import cljwasi.engine.ChicoryInternals;
+import cljwasi.engine.interp.V128Locals;
 import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.Encoding;
 import com.dylibso.chicory.wasm.MalformedException;
@@ -13,8 +13,8 @@ import com.dylibso.chicory.wasm.types.DataCountSection;
 import com.dylibso.chicory.wasm.types.DataSection;
 import com.dylibso.chicory.wasm.types.ElementSection;
 import com.dylibso.chicory.wasm.types.ExportSection;
-import com.dylibso.chicory.wasm.types.FunctionBody;
 import com.dylibso.chicory.wasm.types.ExternalType;
+import com.dylibso.chicory.wasm.types.FunctionBody;
 import com.dylibso.chicory.wasm.types.FunctionSection;
 import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.GlobalSection;
@@ -27,9 +27,6 @@ import com.dylibso.chicory.wasm.types.TagSection;
 import com.dylibso.chicory.wasm.types.TypeSection;
 import com.dylibso.chicory.wasm.types.ValType;
 import java.io.ByteArrayInputStream;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
@@ -56,61 +53,18 @@ import java.util.RandomAccess;
  *
  * <p>The difference a user can see: an invalid function body in a lazily parsed module is
  * reported when the function is first called (a {@link InvalidFunctionException}, which
- * {@link ModuleInstance} turns into an ex-info of type {@code :wasm/malformed}), not when the
- * module is loaded. Modules are parsed lazily when {@code :auto} would tier them (code section
- * of at least {@code clj-wasi.tier.min-code-bytes}, see {@link TierConfig}).
+ * {@code cljwasi.ModuleInstance} turns into an ex-info of type {@code :wasm/malformed}), not
+ * when the module is loaded. Which modules are parsed lazily is the module plan's decision
+ * ({@link cljwasi.engine.ModulePlan}): those {@code :auto} would tier.
  *
- * <p>Chicory's decoder and validator are reached through private method handles (its
- * {@code Parser.parseCodeSection} on a one-function code section, and the package-private
- * {@code Validator}); when they cannot be reached, modules are parsed eagerly.
+ * <p>Chicory's decoder and validator are private ({@code Parser.parseCodeSection} on a
+ * one-function code section, and the package-private {@code Validator}); they are reached
+ * through {@link ChicoryInternals}, and when they cannot be, modules are parsed eagerly.
  */
 public final class LazyParser {
   private LazyParser() {}
 
   private static final int CODE = 10;
-
-  private static final MethodHandle PARSE_CODE_SECTION;
-  private static final MethodHandle PARSE_LOCALS;
-  private static final MethodHandle NEW_VALIDATOR;
-  private static final MethodHandle VALIDATE_FUNCTION;
-  private static final MethodHandle[] VALIDATE_MODULE_PARTS;
-  /** FunctionBody's instruction list: its constructor copies the list (decoding it). */
-  private static final java.lang.reflect.Field BODY_INSTRUCTIONS;
-
-  static {
-    MethodHandle parse = null, locals = null, ctor = null, fn = null;
-    MethodHandle[] parts = null;
-    java.lang.reflect.Field instructions = null;
-    try {
-      instructions = FunctionBody.class.getDeclaredField("instructions");
-      instructions.setAccessible(true);
-      MethodHandles.Lookup pl = MethodHandles.privateLookupIn(Parser.class, MethodHandles.lookup());
-      parse = pl.findStatic(Parser.class, "parseCodeSection",
-          MethodType.methodType(CodeSection.class, ByteBuffer.class, TypeSection.class));
-      locals = pl.findStatic(Parser.class, "parseCodeSectionLocalTypes",
-          MethodType.methodType(List.class, ByteBuffer.class, TypeSection.class));
-      Class<?> v = Class.forName("com.dylibso.chicory.wasm.Validator");
-      MethodHandles.Lookup vl = MethodHandles.privateLookupIn(v, MethodHandles.lookup());
-      ctor = vl.findConstructor(v, MethodType.methodType(void.class, WasmModule.class));
-      fn = vl.findVirtual(v, "validateFunction",
-          MethodType.methodType(void.class, int.class, FunctionBody.class, FunctionType.class));
-      // what WasmModule.Builder.build validates besides the function bodies
-      String[] names = {"validateTypes", "validateGlobals", "validateElements", "validateData",
-          "validateTags", "validateTables"};
-      parts = new MethodHandle[names.length];
-      for (int i = 0; i < names.length; i++) {
-        parts[i] = vl.findVirtual(v, names[i], MethodType.methodType(void.class));
-      }
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      parse = null; // Chicory changed (or is on the module path, closed): parse eagerly
-    }
-    PARSE_CODE_SECTION = parse;
-    PARSE_LOCALS = locals;
-    NEW_VALIDATOR = ctor;
-    VALIDATE_FUNCTION = fn;
-    VALIDATE_MODULE_PARTS = parts;
-    BODY_INSTRUCTIONS = instructions;
-  }
 
   /** A function body that failed to decode or validate on first use. */
   public static final class InvalidFunctionException extends ChicoryException {
@@ -128,39 +82,16 @@ public final class LazyParser {
     }
   }
 
-  /** True when {@code module}'s function bodies are decoded on first use. */
-  public static boolean isLazy(WasmModule module) {
-    CodeSection code = module.codeSection();
-    return code.functionBodyCount() > 0
-        && code.getFunctionBody(0).instructions() instanceof LazyInstructions;
-  }
-
-  /** Size in bytes of the code section of a lazily parsed module; -1 for other modules. */
-  public static long codeBytes(WasmModule module) {
-    CodeSection code = module.codeSection();
-    if (!isLazy(module)) return -1;
-    return ((LazyInstructions) code.getFunctionBody(0).instructions()).shared.codeBytes;
+  /** Whether lazy parsing is possible with the Chicory in use. */
+  public static boolean available() {
+    return ChicoryInternals.canParseLazily();
   }
 
   /**
-   * The module parsed lazily, or null when it should be parsed eagerly (a small code
-   * section, lazy parsing switched off, or a Chicory whose internals are out of reach).
+   * The module parsed lazily. {@code code}: the code section's contents as
+   * {@link #codeSection} found them.
    */
-  static WasmModule parseIfLarge(byte[] bytes) {
-    if (PARSE_CODE_SECTION == null) return null;
-    int[] code = codeSection(bytes);
-    if (code == null) return null; // malformed framing: let Chicory's parser say what is wrong
-    long size = code[1] - code[0];
-    TierConfig config = TierConfig.fromSystemProperties();
-    boolean lazy = switch (config.mode) {
-      case ON -> true;
-      case OFF -> false;
-      default -> size >= config.minCodeBytes;
-    };
-    return lazy ? parse(bytes, code) : null;
-  }
-
-  private static WasmModule parse(byte[] bytes, int[] code) {
+  public static WasmModule parse(byte[] bytes, int[] code) {
     // the digest (compile cache key) on the other core while this one parses
     java.util.concurrent.CompletableFuture<String> digest =
         java.util.concurrent.CompletableFuture.supplyAsync(() -> digest(bytes));
@@ -192,7 +123,7 @@ public final class LazyParser {
       // custom sections: names and producers are not needed to run
     }
 
-    Shared shared = new Shared(bytes, types, code[1] - code[0]);
+    Shared shared = new Shared(bytes, types);
     CodeSection.Builder cb = CodeSection.builder();
     ByteBuffer buf = ByteBuffer.wrap(bytes, code[0], code[1] - code[0]).order(ByteOrder.LITTLE_ENDIAN);
     long count = Encoding.readVarUInt32(buf);
@@ -205,35 +136,18 @@ public final class LazyParser {
       if (size > buf.remaining()) throw new MalformedException("unexpected end");
       int to = buf.position() + (int) size;
       FunctionType type = types.getType(functions.getFunctionType(i));
-      List<ValType> locals = locals(buf.duplicate().order(ByteOrder.LITTLE_ENDIAN).limit(to), types);
+      List<ValType> locals = ChicoryInternals.parseLocals(buf.duplicate().order(ByteOrder.LITTLE_ENDIAN).limit(to), types);
       buf.position(to);
-      cb.addFunctionBody(lazyBody(locals,
-          new LazyInstructions(shared, functionImports + i, from, to, type, locals)));
+      cb.addFunctionBody(ChicoryInternals.functionBody(locals,
+          new LazyInstructions(shared, functionImports + i, from, to, type)));
     }
     if (buf.hasRemaining()) throw new MalformedException("section size mismatch");
 
     WasmModule module = mb.setCodeSection(cb.build()).withDigest(digest.join())
         .build(); // checks that the sections agree
-    try {
-      Object validator = NEW_VALIDATOR.invoke(module);
-      for (MethodHandle part : VALIDATE_MODULE_PARTS) part.invoke(validator);
-      shared.module = module;
-    } catch (RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException(t);
-    }
+    new ChicoryInternals.Validator(module).validateModule();
+    shared.module = module;
     return module;
-  }
-
-  private static FunctionBody lazyBody(List<ValType> locals, LazyInstructions instructions) {
-    FunctionBody body = new FunctionBody(locals, List.of());
-    try {
-      BODY_INSTRUCTIONS.set(body, instructions); // before the body is published to anyone
-    } catch (IllegalAccessException e) {
-      throw new IllegalStateException(e);
-    }
-    return body;
   }
 
   /** "sha-256:" and the Base64 of the SHA-256 of the bytes, as Chicory's parser makes it. */
@@ -250,20 +164,17 @@ public final class LazyParser {
   private static final class Shared {
     final byte[] bytes;
     final TypeSection types;
-    final long codeBytes;
     volatile WasmModule module; // set once the module is built
-    private Object validator; // guarded by this: Chicory's Validator is not thread-safe
+    private ChicoryInternals.Validator validator; // guarded by this: it is not thread-safe
 
-    Shared(byte[] bytes, TypeSection types, long codeBytes) {
+    Shared(byte[] bytes, TypeSection types) {
       this.bytes = bytes;
       this.types = types;
-      this.codeBytes = codeBytes;
     }
 
-    synchronized void validate(int funcIndex, FunctionBody body, FunctionType type)
-        throws Throwable {
-      if (validator == null) validator = NEW_VALIDATOR.invoke(module);
-      VALIDATE_FUNCTION.invoke(validator, funcIndex, body, type);
+    synchronized void validate(int funcIndex, FunctionBody body, FunctionType type) {
+      if (validator == null) validator = new ChicoryInternals.Validator(module);
+      validator.validateFunction(funcIndex, body, type);
     }
   }
 
@@ -278,23 +189,15 @@ public final class LazyParser {
     private final int from; // the body's size field, in shared.bytes
     private final int to;
     private final FunctionType type;
-    private final List<ValType> locals;
     private volatile List<AnnotatedInstruction> decoded;
     private volatile RuntimeException failure;
 
-    LazyInstructions(Shared shared, int funcIndex, int from, int to, FunctionType type,
-        List<ValType> locals) {
+    LazyInstructions(Shared shared, int funcIndex, int from, int to, FunctionType type) {
       this.shared = shared;
       this.funcIndex = funcIndex;
       this.from = from;
       this.to = to;
       this.type = type;
-      this.locals = locals;
-    }
-
-    /** Whether the body has been decoded already. */
-    boolean isDecoded() {
-      return decoded != null;
     }
 
     List<AnnotatedInstruction> decoded() {
@@ -309,12 +212,12 @@ public final class LazyParser {
         // little-endian, as Chicory's parser reads modules (f32/f64/v128 constants)
         ByteBuffer one = ByteBuffer.allocate(to - from + 1).order(ByteOrder.LITTLE_ENDIAN);
         one.put((byte) 1).put(shared.bytes, from, to - from).flip();
-        CodeSection cs = (CodeSection) PARSE_CODE_SECTION.invoke(one, shared.types);
+        CodeSection cs = ChicoryInternals.parseCodeSection(one, shared.types);
         FunctionBody body = cs.getFunctionBody(0);
         shared.validate(funcIndex, body, type);
         // the interpreter's fix for v128 locals, applied here since this module was never
-        // scanned as a whole (see SimdSupport); null: the body sets no v128 local
-        FunctionBody fixed = SimdSupport.rewriteV128Locals(type, body);
+        // scanned as a whole (see V128Locals); null: the body sets no v128 local
+        FunctionBody fixed = V128Locals.rewrite(type, body);
         List<AnnotatedInstruction> code = (fixed != null ? fixed : body).instructions();
         decoded = code;
         return code;
@@ -352,7 +255,7 @@ public final class LazyParser {
   // ---- framing ---------------------------------------------------------------------------
 
   /** [contents start, contents end) of the code section, or null (none, or bad framing). */
-  private static int[] codeSection(byte[] b) {
+  public static int[] codeSection(byte[] b) {
     if (b.length < 8 || b[0] != 0 || b[1] != 'a' || b[2] != 's' || b[3] != 'm') return null;
     ByteBuffer buf = ByteBuffer.wrap(b, 8, b.length - 8);
     try {
@@ -369,15 +272,4 @@ public final class LazyParser {
     return null;
   }
 
-  /** The local declarations at the start of a body, read by Chicory's parser. */
-  @SuppressWarnings("unchecked")
-  private static List<ValType> locals(ByteBuffer body, TypeSection types) {
-    try {
-      return (List<ValType>) PARSE_LOCALS.invoke(body, types);
-    } catch (RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException(t);
-    }
-  }
 }

@@ -1,4 +1,4 @@
-package cljwasi.tier;
+package cljwasi.engine.tier;
 
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
@@ -51,7 +51,7 @@ final class Sampler {
       for (TierMachine m : live) {
         int f = m.currentFunction();
         if (f >= 0) m.tiering().sample(f);
-        period = Math.min(period, m.tiering().config().sampleMicros);
+        period = Math.min(period, m.tiering().config().sampleMicros());
       }
       live.clear(); // drop strong references while sleeping
       LockSupport.parkNanos(period * 1000L);

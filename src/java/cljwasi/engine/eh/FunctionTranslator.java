@@ -1,6 +1,6 @@
-package cljwasi.eh;
+package cljwasi.engine.eh;
 
-import static cljwasi.eh.Instructions.*;
+import static cljwasi.engine.eh.Instructions.*;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -168,13 +168,11 @@ final class FunctionTranslator {
     while (true) {
       int at = r.pos;
       int op = r.u8();
+      // the analysis needs no block types: read past them once for every block opener
+      if (op == BLOCK || op == LOOP || op == IF || op == TRY) Instructions.blockType(r);
       switch (op) {
-        case BLOCK, LOOP, IF -> {
-          Instructions.blockType(r);
-          stack.add(new Frame(PLAIN, null));
-        }
+        case BLOCK, LOOP, IF -> stack.add(new Frame(PLAIN, null));
         case TRY -> {
-          Instructions.blockType(r);
           TryInfo t = new TryInfo();
           tries.put(at, t);
           stack.add(new Frame(LEGACY_TRY, t));

@@ -1,4 +1,4 @@
-package cljwasi.eh;
+package cljwasi.engine.eh;
 
 /** A cursor over a slice of the module's bytes, decoding LEB128 and fixed-width fields. */
 final class Reader {

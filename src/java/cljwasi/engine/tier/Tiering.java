@@ -1,10 +1,12 @@
-package cljwasi.tier;
+package cljwasi.engine.tier;
 
+import cljwasi.engine.ChicoryInternals;
+import cljwasi.engine.ModulePlan;
+import cljwasi.engine.TailCalls;
 import com.dylibso.chicory.compiler.Cache;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.wasm.WasmModule;
-import com.dylibso.chicory.wasm.types.ExternalType;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -14,13 +16,10 @@ import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Tiered execution of one module (engine :auto for large modules): every instance starts
@@ -74,15 +73,14 @@ public final class Tiering {
   });
 
   private static final byte COLD = 0, QUEUED = 1, COMPILED = 2, REFUSED = 3;
-  private static final Pattern FUNC_ID = Pattern.compile("func_(\\d+)|function index: (\\d+)");
 
   private final WasmModule module;
+  private final ModulePlan plan;
   private final String name;
   private final TierConfig config;
   private final Cache cache; // null: none
   private final int imports;
   private final int total;
-  private final boolean lazy; // bodies decoded on first use (cljwasi.LazyParser)
 
   /** Shared with every instance's interpreter: true = interpret the function there. */
   private final boolean[] interpreted;
@@ -109,60 +107,36 @@ public final class Tiering {
   private final AtomicLong layerCompiles = new AtomicLong();
   private volatile Throwable lastFailure;
 
-  private Tiering(WasmModule module, String name, TierConfig config, Cache cache, Set<Integer> refused) {
-    this.module = module;
+  private Tiering(ModulePlan plan, String name, Cache cache) {
+    this.module = plan.module();
+    this.plan = plan;
     this.name = name;
-    this.config = config;
+    this.config = plan.tierConfig();
     this.cache = cache;
-    this.imports = module.importSection().count(ExternalType.FUNCTION);
-    this.lazy = cljwasi.LazyParser.isLazy(module);
-    this.total = imports + module.functionSection().functionCount();
+    this.imports = plan.importedFunctions();
+    this.total = plan.functionCount();
     this.interpreted = new boolean[total];
     Arrays.fill(interpreted, true);
     this.calls = new int[total];
     this.samples = new int[total];
     this.state = new byte[total];
     for (int i = 0; i < imports; i++) state[i] = REFUSED;
-    for (int f : refused) if (f >= 0 && f < total) state[f] = REFUSED;
+    for (int f : plan.interpretedOnly()) if (f >= 0 && f < total) state[f] = REFUSED;
     this.owner = new Layer[total];
-    this.functionsPerClass = config.functionsPerClass;
-  }
-
-  /** True when {@code config} says a module of this size should be tiered. */
-  public static boolean shouldTier(WasmModule module, TierConfig config) {
-    switch (config.mode) {
-      case ON:
-        return true;
-      case OFF:
-        return false;
-      default:
-        return codeBytes(module) >= config.minCodeBytes;
-    }
-  }
-
-  /** Approximate size of the code section: its instructions (1.5 bytes each on average). */
-  static long codeBytes(WasmModule m) {
-    long lazy = cljwasi.LazyParser.codeBytes(m);
-    if (lazy >= 0) return lazy; // exact, and without decoding every body
-    long n = 0;
-    int bodies = m.codeSection().functionBodyCount();
-    for (int i = 0; i < bodies; i++) {
-      var ins = m.codeSection().getFunctionBody(i).instructions();
-      n += ins.isEmpty() ? 0 : ins.get(ins.size() - 1).address() - ins.get(0).address() + 1;
-    }
-    return n;
+    this.functionsPerClass = config.functionsPerClass();
   }
 
   /**
-   * The tiered machine factory for {@code module}. {@code refused}: functions never to
-   * compile (e.g. those using SIMD). {@code cache}: where layers and the profile are kept
-   * (null: nowhere). The cached layers of a previous run load in the background (before
-   * returning when {@code config.sync}).
+   * The tiered machine factory for the module {@code plan} describes; its
+   * {@link ModulePlan#interpretedOnly()} functions are never compiled (e.g. those using SIMD),
+   * its {@link ModulePlan#tierConfig()} holds the knobs. {@code cache}: where layers and the
+   * profile are kept (null: nowhere). The cached layers of a previous run load in the
+   * background (before returning when {@code config.sync()}).
    */
-  public static TierMachine.Factory create(
-      WasmModule module, String name, TierConfig config, Cache cache, Set<Integer> refused) {
-    Tiering t = new Tiering(module, name, config, cache, refused);
-    if (config.sync) {
+  public static TierMachine.Factory create(ModulePlan plan, String name, Cache cache) {
+    TierConfig config = plan.tierConfig();
+    Tiering t = new Tiering(plan, name, cache);
+    if (config.sync()) {
       JitPolicy.c1OnlyForLayers();
       t.warmStart();
     } else {
@@ -176,6 +150,10 @@ public final class Tiering {
 
   TierConfig config() {
     return config;
+  }
+
+  ModulePlan plan() {
+    return plan;
   }
 
   boolean[] interpretedMask() {
@@ -193,14 +171,14 @@ public final class Tiering {
     if (funcId < imports || funcId >= total) return;
     int c = calls[funcId] + 1; // racy across threads: a lost count only delays compiling
     calls[funcId] = c;
-    if (c == config.callThreshold) hot(funcId, config.sync);
+    if (c == config.callThreshold()) hot(funcId, config.sync());
   }
 
   void sample(int funcId) {
     if (funcId < imports || funcId >= total) return;
     int s = samples[funcId] + 1;
     samples[funcId] = s;
-    if (s == config.sampleThreshold) hot(funcId, false); // never on the profiler's thread
+    if (s == config.sampleThreshold()) hot(funcId, false); // never on the profiler's thread
   }
 
   private void hot(int funcId, boolean sync) {
@@ -230,9 +208,9 @@ public final class Tiering {
    * a lazily parsed module's bodies are looked at here, one at a time.
    */
   private boolean mustStayInterpreted(int funcId) {
-    if (!lazy) return false; // the refused set has them
+    if (!plan.lazy()) return false; // the refused set has them
     try {
-      return cljwasi.TailCalls.in(module.codeSection().getFunctionBody(funcId - imports));
+      return TailCalls.in(module.codeSection().getFunctionBody(funcId - imports));
     } catch (RuntimeException e) {
       return true;
     }
@@ -245,7 +223,7 @@ public final class Tiering {
       int[] batch;
       BitSet layerSet;
       int layerIndex;
-      if (!config.sync) {
+      if (!config.sync()) {
         // let hot functions gather: each layer compilation costs at least the stubs of
         // every other function of the module, so fewer, larger batches are cheaper
         long wait = Math.min(2_000_000_000L, Math.max(50_000_000L, lastCompileNanos / 2));
@@ -273,7 +251,7 @@ public final class Tiering {
         // extend the newest layer (recompiling it) only while the addition is large next to
         // it: recompiling a big layer for a few late functions costs a full compilation and
         // a new JIT warm-up of all its code, so a few late functions get a layer of their own
-        if (openLayerIndex >= 0 && open + add.cardinality() <= config.layerFunctions
+        if (openLayerIndex >= 0 && open + add.cardinality() <= config.layerFunctions()
             && (open < 64 || add.cardinality() * 4 >= open)) {
           layerSet = (BitSet) openLayer.clone();
           layerSet.or(add);
@@ -298,7 +276,7 @@ public final class Tiering {
    * the same layer their calls are direct JVM calls.
    */
   private void addCallees(BitSet add) {
-    int budget = Math.min(config.layerFunctions / 2, add.cardinality() + 64);
+    int budget = Math.min(config.layerFunctions() / 2, add.cardinality() + 64);
     BitSet frontier = (BitSet) add.clone();
     for (int depth = 0; depth < 2 && budget > 0 && !frontier.isEmpty(); depth++) {
       BitSet next = new BitSet();
@@ -379,7 +357,7 @@ public final class Tiering {
   }
 
   private String layerKey(BitSet set) {
-    return cache == null || module.digest() == null ? null : module.digest() + "#tier:" + setHash(set);
+    return cache == null || plan.cacheKey() == null ? null : plan.cacheKey() + "#tier:" + setHash(set);
   }
 
   /** The layer's classes from the cache; null when absent, corrupt or unloadable. */
@@ -418,7 +396,7 @@ public final class Tiering {
 
   /** A compilation failed: find the function to blame, refuse it, and compile the rest. */
   private void refusedIn(BitSet set, int index, int[] added, Throwable e) {
-    Integer blamed = blamedFunction(e);
+    Integer blamed = ChicoryInternals.blamedFunction(e);
     synchronized (this) {
       if (blamed != null && set.get(blamed) && state[blamed] == QUEUED) {
         state[blamed] = REFUSED;
@@ -448,11 +426,11 @@ public final class Tiering {
   private static final String PROFILE_HEADER = "clj-wasi tier profile v1";
 
   private String profileKey() {
-    return module.digest() + "#tier-profile";
+    return plan.cacheKey() + "#tier-profile";
   }
 
   private void saveProfile() {
-    if (cache == null || module.digest() == null) return;
+    if (cache == null || plan.cacheKey() == null) return;
     StringBuilder sb = new StringBuilder(PROFILE_HEADER).append('\n');
     synchronized (this) {
       // live layers: those still owning at least one function
@@ -479,7 +457,7 @@ public final class Tiering {
 
   private List<BitSet> loadProfile() {
     List<BitSet> out = new ArrayList<>();
-    if (cache == null || module.digest() == null) return out;
+    if (cache == null || plan.cacheKey() == null) return out;
     byte[] b;
     try {
       b = cache.get(profileKey());
@@ -530,22 +508,6 @@ public final class Tiering {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  private static Integer blamedFunction(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      String m = t.getMessage();
-      if (m == null) continue;
-      Matcher mt = FUNC_ID.matcher(m);
-      if (mt.find()) {
-        try {
-          return Integer.parseInt(mt.group(1) != null ? mt.group(1) : mt.group(2));
-        } catch (NumberFormatException ignored) {
-          return null;
-        }
-      }
-    }
-    return null;
   }
 
   // ---- observing ---------------------------------------------------------------------------

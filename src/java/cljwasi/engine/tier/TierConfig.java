@@ -1,8 +1,9 @@
-package cljwasi.tier;
+package cljwasi.engine.tier;
 
 /**
- * Knobs of tiered execution, read from system properties when a module's machine factory
- * is made (so a property set before parsing a module applies to it):
+ * Knobs of tiered execution, read from system properties when a module is parsed (its
+ * {@code cljwasi.engine.ModulePlan} keeps them, so a property set before parsing a module
+ * applies to it):
  *
  * <ul>
  *   <li>{@code clj-wasi.tier} - {@code auto} (default): tier modules whose code section is
@@ -27,29 +28,9 @@ package cljwasi.tier;
  *       found them hot, before continuing (for tests: deterministic switch points).
  * </ul>
  */
-public final class TierConfig {
+public record TierConfig(Mode mode, long minCodeBytes, int callThreshold, int sampleThreshold,
+    int sampleMicros, int layerFunctions, int functionsPerClass, boolean sync) {
   public enum Mode { AUTO, ON, OFF }
-
-  public final Mode mode;
-  public final long minCodeBytes;
-  public final int callThreshold;
-  public final int sampleThreshold;
-  public final int sampleMicros;
-  public final int layerFunctions;
-  public final int functionsPerClass;
-  public final boolean sync;
-
-  private TierConfig(Mode mode, long minCodeBytes, int callThreshold, int sampleThreshold,
-      int sampleMicros, int layerFunctions, int functionsPerClass, boolean sync) {
-    this.mode = mode;
-    this.minCodeBytes = minCodeBytes;
-    this.callThreshold = callThreshold;
-    this.sampleThreshold = sampleThreshold;
-    this.sampleMicros = sampleMicros;
-    this.layerFunctions = layerFunctions;
-    this.functionsPerClass = functionsPerClass;
-    this.sync = sync;
-  }
 
   /** The configuration the system properties give now. */
   public static TierConfig fromSystemProperties() {
@@ -74,12 +55,5 @@ public final class TierConfig {
     } catch (NumberFormatException e) {
       return dflt;
     }
-  }
-
-  @Override
-  public String toString() {
-    return "TierConfig{mode=" + mode + ", minCodeBytes=" + minCodeBytes + ", calls=" + callThreshold
-        + ", samples=" + sampleThreshold + ", sampleMicros=" + sampleMicros + ", layerFunctions="
-        + layerFunctions + ", sync=" + sync + "}";
   }
 }

@@ -1,4 +1,4 @@
-package cljwasi.eh;
+package cljwasi.engine.eh;
 
 import cljwasi.WasmException;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package cljwasi.eh;
+package cljwasi.engine.eh;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

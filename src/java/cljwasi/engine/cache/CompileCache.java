@@ -1,5 +1,6 @@
-package cljwasi;
+package cljwasi.engine.cache;
 
+import cljwasi.engine.ChicoryInternals;
 import com.dylibso.chicory.compiler.Cache;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,8 +21,11 @@ import java.util.Arrays;
  * or a concurrent JVM never leaves a half-written entry behind.
  */
 public final class CompileCache implements Cache {
-  /** Changes whenever what we store changes: Chicory's version plus our entry format. */
-  static final String VERSION = "chicory-" + chicoryVersion() + "-v1";
+  /**
+   * Changes whenever what we store changes: Chicory's version plus our entry format (v2:
+   * tiered layers' classes moved to cljwasi.engine.tier.layer).
+   */
+  static final String VERSION = "chicory-" + ChicoryInternals.chicoryVersion() + "-v2";
 
   private final Path dir;
 
@@ -34,7 +38,7 @@ public final class CompileCache implements Cache {
   }
 
   /** A separate area for compilations made with other options (e.g. another fallback mode). */
-  CompileCache variant(String name) {
+  public CompileCache variant(String name) {
     return new CompileCache(dir.resolve(name), true);
   }
 
@@ -45,12 +49,6 @@ public final class CompileCache implements Cache {
         ? Paths.get(xdg)
         : Paths.get(System.getProperty("user.home"), ".cache");
     return base.resolve("clj-wasi");
-  }
-
-  private static String chicoryVersion() {
-    Package p = com.dylibso.chicory.runtime.Instance.class.getPackage();
-    String v = p == null ? null : p.getImplementationVersion();
-    return v != null ? v : "1.7.5";
   }
 
   private Path entry(String key) {
@@ -106,7 +104,7 @@ public final class CompileCache implements Cache {
   }
 
   /** Removes the entry for {@code key} (after it failed to load). */
-  void remove(String key) throws IOException {
+  public void remove(String key) throws IOException {
     Files.deleteIfExists(entry(key));
   }
 

@@ -1,0 +1,542 @@
+package cljwasi.engine;
+
+import com.dylibso.chicory.compiler.InterpreterFallback;
+import com.dylibso.chicory.compiler.internal.ByteClassCollector;
+import com.dylibso.chicory.compiler.internal.ClassCollector;
+import com.dylibso.chicory.compiler.internal.ClassLoadingCollector;
+import com.dylibso.chicory.compiler.internal.Compiler;
+import com.dylibso.chicory.runtime.ByteArrayMemory;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.InterpreterMachine;
+import com.dylibso.chicory.runtime.MStack;
+import com.dylibso.chicory.runtime.Machine;
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.runtime.StackFrame;
+import com.dylibso.chicory.runtime.WasmException;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
+import com.dylibso.chicory.wasm.types.CodeSection;
+import com.dylibso.chicory.wasm.types.FunctionBody;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.Instruction;
+import com.dylibso.chicory.wasm.types.TypeSection;
+import com.dylibso.chicory.wasm.types.ValType;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.invoke.VarHandle;
+import java.lang.reflect.Field;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.IntPredicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassVisitor;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.Type;
+
+/**
+ * The one door into Chicory's non-public API: every private field, private or
+ * package-private method, class of {@code com.dylibso.chicory.compiler.internal}, shape of
+ * generated code and exception message text the engine relies on is named here and nowhere
+ * else. Moving to another Chicory version, or to its successor Endive ({@code run.endive}),
+ * means changing this file (and {@link #SUPPORTED_VERSIONS}).
+ *
+ * <p>Everything is resolved once, when this class loads (the self-check): {@link #missing()}
+ * names each piece that could not be reached, and every feature built on a missing piece
+ * falls back or fails with that name:
+ *
+ * <ul>
+ *   <li>{@code Parser.parseCodeSection}, {@code Parser.parseCodeSectionLocalTypes}, the
+ *       package-private {@code Validator} and the private field {@code FunctionBody.instructions}:
+ *       lazy parsing of large modules ({@link #canParseLazily()}); without them modules are
+ *       parsed eagerly.
+ *   <li>{@code compiler.internal.Compiler} and its class collectors, and
+ *       {@code compiler.internal.Shaded.callIndirect} (called by rewritten stubs): the compiled
+ *       layers of tiered execution ({@link #canCompileLayers()}); without them large modules
+ *       are compiled eagerly, as small ones are.
+ *   <li>{@code ByteArrayMemory.pages}: zero-copy iovec transfers ({@link #memoryPages});
+ *       without it WASI copies through a bounce buffer.
+ *   <li>{@code Instance.functions} and {@code StackFrame.locals}: the interpreter's fix for
+ *       v128 locals ({@link #instanceFunctions}, {@link #frameLocals}); a SIMD module that
+ *       needs it fails with an error naming the missing field.
+ *   <li>The protected hooks of {@code InterpreterMachine} that {@code Interpreter} overrides or
+ *       calls: checked only (the JVM links them), so that a change is named here rather than
+ *       surfacing as a {@code NoSuchMethodError} in the middle of a run.
+ *   <li>Message text: the trap kind ({@link #trapKind}) and the function a compilation failure
+ *       blames ({@link #blamedFunction}) are read from Chicory's exception messages, which it
+ *       has no other way to say. A changed message degrades to kind "trap", or to compiling a
+ *       failed layer's functions one at a time; test/clj_wasi/chicory_internals_test.clj
+ *       checks each message on the version in use.
+ * </ul>
+ *
+ * <p>When something is missing, one line on stderr says what and what falls back (once per
+ * JVM, as this class loads).
+ */
+public final class ChicoryInternals {
+  private ChicoryInternals() {}
+
+  /** The Chicory versions this file has been written and tested against. */
+  public static final List<String> SUPPORTED_VERSIONS = List.of("1.7.5");
+
+  private static final Map<String, String> MISSING = new LinkedHashMap<>();
+
+  // ---- resolution (the self-check) ------------------------------------------------------
+
+  private interface Resolve<T> {
+    T get() throws ReflectiveOperationException;
+  }
+
+  /** Resolves one piece, recording {@code what} as missing (with why) when it fails. */
+  private static <T> T resolve(String what, Resolve<T> r) {
+    try {
+      T v = r.get();
+      if (v == null) throw new NoSuchFieldException("not of the expected type");
+      return v;
+    } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+      MISSING.put(what, String.valueOf(e));
+      return null;
+    }
+  }
+
+  private static MethodHandles.Lookup privateLookup(Class<?> c) throws IllegalAccessException {
+    return MethodHandles.privateLookupIn(c, MethodHandles.lookup());
+  }
+
+  private static final MethodHandle PARSE_CODE_SECTION = resolve(
+      "Parser.parseCodeSection(ByteBuffer, TypeSection)",
+      () -> privateLookup(Parser.class).findStatic(Parser.class, "parseCodeSection",
+          MethodType.methodType(CodeSection.class, ByteBuffer.class, TypeSection.class)));
+
+  private static final MethodHandle PARSE_LOCALS = resolve(
+      "Parser.parseCodeSectionLocalTypes(ByteBuffer, TypeSection)",
+      () -> privateLookup(Parser.class).findStatic(Parser.class, "parseCodeSectionLocalTypes",
+          MethodType.methodType(List.class, ByteBuffer.class, TypeSection.class)));
+
+  private static final Class<?> VALIDATOR = resolve(
+      "com.dylibso.chicory.wasm.Validator", () -> Class.forName("com.dylibso.chicory.wasm.Validator"));
+
+  private static final MethodHandle NEW_VALIDATOR = VALIDATOR == null ? null : resolve(
+      "Validator(WasmModule)",
+      () -> privateLookup(VALIDATOR).findConstructor(VALIDATOR,
+          MethodType.methodType(void.class, WasmModule.class)));
+
+  private static final MethodHandle VALIDATE_FUNCTION = VALIDATOR == null ? null : resolve(
+      "Validator.validateFunction(int, FunctionBody, FunctionType)",
+      () -> privateLookup(VALIDATOR).findVirtual(VALIDATOR, "validateFunction",
+          MethodType.methodType(void.class, int.class, FunctionBody.class, FunctionType.class)));
+
+  /** What {@code WasmModule.Builder.build} validates besides the function bodies. */
+  private static final List<MethodHandle> VALIDATE_MODULE_PARTS = new ArrayList<>();
+
+  static {
+    if (VALIDATOR != null) {
+      for (String part : List.of("validateTypes", "validateGlobals", "validateElements",
+          "validateData", "validateTags", "validateTables")) {
+        MethodHandle h = resolve("Validator." + part + "()",
+            () -> privateLookup(VALIDATOR).findVirtual(VALIDATOR, part,
+                MethodType.methodType(void.class)));
+        if (h != null) VALIDATE_MODULE_PARTS.add(h);
+      }
+    }
+  }
+
+  /** FunctionBody's instruction list: its constructor copies the list (decoding it). */
+  private static final Field BODY_INSTRUCTIONS = resolve(
+      "FunctionBody.instructions (private final field)",
+      () -> {
+        // a final field: only a Field made accessible may write it (a VarHandle may not)
+        Field f = FunctionBody.class.getDeclaredField("instructions");
+        f.setAccessible(true);
+        return f.getType() == List.class ? f : null;
+      });
+
+  private static final VarHandle INSTANCE_FUNCTIONS = resolve(
+      "Instance.functions (private field)",
+      () -> privateLookup(Instance.class).findVarHandle(Instance.class, "functions",
+          FunctionBody[].class));
+
+  private static final VarHandle FRAME_LOCALS = resolve(
+      "StackFrame.locals (private field)",
+      () -> privateLookup(StackFrame.class).findVarHandle(StackFrame.class, "locals",
+          long[].class));
+
+  private static final VarHandle MEMORY_PAGES = resolve(
+      "ByteArrayMemory.pages (private field)",
+      () -> privateLookup(ByteArrayMemory.class).findVarHandle(ByteArrayMemory.class, "pages",
+          byte[][].class));
+
+  /** Chicory's static helper that generated code calls for a function it does not hold. */
+  private static final String SHADED = "com/dylibso/chicory/compiler/internal/Shaded";
+  private static final String CALL_INDIRECT = "callIndirect";
+  private static final String VALUE = "com/dylibso/chicory/wasm/types/Value";
+  private static final String INSTANCE = "com/dylibso/chicory/runtime/Instance";
+
+  private static final Object COMPILER_INTERNALS = resolve(
+      "compiler.internal: Compiler.builder, ByteClassCollector, ClassLoadingCollector,"
+          + " Shaded.callIndirect(long[], int, Instance)",
+      () -> {
+        Compiler.class.getMethod("builder", WasmModule.class);
+        ByteClassCollector.class.getConstructor();
+        ClassLoadingCollector.class.getMethod("machineFactory");
+        return Class.forName(SHADED.replace('/', '.'), false,
+                ChicoryInternals.class.getClassLoader())
+            .getMethod(CALL_INDIRECT, long[].class, int.class, Instance.class);
+      });
+
+  static {
+    // the protected hooks of InterpreterMachine that Interpreter overrides or calls
+    Class<?> im = InterpreterMachine.class;
+    Class<?> operands = resolve("InterpreterMachine.Operands",
+        () -> Class.forName("com.dylibso.chicory.runtime.InterpreterMachine$Operands"));
+    if (operands != null) {
+      hook(im, "evalDefault", MStack.class, Instance.class, Deque.class, Instruction.class, operands);
+      hook(im, "CALL", operands);
+      hook(im, "readMemPtr", MStack.class, operands);
+    }
+    hook(im, "call", MStack.class, Instance.class, Deque.class, int.class, long[].class,
+        FunctionType.class, boolean.class);
+    hook(im, "useCurrentInstanceInterpreter", Instance.class, Instance.class, int.class);
+    hook(im, "extractArgsForParams", MStack.class, List.class);
+    hook(im, "THROW_REF", Instance.class, int.class, MStack.class, StackFrame.class, Deque.class);
+    hook(im, "stack");
+    resolve("InterpreterMachine.callStack (protected field)", () -> im.getDeclaredField("callStack"));
+    resolve("Instance.registerException(WasmException)",
+        () -> Instance.class.getMethod("registerException", WasmException.class));
+  }
+
+  private static void hook(Class<?> c, String name, Class<?>... params) {
+    StringBuilder sig = new StringBuilder(c.getSimpleName()).append('.').append(name).append('(');
+    for (int i = 0; i < params.length; i++) {
+      sig.append(i > 0 ? ", " : "").append(params[i].getSimpleName());
+    }
+    resolve(sig.append(')').toString(), () -> c.getDeclaredMethod(name, params));
+  }
+
+  static {
+    if (!MISSING.isEmpty()) {
+      System.err.println("clj-wasi: Chicory " + chicoryVersion() + " (supported: "
+          + SUPPORTED_VERSIONS + ") lacks " + MISSING.keySet()
+          + "; lazy parsing, tiering or zero-copy I/O fall back where they need these"
+          + " (see cljwasi.engine.ChicoryInternals)");
+    }
+  }
+
+  /** What could not be reached, each with the reason; empty when everything is there. */
+  public static Map<String, String> missing() {
+    return Collections.unmodifiableMap(MISSING);
+  }
+
+  /** Chicory's version as its jar says (1.7.5 when the jar does not say). */
+  public static String chicoryVersion() {
+    Package p = Instance.class.getPackage();
+    String v = p == null ? null : p.getImplementationVersion();
+    return v != null ? v : "1.7.5";
+  }
+
+  // ---- parsing and validation (lazy parsing) --------------------------------------------
+
+  /** True when every piece lazy parsing needs is there. */
+  public static boolean canParseLazily() {
+    return PARSE_CODE_SECTION != null && PARSE_LOCALS != null && NEW_VALIDATOR != null
+        && VALIDATE_FUNCTION != null && VALIDATE_MODULE_PARTS.size() == 6
+        && BODY_INSTRUCTIONS != null;
+  }
+
+  /** Chicory's decoder on a code section held in {@code buf} (little-endian). */
+  public static CodeSection parseCodeSection(ByteBuffer buf, TypeSection types) {
+    return (CodeSection) invoke(PARSE_CODE_SECTION, buf, types);
+  }
+
+  /** The local declarations at the start of a body, read by Chicory's parser. */
+  @SuppressWarnings("unchecked")
+  public static List<ValType> parseLocals(ByteBuffer body, TypeSection types) {
+    return (List<ValType>) invoke(PARSE_LOCALS, body, types);
+  }
+
+  /**
+   * A function body whose instruction list is {@code instructions} itself, not a copy (the
+   * public constructor copies, which would decode a lazy list at once).
+   */
+  public static FunctionBody functionBody(List<ValType> locals,
+      List<AnnotatedInstruction> instructions) {
+    FunctionBody body = new FunctionBody(locals, List.of());
+    try {
+      BODY_INSTRUCTIONS.set(body, instructions); // before the body is published to anyone
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException(e);
+    }
+    return body;
+  }
+
+  /** Chicory's validator for one module. Not thread-safe, as Chicory's is not. */
+  public static final class Validator {
+    private final Object validator;
+
+    public Validator(WasmModule module) {
+      this.validator = invoke(NEW_VALIDATOR, module);
+    }
+
+    /** What {@code WasmModule.Builder.build} validates besides the function bodies. */
+    public void validateModule() {
+      for (MethodHandle part : VALIDATE_MODULE_PARTS) invoke(part, validator);
+    }
+
+    public void validateFunction(int funcIndex, FunctionBody body, FunctionType type) {
+      invoke(VALIDATE_FUNCTION, validator, funcIndex, body, type);
+    }
+  }
+
+  private static Object invoke(MethodHandle h, Object... args) {
+    try {
+      return h.invokeWithArguments(args);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  // ---- runtime state ----------------------------------------------------------------------
+
+  /** The 64 KiB pages of {@code mem}, or null (another Memory, or the field is out of reach). */
+  public static byte[][] memoryPages(Memory mem) {
+    if (MEMORY_PAGES == null || !(mem instanceof ByteArrayMemory)) return null;
+    return (byte[][]) MEMORY_PAGES.get(mem);
+  }
+
+  /** The instance's own array of function bodies (writable: patched per instance). */
+  public static FunctionBody[] instanceFunctions(Instance instance) {
+    return (FunctionBody[]) need(INSTANCE_FUNCTIONS, "Instance.functions (private field)")
+        .get(instance);
+  }
+
+  /** The locals of an interpreter frame (writable). */
+  public static long[] frameLocals(StackFrame frame) {
+    return (long[]) need(FRAME_LOCALS, "StackFrame.locals (private field)").get(frame);
+  }
+
+  private static VarHandle need(VarHandle h, String what) {
+    if (h == null) {
+      throw new IllegalStateException("clj-wasi: cannot reach Chicory's " + what + " (Chicory "
+          + chicoryVersion() + "; supported: " + SUPPORTED_VERSIONS
+          + "; or Chicory is on the module path without opening its packages)");
+    }
+    return h;
+  }
+
+  // ---- the compiler's internals (tiered layers) -------------------------------------------
+
+  /** True when compiled layers can be made (see {@link #compileLayer}). */
+  public static boolean canCompileLayers() {
+    return COMPILER_INTERNALS != null;
+  }
+
+  /**
+   * Compiles {@code module} with Chicory's internal compiler into classes named
+   * {@code className...} without loading them, then rewrites the method of every function
+   * {@code stub} accepts into a call through {@code instance.getMachine()}: box the
+   * arguments, {@code Shaded.callIndirect(args, N, instance)}, unbox the result, which is
+   * what Chicory emits for a function it leaves to the interpreter. Returns the main
+   * class's name and the bytes of every class, in Chicory's order.
+   */
+  public static Map.Entry<String, Map<String, byte[]>> compileLayer(
+      WasmModule module, String className, int functionsPerClass, IntPredicate stub) {
+    Compiler.Builder b = Compiler.builder(module)
+        .withClassName(className)
+        .withInterpreterFallback(InterpreterFallback.FAIL)
+        .withClassCollectorFactory(ByteClassCollector::new);
+    if (functionsPerClass > 0) b.withMaxFunctionsPerClass(functionsPerClass);
+    ClassCollector c = b.build().compile().collector();
+    Map<String, byte[]> out = new LinkedHashMap<>();
+    for (Map.Entry<String, byte[]> e : c.classBytes().entrySet()) {
+      out.put(e.getKey(), rewriteStubs(e.getValue(), stub));
+    }
+    return Map.entry(c.mainClassName(), out);
+  }
+
+  /** Loads classes made by {@link #compileLayer} (fresh class loader) as a machine factory. */
+  public static Function<Instance, Machine> loadClasses(String mainClass, Map<String, byte[]> bytes) {
+    ClassLoadingCollector c = new ClassLoadingCollector();
+    for (Map.Entry<String, byte[]> e : bytes.entrySet()) {
+      if (!e.getKey().equals(mainClass)) c.put(e.getKey(), e.getValue());
+    }
+    c.putMainClass(mainClass, bytes.get(mainClass));
+    return c.machineFactory();
+  }
+
+  private static byte[] rewriteStubs(byte[] cls, IntPredicate stub) {
+    ClassReader r = new ClassReader(cls);
+    ClassWriter w = new ClassWriter(r, ClassWriter.COMPUTE_MAXS);
+    boolean[] changed = {false};
+    r.accept(new ClassVisitor(Opcodes.ASM9, w) {
+      @Override
+      public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] ex) {
+        int f = stubIndex(name, access, desc);
+        if (f >= 0 && stub.test(f)) {
+          changed[0] = true;
+          MethodVisitor mv = super.visitMethod(access, name, desc, sig, ex);
+          emitStub(mv, f, desc);
+          return null; // drop the original (unreachable) body
+        }
+        return super.visitMethod(access, name, desc, sig, ex);
+      }
+    }, 0);
+    return changed[0] ? w.toByteArray() : cls;
+  }
+
+  /** N for Chicory's static {@code func_N(..., Memory, Instance)}, else -1. */
+  private static int stubIndex(String name, int access, String desc) {
+    if (!name.startsWith("func_") || (access & Opcodes.ACC_STATIC) == 0) return -1;
+    Type[] args = Type.getArgumentTypes(desc);
+    if (args.length < 2 || !args[args.length - 1].getInternalName().equals(INSTANCE)) return -1;
+    try {
+      return Integer.parseInt(name.substring(5));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private static void emitStub(MethodVisitor mv, int funcId, String desc) {
+    Type[] args = Type.getArgumentTypes(desc);
+    Type ret = Type.getReturnType(desc);
+    int params = args.length - 2; // then Memory, Instance
+    int slot = 0;
+    mv.visitCode();
+    if (params == 1 && args[0].getDescriptor().equals("[J")) {
+      mv.visitVarInsn(Opcodes.ALOAD, 0); // too many parameters: already boxed
+      slot = 1;
+    } else {
+      pushInt(mv, params);
+      mv.visitIntInsn(Opcodes.NEWARRAY, Opcodes.T_LONG);
+      for (int i = 0; i < params; i++) {
+        mv.visitInsn(Opcodes.DUP);
+        pushInt(mv, i);
+        Type t = args[i];
+        mv.visitVarInsn(t.getOpcode(Opcodes.ILOAD), slot);
+        slot += t.getSize();
+        convert(mv, t, true, desc);
+        mv.visitInsn(Opcodes.LASTORE);
+      }
+    }
+    slot += args[params].getSize(); // Memory
+    pushInt(mv, funcId);
+    mv.visitVarInsn(Opcodes.ALOAD, slot); // Instance
+    mv.visitMethodInsn(Opcodes.INVOKESTATIC, SHADED, CALL_INDIRECT,
+        "([JIL" + INSTANCE + ";)[J", false);
+    switch (ret.getSort()) {
+      case Type.VOID:
+        mv.visitInsn(Opcodes.POP);
+        mv.visitInsn(Opcodes.RETURN);
+        break;
+      case Type.ARRAY:
+        mv.visitInsn(Opcodes.ARETURN);
+        break;
+      default:
+        mv.visitInsn(Opcodes.ICONST_0);
+        mv.visitInsn(Opcodes.LALOAD);
+        convert(mv, ret, false, desc);
+        mv.visitInsn(ret.getOpcode(Opcodes.IRETURN));
+    }
+    mv.visitMaxs(0, 0);
+    mv.visitEnd();
+  }
+
+  /**
+   * Converts the value on the stack between JVM type {@code t} and the long that carries
+   * it in Chicory's long[] calling convention ({@code toLong}: into the long), as Chicory's
+   * {@code Value} helpers do.
+   */
+  private static void convert(MethodVisitor mv, Type t, boolean toLong, String desc) {
+    switch (t.getSort()) {
+      case Type.INT:
+        mv.visitInsn(toLong ? Opcodes.I2L : Opcodes.L2I);
+        break;
+      case Type.LONG:
+        break;
+      case Type.FLOAT:
+        mv.visitMethodInsn(Opcodes.INVOKESTATIC, VALUE, toLong ? "floatToLong" : "longToFloat",
+            toLong ? "(F)J" : "(J)F", false);
+        break;
+      case Type.DOUBLE:
+        mv.visitMethodInsn(Opcodes.INVOKESTATIC, VALUE, toLong ? "doubleToLong" : "longToDouble",
+            toLong ? "(D)J" : "(J)D", false);
+        break;
+      default:
+        throw new IllegalStateException("unexpected type " + t + " in " + desc);
+    }
+  }
+
+  private static void pushInt(MethodVisitor mv, int v) {
+    if (v >= -1 && v <= 5) {
+      mv.visitInsn(Opcodes.ICONST_0 + v);
+    } else if (v >= Byte.MIN_VALUE && v <= Byte.MAX_VALUE) {
+      mv.visitIntInsn(Opcodes.BIPUSH, v);
+    } else if (v >= Short.MIN_VALUE && v <= Short.MAX_VALUE) {
+      mv.visitIntInsn(Opcodes.SIPUSH, v);
+    } else {
+      mv.visitLdcInsn(v);
+    }
+  }
+
+  // ---- message text -------------------------------------------------------------------------
+
+  /**
+   * Chicory's trap messages (lower case) and the kind each names, in the order they are
+   * tried. Chicory throws one exception class for every trap; the message is all that says
+   * which trap it was.
+   */
+  public static final List<Map.Entry<String, String>> TRAP_MESSAGES = List.of(
+      Map.entry("unreachable", "unreachable"),
+      Map.entry("divide by zero", "integer-divide-by-zero"),
+      Map.entry("integer overflow", "integer-overflow"),
+      Map.entry("invalid conversion to integer", "invalid-conversion-to-integer"),
+      Map.entry("out of bounds memory access", "out-of-bounds-memory-access"),
+      Map.entry("out of bounds table access", "out-of-bounds-table-access"),
+      Map.entry("indirect call type mismatch", "indirect-call-type-mismatch"),
+      Map.entry("undefined element", "undefined-element"),
+      Map.entry("uninitialized element", "undefined-element"),
+      Map.entry("call stack exhausted", "stack-overflow"),
+      Map.entry("unaligned atomic", "unaligned-atomic"));
+
+  /** The kind of trap {@code t} (Chicory's exception, or the JVM's) reports; "trap" if unknown. */
+  public static String trapKind(Throwable t) {
+    if (t instanceof StackOverflowError) return "stack-overflow";
+    String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
+    for (Map.Entry<String, String> e : TRAP_MESSAGES) {
+      if (m.contains(e.getKey())) return e.getValue();
+    }
+    return "trap";
+  }
+
+  /** How Chicory's compiler names the function it failed on: its method, or its index. */
+  private static final Pattern FUNC_ID = Pattern.compile("func_(\\d+)|function index: (\\d+)");
+
+  /** The function index a compilation failure names (in it or its causes), or null. */
+  public static Integer blamedFunction(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = t.getMessage();
+      if (m == null) continue;
+      Matcher mt = FUNC_ID.matcher(m);
+      if (mt.find()) {
+        try {
+          return Integer.parseInt(mt.group(1) != null ? mt.group(1) : mt.group(2));
+        } catch (NumberFormatException ignored) {
+          return null;
+        }
+      }
+    }
+    return null;
+  }
+}

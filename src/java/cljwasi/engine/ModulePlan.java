@@ -1,0 +1,251 @@
+package cljwasi.engine;
+
+import cljwasi.Engine;
+import cljwasi.engine.interp.V128Locals;
+import cljwasi.engine.parse.LazyParser;
+import cljwasi.engine.tier.TierConfig;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
+import com.dylibso.chicory.wasm.types.ExternalType;
+import com.dylibso.chicory.wasm.types.FunctionBody;
+import com.dylibso.chicory.wasm.types.FunctionImport;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.GlobalImport;
+import com.dylibso.chicory.wasm.types.Import;
+import com.dylibso.chicory.wasm.types.OpCode;
+import com.dylibso.chicory.wasm.types.ValType;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Every engine decision about one module, made once when it is parsed and kept on the
+ * {@code cljwasi.Module}: whether its bodies are decoded lazily, its code size, the functions
+ * that must stay interpreted (SIMD, tail calls) and their patched bodies, whether
+ * {@code :auto} tiers it, the compile-cache key, and so which machine runs it under each
+ * engine ({@link #route}). Everything that builds machines reads this; nothing else decides.
+ *
+ * <p>The size decision: a module is <em>large</em> when the tier mode says so
+ * ({@code clj-wasi.tier} {@code on}), or, in mode {@code auto}, when its code section (the
+ * bytes of the section as the module stores it) is at least
+ * {@code clj-wasi.tier.min-code-bytes} ({@link TierConfig}, read from the system properties
+ * at parse). A large module is parsed lazily ({@link LazyParser}, when the Chicory in use
+ * allows it) and tiered under {@code :auto} (when the Chicory in use lets layers be compiled,
+ * see {@link ChicoryInternals}).
+ *
+ * <p>The functions of an eagerly parsed module are scanned once, here: which use 128-bit SIMD
+ * (anything touching a v128: a 0xFD-prefixed instruction, a v128 parameter, result or local,
+ * a call or block whose type mentions v128, a v128 global, a drop/select of a v128), which
+ * make a tail call, and the SIMD functions' bodies with the interpreter's fix for v128
+ * locals ({@link V128Locals}). A lazily parsed module is not scanned (that would decode every
+ * body): its decoder applies the fix, the tiered compiler looks at each function before
+ * compiling it, and its instances always get the tail-call interrupt check.
+ *
+ * @param simdFunctions the functions (function index space) that use SIMD
+ * @param tailCallFunctions the functions that make a tail call
+ * @param interpretedOnly the functions the compiler must leave to the interpreter: both sets
+ * @param patchedBodies replacement bodies by code-section index (null: unchanged; empty when
+ *     there are none), see {@link V128Locals}; shared: read, never write. (Plans are kept,
+ *     not compared: a plan's value hash would hash every instruction of its module.)
+ */
+public record ModulePlan(
+    /* the module itself, and how it was parsed */
+    WasmModule module, boolean lazy,
+    /* the size decision: code section bytes (the one measure), large or not, the tier knobs */
+    long codeBytes, boolean large, TierConfig tierConfig,
+    /* the function index space: imported functions first */
+    int importedFunctions, int functionCount,
+    /* the scan (empty for a lazily parsed module) */
+    boolean usesSimd, Set<Integer> simdFunctions, Set<Integer> tailCallFunctions,
+    Set<Integer> interpretedOnly, FunctionBody[] patchedBodies) {
+
+  /** What runs a module under an engine. */
+  public enum Route {
+    /** Chicory's interpreter, every function. */
+    CHICORY_INTERPRETER,
+    /** The project's interpreter ({@code cljwasi.engine.interp.Interpreter}), every function. */
+    INTERPRETER,
+    /** Interpreted at once, hot functions compiled in the background (cljwasi.engine.tier). */
+    TIERED,
+    /** Compiled, with the functions of {@link #interpretedOnly()} interpreted. */
+    HYBRID,
+    /** Compiled whole (Chicory's compiler; under :auto its own per-function fallback). */
+    COMPILED,
+    /** Engine :compiler cannot run this module (SIMD or tail calls). */
+    REFUSED
+  }
+
+  /**
+   * Parses {@code bytes} (legacy exception handling already translated), lazily or eagerly as
+   * the size decision says, and plans the module. Throws what Chicory's parser throws for a
+   * malformed or invalid module.
+   */
+  public static ModulePlan parse(byte[] bytes) {
+    TierConfig tier = TierConfig.fromSystemProperties();
+    int[] code = LazyParser.codeSection(bytes); // null: no code section, or bad framing
+    long codeBytes = code == null ? 0 : code[1] - code[0];
+    boolean large = switch (tier.mode()) {
+      case ON -> true;
+      case OFF -> false;
+      default -> codeBytes >= tier.minCodeBytes();
+    };
+    // available() first: the first parse runs ChicoryInternals' self-check; bad framing
+    // (code null): let Chicory's parser say what is wrong
+    boolean lazy = LazyParser.available() && large && code != null;
+    WasmModule m = lazy ? LazyParser.parse(bytes, code) : Parser.parse(bytes);
+
+    int imported = m.importSection().count(ExternalType.FUNCTION);
+    FunctionBody[] patched = new FunctionBody[m.codeSection().functionBodyCount()];
+    Set<Integer> simd = new TreeSet<>();
+    Set<Integer> tail = new TreeSet<>();
+    boolean usesSimd = !lazy && scan(m, simd, tail, patched);
+    boolean anyPatched = false;
+    for (FunctionBody b : patched) anyPatched |= b != null;
+    Set<Integer> both = new TreeSet<>(simd);
+    both.addAll(tail);
+    return new ModulePlan(m, lazy, codeBytes, large, tier,
+        imported, imported + m.functionSection().functionCount(),
+        usesSimd, Collections.unmodifiableSet(simd), Collections.unmodifiableSet(tail),
+        Collections.unmodifiableSet(both),
+        // none (every module without v128 locals): each instance skips installing them
+        anyPatched ? patched : new FunctionBody[0]);
+  }
+
+  // ---- the decisions ------------------------------------------------------------------------
+
+  /** What runs this module under {@code engine}. */
+  public Route route(Engine engine) {
+    if (engine == Engine.INTERPRETER) {
+      // Chicory's interpreter knows no SIMD; a lazy module was not scanned for it
+      return usesSimd || lazy ? Route.INTERPRETER : Route.CHICORY_INTERPRETER;
+    }
+    if (engine == Engine.AUTO && large && ChicoryInternals.canCompileLayers()) return Route.TIERED;
+    if (usesSimd || !tailCallFunctions.isEmpty()) {
+      return engine == Engine.COMPILER ? Route.REFUSED : Route.HYBRID;
+    }
+    return Route.COMPILED;
+  }
+
+  /**
+   * Whether a function of this module may make a tail call, so that its instances need
+   * {@link TailCalls#INTERRUPT_CHECK}: a lazily parsed module is not scanned, so it may.
+   */
+  public boolean mayMakeTailCalls() {
+    return lazy || !tailCallFunctions.isEmpty();
+  }
+
+  /** Key of the module's compiled code in the compile cache: the module's SHA-256 digest. */
+  public String cacheKey() {
+    return module.digest();
+  }
+
+  // ---- the scan -----------------------------------------------------------------------------
+
+  /**
+   * One pass over an eagerly parsed module's bodies: fills {@code simd}, {@code tail} and
+   * {@code patched}; returns whether any function or global uses v128.
+   */
+  private static boolean scan(WasmModule m, Set<Integer> simd, Set<Integer> tail,
+      FunctionBody[] patched) {
+    List<FunctionType> funcTypes = new ArrayList<>();
+    List<Boolean> globalIsV128 = new ArrayList<>();
+    for (int i = 0; i < m.importSection().importCount(); i++) {
+      Import imp = m.importSection().getImport(i);
+      if (imp instanceof FunctionImport) {
+        funcTypes.add(typeAt(m, ((FunctionImport) imp).typeIndex()));
+      } else if (imp instanceof GlobalImport) {
+        globalIsV128.add(ValType.V128.equals(((GlobalImport) imp).type()));
+      }
+    }
+    int imported = funcTypes.size();
+    int bodies = m.codeSection().functionBodyCount();
+    for (int i = 0; i < bodies; i++) {
+      funcTypes.add(m.functionSection().getFunctionType(i, m.typeSection()));
+    }
+    boolean any = false;
+    for (int i = 0; i < m.globalSection().globalCount(); i++) {
+      globalIsV128.add(ValType.V128.equals(m.globalSection().getGlobal(i).valueType()));
+    }
+    for (Boolean b : globalIsV128) any |= b;
+
+    for (int i = 0; i < bodies; i++) {
+      FunctionBody body = m.codeSection().getFunctionBody(i);
+      FunctionType type = funcTypes.get(imported + i);
+      boolean v128 = hasV128(type) || hasV128(body.localTypes());
+      boolean tailCall = false;
+      for (AnnotatedInstruction ins : body.instructions()) {
+        tailCall |= TailCalls.isTailCall(ins.opcode());
+        v128 = v128 || usesV128(m, ins, funcTypes, globalIsV128);
+        if (v128 && tailCall) break;
+      }
+      if (tailCall) tail.add(imported + i);
+      if (v128) {
+        simd.add(imported + i);
+        patched[i] = V128Locals.rewrite(type, body);
+        any = true;
+      }
+    }
+    return any;
+  }
+
+  /** True for the 0xFD-prefixed (SIMD) opcodes. */
+  private static boolean isSimdOpcode(OpCode op) {
+    return (op.opcode() & 0xFF00) == 0xFD00;
+  }
+
+  private static boolean usesV128(WasmModule m, AnnotatedInstruction ins,
+      List<FunctionType> funcTypes, List<Boolean> globalIsV128) {
+    long v128 = ValType.V128.id();
+    OpCode op = ins.opcode();
+    if (isSimdOpcode(op)) return true;
+    switch (op) {
+      case DROP:
+      case SELECT:
+      case SELECT_T:
+        return ins.operandCount() > 0 && ins.operand(0) == v128;
+      case CALL:
+      case RETURN_CALL: {
+        long f = ins.operand(0);
+        return f >= 0 && f < funcTypes.size() && hasV128(funcTypes.get((int) f));
+      }
+      case CALL_INDIRECT:
+      case RETURN_CALL_INDIRECT:
+        return hasV128(typeAt(m, ins.operand(0)));
+      case BLOCK:
+      case LOOP:
+      case IF:
+      case TRY_TABLE:
+        if (ins.operandCount() == 0) return false;
+        long bt = ins.operand(0);
+        return bt == v128 || hasV128(typeAt(m, bt));
+      case GLOBAL_GET:
+      case GLOBAL_SET: {
+        long g = ins.operand(0);
+        return g >= 0 && g < globalIsV128.size() && globalIsV128.get((int) g);
+      }
+      default:
+        return false;
+    }
+  }
+
+  private static boolean hasV128(List<ValType> ts) {
+    for (ValType t : ts) if (ValType.V128.equals(t)) return true;
+    return false;
+  }
+
+  private static boolean hasV128(FunctionType t) {
+    return t != null && (hasV128(t.params()) || hasV128(t.returns()));
+  }
+
+  private static FunctionType typeAt(WasmModule m, long idx) {
+    try {
+      if (idx < 0 || idx >= m.typeSection().typeCount()) return null;
+      return m.typeSection().getType((int) idx);
+    } catch (RuntimeException e) {
+      return null; // not a function type (GC proposal)
+    }
+  }
+}

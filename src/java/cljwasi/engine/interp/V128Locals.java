@@ -1,0 +1,60 @@
+package cljwasi.engine.interp;
+
+import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
+import com.dylibso.chicory.wasm.types.FunctionBody;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.Instruction;
+import com.dylibso.chicory.wasm.types.OpCode;
+import com.dylibso.chicory.wasm.types.ValType;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The interpreter's fix for {@code local.set}/{@code local.tee} of v128 locals.
+ *
+ * <p>Chicory 1.7.5's interpreter stores the two halves of a v128 in the opposite order from
+ * the one its {@code local.get} (and parameter passing) reads them in, so a v128 that goes
+ * through {@code local.set} comes back with its halves swapped. Such instructions are
+ * replaced by a carrier instruction (opcode {@link #CARRIER}, operands
+ * {@code [MAGIC, local, tee]}) that {@link Interpreter} executes with the right order. The
+ * module plan rewrites the SIMD functions of an eagerly parsed module once, at parse
+ * ({@code ModulePlan.patchedBodies}); a lazily parsed module's bodies are rewritten as they
+ * are decoded.
+ */
+public final class V128Locals {
+  private V128Locals() {}
+
+  /** First operand of a carrier: "SIMDLOCA". */
+  static final long MAGIC = 0x5349_4D44_4C4F_4341L;
+
+  /** The carrier's opcode: one that takes no operands of its own. */
+  static final OpCode CARRIER = OpCode.V128_ANY_TRUE;
+
+  /** True when {@code ins} is a carrier made by {@link #rewrite}. */
+  static boolean isCarrier(Instruction ins) {
+    return ins.operandCount() == 3 && ins.operand(0) == MAGIC;
+  }
+
+  /**
+   * {@code body} with its {@code local.set}/{@code local.tee} of v128 locals replaced by
+   * carriers, or null when it has none.
+   */
+  public static FunctionBody rewrite(FunctionType type, FunctionBody body) {
+    List<ValType> locals = new ArrayList<>(type.params());
+    locals.addAll(body.localTypes());
+    List<AnnotatedInstruction> code = body.instructions();
+    List<AnnotatedInstruction> out = null;
+    for (int pc = 0; pc < code.size(); pc++) {
+      AnnotatedInstruction ins = code.get(pc);
+      OpCode op = ins.opcode();
+      if ((op == OpCode.LOCAL_SET || op == OpCode.LOCAL_TEE)
+          && ValType.V128.equals(locals.get((int) ins.operand(0)))) {
+        if (out == null) out = new ArrayList<>(code);
+        Instruction carrier = new Instruction(ins.address(), CARRIER,
+            new long[] {MAGIC, ins.operand(0), op == OpCode.LOCAL_TEE ? 1 : 0});
+        out.set(pc, AnnotatedInstruction.builder().from(carrier).withDepth(ins.depth()).build());
+      }
+    }
+    return out == null ? null : new FunctionBody(body.localTypes(), List.copyOf(out));
+  }
+}

@@ -1,0 +1,69 @@
+(ns clj-wasi.chicory-internals-test
+  "The door into Chicory's non-public API (cljwasi.engine.ChicoryInternals): every piece it
+  needs is there on the Chicory in use, and every message text it reads still says what it
+  expects. A failure here names exactly what changed in Chicory; the fix is in that one
+  file."
+  (:require [clj-wasi.test-util :refer [wasm]]
+            [clj-wasi.wasm :as wasm]
+            [clojure.test :refer [deftest is testing]])
+  (:import (cljwasi Module)
+           (cljwasi.engine ChicoryInternals)
+           (com.dylibso.chicory.compiler InterpreterFallback MachineFactoryCompiler)
+           (com.dylibso.chicory.runtime ByteArrayMemory Memory)
+           (com.dylibso.chicory.wasm.types MemoryLimits)
+           (java.io File)))
+
+(deftest every-internal-piece-is-reachable
+  (is (some #{(ChicoryInternals/chicoryVersion)} ChicoryInternals/SUPPORTED_VERSIONS)
+      (str "Chicory " (ChicoryInternals/chicoryVersion) " is not among the supported "
+           ChicoryInternals/SUPPORTED_VERSIONS))
+  (doseq [[what why] (ChicoryInternals/missing)]
+    (is false (str "Chicory changed: cannot reach " what " (" why ")")))
+  (is (ChicoryInternals/canParseLazily))
+  (is (ChicoryInternals/canCompileLayers))
+  (testing "private fields read through the door"
+    (let [mem (ByteArrayMemory. (MemoryLimits. 2))
+          _ (.writeByte mem (+ Memory/PAGE_SIZE 3) (byte 42))
+          ^"[[B" pages (ChicoryInternals/memoryPages mem)]
+      (is (= 42 (aget ^bytes (aget pages 1) 3))
+          "ByteArrayMemory.pages: guest memory as one array per 64 KiB page"))))
+
+(def ^:private trap-exports
+  "Export of test/wasm/trap_kinds.wasm -> the kind its trap must be reported as."
+  {"unreachable" :unreachable
+   "divide_by_zero" :integer-divide-by-zero
+   "integer_overflow" :integer-overflow
+   "invalid_conversion" :invalid-conversion-to-integer
+   "oob_memory" :out-of-bounds-memory-access
+   "oob_table" :out-of-bounds-table-access
+   "indirect_call_mismatch" :indirect-call-type-mismatch
+   "undefined_element" :undefined-element
+   "stack_overflow" :stack-overflow})
+
+(deftest trap-messages-name-their-kind
+  (testing "every kind read from message text has a trap here (unaligned-atomic: threads, not run)"
+    (is (= (disj (set (map #(keyword (val %)) ChicoryInternals/TRAP_MESSAGES)) :unaligned-atomic)
+           (set (vals trap-exports)))))
+  (doseq [engine [:interpreter :compiler]
+          [export kind] trap-exports]
+    (with-open [i (wasm/load (wasm "trap_kinds") {:engine engine :cache-dir false})]
+      (let [d (try ((wasm/fn i export)) nil
+                   (catch clojure.lang.ExceptionInfo e
+                     (assoc (ex-data e) :message (ex-message e))))]
+        (is (= kind (:kind d))
+            (str engine " " export ": Chicory's message changed? it said: " (:message d)))))))
+
+(deftest compile-failures-name-their-function
+  ;; tier_hot's big() is too large for one JVM method; the tiered compiler refuses the
+  ;; function the message names and compiles the rest of its batch
+  (let [m (Module/parse (.toPath (File. ^String (wasm "tier_hot"))))
+        e (try (-> (MachineFactoryCompiler/builder (.parsed m))
+                   (.withInterpreterFallback InterpreterFallback/FAIL)
+                   (.compile))
+               nil
+               (catch Throwable e e))]
+    (is (some? e) "the compiler refuses big()")
+    (let [f (ChicoryInternals/blamedFunction e)]
+      (is (some? f) (str "Chicory's compile failure no longer names a function: " (ex-message e)))
+      (when f
+        (is (<= (.importedFunctions (.plan m)) f (dec (.functionCount (.plan m)))))))))
