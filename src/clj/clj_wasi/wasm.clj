@@ -36,6 +36,7 @@
             [clj-wasi.impl.options :as options]
             [clj-wasi.impl.snapshot :as snap]
             [clj-wasi.impl.values :as values]
+            [clj-wasi.impl.wat :as wat]
             [clojure.core :as core]
             [clojure.core.protocols :as protocols]
             [clojure.java.io :as jio]
@@ -114,7 +115,8 @@
   "Parses and validates a module once, for instantiating many times (from any thread)
   with `load`, `load-wasi` or `run`, which also take any `src` this takes directly.
 
-  `src` is a file path (string, File or Path), a URL (e.g. `(clojure.java.io/resource
+  `src` is a file path (string, File or Path; a .wat file is WebAssembly text,
+  converted with wabt's wat2wasm, which must be on the PATH), a URL (e.g. `(clojure.java.io/resource
   \"m.wasm\")`), a byte array, an InputStream, an already parsed module, or a snapshot
   (its module).
 
@@ -125,9 +127,13 @@
    (cond
      (core/instance? Module src) src
      (core/instance? Snapshot src) (.module ^Snapshot src)
-     (string? src) (Module/parse (.toPath (File. ^String src)))
-     (core/instance? File src) (Module/parse (.toPath ^File src))
-     (core/instance? Path src) (Module/parse ^Path src)
+     (string? src) (module (File. ^String src))
+     (core/instance? Path src) (if (wat/wat-name? (str (.getFileName ^Path src)))
+                                 (module (.toFile ^Path src))
+                                 (Module/parse ^Path src))
+     (core/instance? File src) (if (wat/wat-name? (.getName ^File src))
+                                 (Module/parse (wat/->wasm src) (.getName ^File src))
+                                 (Module/parse (.toPath ^File src)))
      (bytes? src) (Module/parse ^bytes src "module.wasm")
      (core/instance? URL src) (with-open [in (.openStream ^URL src)]
                            (Module/parse ^InputStream in

@@ -48,7 +48,7 @@
                     (format "returned %s for its %s result; expected %s"
                             (if (nil? v) "nil" (str (pr-str v) " (" (.getName (class v)) ")"))
                             (name ty) (:expected (ex-data e)))
-                    {"index" i "result-type" (name ty) "expected" (:expected (ex-data e))})))))
+                    {"index" i "result-type" ty "expected" (:expected (ex-data e))})))))
 
 (defn- result->longs
   "The host function's return value as Chicory's long[] for `results`."
