@@ -96,7 +96,7 @@
            (first (filter #(= "add" (:name %)) ex))))
     (is (= {:name "swap" :kind :function :params [:i32 :f64] :results [:f64 :i32]}
            (first (filter #(= "swap" (:name %)) ex))))
-    (is (some #{{:name "memory" :kind :memory}} ex)))
+    (is (some #{{:name "memory" :kind :memory :min 1 :max 4 :shared false}} ex)))
   (is (= [] (wasm/imports @numbers)))
   (let [im (wasm/imports (wasm "hello"))]
     (is (every? #(= "wasi_snapshot_preview1" (:module %)) im))

@@ -17,8 +17,13 @@
   :wasm/unsupported, :wasm/compile, :wasm/no-such-export, :wasm/trap (with :kind),
   :wasm/bad-argument, :wasm/arity, :wasm/unsupported-type, :wasm/bad-result,
   :wasm/bad-option, :wasm/timeout, :wasm/limit, :wasm/closed, :wasm/interrupted,
-  :wasm/no-memory, :wasm/out-of-bounds, :wasm/exit, :wasm/host-error (README's table
-  says when each is thrown and what its data holds).
+  :wasm/no-memory, :wasm/out-of-bounds, :wasm/exit, :wasm/host-error, and
+  :wasm/not-compiled when `clojure -X:deps prep` has not compiled the Java core
+  (README's table says when each is thrown and what its data holds).
+
+  After a trap an instance stays callable, with its memory and globals as the guest
+  left them (as in wasmtime; nothing is rolled back): `snapshot` captures a state to
+  start clean instances from.
   A guest's proc_exit never exits the JVM.
 
   Every public function has an s/fdef (its options maps checked key by key), so
@@ -42,7 +47,8 @@
             [clojure.java.io :as jio]
             [clojure.spec.alpha :as s]
             [clojure.string :as str])
-  (:import (clj_wasi.impl.snapshot Snapshot)
+  (:import (clj_wasi.impl.memory CString)
+           (clj_wasi.impl.snapshot Snapshot)
            (clj_wasi.impl.values ExportFn)
            (cljwasi Module ModuleInstance Signature)
            (cljwasi.wasi Errno WasiHost$Def WasiTracer)
@@ -406,8 +412,6 @@
   [inst name v]
   (mem/set-global! (java-instance inst) (export-name name) v))
 
-(defrecord ^:private CString [^String s])
-
 (defn cstr
   "Marks string `s` for `call` to pass as one pointer to a NUL-terminated copy (a C
   `const char *`), instead of a pointer and a length."
@@ -415,7 +419,7 @@
   (when-not (string? s)
     (errors/fail :bad-argument (str "cstr takes a string, got " (pr-str s))
                  {:value s :expected "a string"}))
-  (->CString s))
+  (mem/->CString s))
 
 (def ^:private allocators
   "Export pairs a guest allocates and frees with: C's, and the Rust convention's."
@@ -435,7 +439,7 @@
   ^bytes [a]
   (cond (string? a) (.getBytes ^String a StandardCharsets/UTF_8)
         (bytes? a) a
-        (core/instance? CString a) (mem/cstring-bytes (:s a))))
+        (core/instance? CString a) (mem/cstring-bytes (.s ^CString a))))
 
 (defn call
   "Calls export `name` of `inst` with `args`, passing strings and byte arrays through
@@ -548,7 +552,10 @@
 (defn run
   "Runs a WASI command once and returns {:exit code :out \"...\" :err \"...\"}
   (with :trace when :trace is true, and with :files, the resulting in-memory tree as
-  `files` returns it, when :files is given). Takes `load-wasi`'s options; stdout and
+  `files` returns it, when :files is given). Takes every option of `load-wasi`
+  (:args :argv0 :env :preopens :stdin :stdout :stderr :max-output-bytes :clock :random
+  :trace :listen :files :files-as) and of `load` (:imports :engine :cache-dir
+  :max-memory-pages :timeout-ms), described there; stdout and
   stderr are captured unless given, and `{:stdout :tee :stderr :tee}` shows them live
   on *out* / *err* as the guest writes and still returns them. A trap throws :wasm/trap with the output (and
   tree) so far under :out and :err (and :files).

@@ -164,6 +164,9 @@
   (.write m (int offset) bs)
   (alength bs))
 
+;; A string `wasm/call` passes as one pointer to a NUL-terminated copy (`wasm/cstr`).
+(deftype CString [^String s])
+
 ;; --- exported globals ------------------------------------------------------------------
 
 (defn- global-instance ^GlobalInstance [^ModuleInstance j ^String gname]
