@@ -285,7 +285,9 @@
 (defn exports
   "The exports of an instance or module (or anything `module` takes), in order.
   Functions carry :params and :results; memories :min and :max (in 64 KiB pages) and
-  :shared; tables :element, :min and :max; globals :type and :mutable.
+  :shared; tables :element, :min and :max; globals :type and :mutable. A memory or
+  table declared without a maximum shows the effective one (65536 pages; Chicory's
+  10000000 table entries).
 
       (wasm/exports \"test/wasm/numbers.wasm\")
       ;=> [{:name \"memory\", :kind :memory, :min 1, :max 4, :shared false}

@@ -28,29 +28,36 @@
 (defn- global-type [^ValType t ^MutabilityType m]
   {:type (keyword (Module/typeName t)) :mutable (= MutabilityType/Var m)})
 
-(defn- imported [^WasmModule m ^ExternalType kind]
-  (filterv #(= kind (.importType ^Import %))
-           (map #(.getImport (.importSection m) %) (range (.importCount (.importSection m))))))
+(defn- import-type
+  "The type data of import `i`; nil for a function (its types are in its Signature)."
+  [^Import i]
+  (condp instance? i
+    MemoryImport (memory-type (.limits ^MemoryImport i))
+    TableImport (table-type (.entryType ^TableImport i) (.limits ^TableImport i))
+    GlobalImport (global-type (.type ^GlobalImport i) (.mutabilityType ^GlobalImport i))
+    nil))
 
-(defn- memory-type-at [^WasmModule m ^long idx]
-  (let [imps (imported m ExternalType/MEMORY)]
-    (if (< idx (count imps))
-      (memory-type (.limits ^MemoryImport (imps idx)))
-      (memory-type (.limits (.getMemory ^MemorySection (.get (.memorySection m)) (- idx (count imps))))))))
+(defn- defined-type
+  "The type data of the module's own memory, table or global number `i` (of `kind`)."
+  [^WasmModule m kind ^long i]
+  (condp = kind
+    ExternalType/MEMORY (memory-type (.limits (.getMemory ^MemorySection (.get (.memorySection m)) i)))
+    ExternalType/TABLE (let [^Table t (.getTable (.tableSection m) i)]
+                         (table-type (.elementType t) (.limits t)))
+    ExternalType/GLOBAL (let [^Global g (.getGlobal (.globalSection m) i)]
+                          (global-type (.valueType g) (.mutabilityType g)))))
 
-(defn- table-type-at [^WasmModule m ^long idx]
-  (let [imps (imported m ExternalType/TABLE)]
-    (if (< idx (count imps))
-      (let [^TableImport t (imps idx)] (table-type (.entryType t) (.limits t)))
-      (let [^Table t (.getTable (.tableSection m) (- idx (count imps)))]
-        (table-type (.elementType t) (.limits t))))))
+(defn- imports-of [^WasmModule m]
+  (map #(.getImport (.importSection m) %) (range (.importCount (.importSection m)))))
 
-(defn- global-type-at [^WasmModule m ^long idx]
-  (let [imps (imported m ExternalType/GLOBAL)]
+(defn- type-at
+  "The type data of entity `idx` of `kind` in the module's index space, where the
+  imported ones come first."
+  [^WasmModule m ^ExternalType kind ^long idx]
+  (let [imps (filterv #(= kind (.importType ^Import %)) (imports-of m))]
     (if (< idx (count imps))
-      (let [^GlobalImport g (imps idx)] (global-type (.type g) (.mutabilityType g)))
-      (let [^Global g (.getGlobal (.globalSection m) (- idx (count imps)))]
-        (global-type (.valueType g) (.mutabilityType g))))))
+      (import-type (imps idx))
+      (defined-type m kind (- idx (count imps))))))
 
 (defn export-types
   "Export name -> the type data of each memory, table and global export of `module`."
@@ -61,22 +68,12 @@
                    :let [^Export e (.getExport sec i)
                          k (.exportType e)]
                    :when (#{ExternalType/MEMORY ExternalType/TABLE ExternalType/GLOBAL} k)]
-               [(.name e) (condp = k
-                            ExternalType/MEMORY (memory-type-at m (.index e))
-                            ExternalType/TABLE (table-type-at m (.index e))
-                            ExternalType/GLOBAL (global-type-at m (.index e)))]))))
+               [(.name e) (type-at m k (.index e))]))))
 
 (defn import-types
   "The type data of each import of `module` in order (nil for functions)."
   [^Module module]
-  (let [m (.parsed module)]
-    (mapv (fn [^Import i]
-            (condp instance? i
-              MemoryImport (memory-type (.limits ^MemoryImport i))
-              TableImport (table-type (.entryType ^TableImport i) (.limits ^TableImport i))
-              GlobalImport (global-type (.type ^GlobalImport i) (.mutabilityType ^GlobalImport i))
-              nil))
-          (map #(.getImport (.importSection m) %) (range (.importCount (.importSection m)))))))
+  (mapv import-type (imports-of (.parsed module))))
 
 ;; --- bounds-checked memory access ----------------------------------------------------
 
