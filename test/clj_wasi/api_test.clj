@@ -5,7 +5,7 @@
   a trap; :tee output; the command line's --invoke, --env NAME and .wat input."
   (:require [clj-wasi.impl.prep :as prep]
             [clj-wasi.main :as main]
-            [clj-wasi.test-util :refer [wasm thrown-data]]
+            [clj-wasi.test-util :refer [sh wasm thrown-data]]
             [clj-wasi.wasm :as wasm]
             [clojure.datafy :refer [datafy]]
             [clojure.string :as str]
@@ -74,6 +74,14 @@
                      "version")))
 
 (deftest missing-compiled-classes-say-to-run-prep
+  (testing "a JVM whose classpath lacks the compiled Java core"
+    (let [cp (->> (str/split (System/getProperty "java.class.path") #":")
+                  (remove #(str/ends-with? (str/replace % #"/$" "") "target/classes"))
+                  (str/join ":"))
+          r (sh [(str (System/getProperty "java.home") "/bin/java") "-cp" cp "clojure.main" "-e"
+                 "(try (require 'clj-wasi.wasm) (catch Throwable t (let [c (or (ex-cause t) t)] (prn (:type (ex-data c))) (println (ex-message c)))))"])]
+      (is (str/starts-with? (:out r) ":wasm/not-compiled\n") (str r))
+      (is (str/includes? (:out r) "run `clojure -X:deps prep`") (:out r))))
   (is (nil? (prep/check! "cljwasi.WasmException")))
   (let [e (try (prep/check! "cljwasi.NoSuchClass") nil (catch clojure.lang.ExceptionInfo e e))]
     (is (= {:type :wasm/not-compiled :class "cljwasi.NoSuchClass"} (ex-data e)))
