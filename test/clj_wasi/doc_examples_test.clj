@@ -8,6 +8,7 @@
   the form must throw one. The example scripts examples/**/*.clj run as scripts."
   (:require [clj-wasi.test-util :refer [java-cmd sh]]
             [clojure.java.io :as io]
+            [clojure.spec.test.alpha :as stest]
             [clojure.string :as str]
             [clojure.test :refer [deftest is testing]])
   (:import (clojure.lang LineNumberingPushbackReader)
@@ -94,7 +95,11 @@
             (doseq [{:keys [line code]} blocks
                     f (forms code)]
               (check-form (str file ":" line) f)))
-          (finally (remove-ns ns-sym)))))))
+          (finally
+            ;; an example may instrument clj-wasi.wasm (docs/USAGE.md does): undo it,
+            ;; so that the tests after this one run as usual
+            (stest/unstrument)
+            (remove-ns ns-sym)))))))
 
 (deftest the-example-scripts-run
   (let [scripts (->> (file-seq (io/file "examples"))
