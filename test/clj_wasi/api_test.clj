@@ -210,6 +210,12 @@
       (dotimes [_ 100] (is (= (* 1024 1024) (wasm/call i :count_vowels big)))))
     (is (= 3 (wasm/call i :greet "bob")))
     (is (= "hello, bob\n" (wasm/captured i :stdout))))
+  (testing "a call that fails still frees, and reports its own failure"
+    (with-open [i (wasm/load-wasi @reactor)]
+      (let [p (wasm/call i :malloc 16)]
+        (wasm/call i :free p)
+        (is (= :wasm/arity (:type (thrown-data #(wasm/call i :count_vowels "abc" "extra")))))
+        (is (= p (wasm/call i :malloc 16)) "the copies made for the failed call were freed"))))
   (with-open [i (wasm/load (wasm "numbers"))]
     (is (= 5 (wasm/call i :add 2 3)) "numbers need no allocator")
     (is (= :wasm/no-such-export (:type (thrown-data #(wasm/call i :add "x")))) "strings do")))

@@ -475,16 +475,22 @@
                       (swap! allocated conj [p n])
                       (write-bytes! inst p b)
                       p))]
-        (try
-          (apply f (mapcat (core/fn [a]
-                             (if-let [b (blob a)]
-                               (if (core/instance? CString a) [(place b)] [(place b) (alength b)])
-                               [a]))
-                           args))
-          (finally
-            (when-not (.isClosed j)
-              (doseq [[p n] (rseq @allocated)]
-                (if free-takes-len? (free p n) (free p))))))))))
+        (let [free-all #(when-not (.isClosed j)
+                          (doseq [[p n] (rseq @allocated)]
+                            (if free-takes-len? (free p n) (free p))))
+              result (try
+                       (apply f (mapcat (core/fn [a]
+                                          (if-let [b (blob a)]
+                                            (if (core/instance? CString a) [(place b)] [(place b) (alength b)])
+                                            [a]))
+                                        args))
+                       (catch Throwable t
+                         ;; after a trap the guest's heap may be broken and free trap
+                         ;; too: the caller sees the call's failure, free's is suppressed
+                         (try (free-all) (catch Throwable t2 (.addSuppressed t t2)))
+                         (throw t)))]
+          (free-all)
+          result)))))
 
 (defn snapshot
   "Captures the instance's Wasm state now: its linear memory, mutable globals and
