@@ -651,6 +651,7 @@
 (s/def ::name string?)
 (s/def ::export-name (s/or :string string? :keyword keyword? :symbol symbol?))
 (s/def ::valtype #{:i32 :i64 :f32 :f64})
+(s/def ::cstring #(core/instance? CString %))
 (s/def ::kind #{:function :memory :table :global :tag})
 (s/def ::module string?)
 (s/def ::signature (s/keys :req-un [::name ::kind]
@@ -684,8 +685,7 @@
   :ret ifn?)
 (s/fdef call
   :args (s/cat :inst ::instance :name ::export-name
-               :args (s/* (s/or :number number? :string string? :bytes bytes?
-                                :cstring #(core/instance? CString %)))))
+               :args (s/* (s/or :number number? :string string? :bytes bytes? :cstring ::cstring))))
 (s/fdef cstr
   :args (s/cat :s string?))
 (s/fdef read-cstring
