@@ -511,8 +511,9 @@
   write (flush before snapshotting). An instance whose guest holds open files or
   sockets (fds beyond stdio, preopens and listeners) cannot be snapshotted
   (:wasm/unsupported). Passive data and element segments count as not yet dropped in
-  the new instance. A snapshot is immutable and can start any number of instances,
-  on any thread."
+  the new instance. Take a snapshot between calls, not while another thread is
+  calling the instance. A snapshot is immutable and can start any number of
+  instances, on any thread."
   [inst]
   (snap/capture (java-instance inst)))
 
