@@ -11,6 +11,15 @@
 (def jar-file (format "target/%s-%s.jar" (name lib) version))
 (def basis (delay (b/create-basis {:project "deps.edn"})))
 
+(def ^:private pom-data
+  "What a library on a public repository's pom needs beyond its coordinates."
+  [[:description "Run WebAssembly (above all WASI Preview 1 command modules) on the JVM from Clojure, over Chicory"]
+   [:url "https://github.com/clj-wasi/clj-wasi"]
+   [:licenses
+    [:license
+     [:name "Apache License, Version 2.0"]
+     [:url "https://www.apache.org/licenses/LICENSE-2.0"]]]])
+
 (defn clean [_] (b/delete {:path "target"}))
 
 (def ^:private lint "-Xlint:all,-serial,-processing")
@@ -83,7 +92,12 @@
   (clean nil)
   (compile-java nil)
   (b/write-pom {:class-dir class-dir :lib lib :version version :basis @basis
-                :src-dirs ["src/clj"] :resource-dirs ["resources"]})
+                :src-dirs ["src/clj"] :resource-dirs ["resources"]
+                :scm {:url "https://github.com/clj-wasi/clj-wasi"
+                      :connection "scm:git:https://github.com/clj-wasi/clj-wasi.git"
+                      :developerConnection "scm:git:ssh://git@github.com/clj-wasi/clj-wasi.git"
+                      :tag (str "v" version)}
+                :pom-data pom-data})
   (b/copy-dir {:src-dirs ["src/clj" "resources"] :target-dir class-dir})
   (b/jar {:class-dir class-dir :jar-file jar-file})
   (println "wrote" jar-file))

@@ -42,7 +42,7 @@
                             [["--dir" "/no/such/dir" (wasm "hello")] 2 "no such directory"]
                             [["--timeout-ms" "abc" (wasm "hello")] 2 "non-negative integer"]
                             [["no/such/module.wasm"] 1 "no such module file"]
-                            [["deps.edn"] 1 "malformed"]]]
+                            [["deps.edn"] 1 "not a WebAssembly module"]]]
     (let [r (cli args)]
       (is (= code (:exit r)) (pr-str args))
       (is (str/includes? (:err r) what) (:err r))

@@ -25,6 +25,7 @@
     :wasm/limit :wasm/exit :wasm/no-such-export :wasm/compile :wasm/interrupted
     :wasm/closed ; after a timeout closed the instance
     :wasm/host-error ; a mutated import type the test's host functions do not fit
+    :wasm/bad-result ; ... or whose result type their return value does not fit
     :wasm/unsupported-type ; a mutated export type (e.g. a reference) Clojure cannot pass
     :wasm/unsupported}) ; legacy exception handling the translator cannot rewrite
 

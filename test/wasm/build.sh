@@ -58,6 +58,10 @@ for src in "$here"/src/*.c; do
     simd_*.c) # both variants: <name>.wasm with SIMD, <name>_scalar.wasm without
       build_c_simd "$src" "$here/$(basename "${src%.c}").wasm"
       build_c "$src" "$here/$(basename "${src%.c}")_scalar.wasm" ;;
+    reactor_*.c) # a reactor: _initialize instead of _start, exports called one by one
+      CFLAGS_SAVED=("${CFLAGS[@]}"); CFLAGS+=(-mexec-model=reactor)
+      build_c "$src" "$here/$(basename "${src%.c}").wasm"
+      CFLAGS=("${CFLAGS_SAVED[@]}") ;;
     tier_*.c) build_c_nowasmopt "$src" "$here/$(basename "${src%.c}").wasm" ;;
     *) build_c "$src" "$here/$(basename "${src%.c}").wasm" ;;
   esac

@@ -9,6 +9,7 @@
   1 for a module that cannot be loaded, 124 for a timeout, 134 for a trap (as
   wasmtime does on Unix)."
   (:require [clj-wasi.wasm :as wasm]
+            [clojure.datafy]
             [clojure.java.io :as io]
             [clojure.string :as str])
   (:import (java.io File)
@@ -16,12 +17,16 @@
            (java.nio.file.attribute FileAttribute)))
 
 (def usage
-  "usage: clj-wasi [OPTIONS] [--] MODULE.wasm [ARGS...]
+  "usage: clj-wasi [OPTIONS] [--] MODULE.wasm|MODULE.wat [ARGS...]
 
-Runs a WASI Preview 1 command. With no MODULE, runs the bundled demo.
+Runs a WASI Preview 1 command. With no MODULE, runs the bundled demo. With --invoke,
+calls one export instead, ARGS being its arguments (typed by its signature), and
+prints each result on a line. A .wat module is converted with wat2wasm (on the PATH).
 
 options:
+  --invoke FUNC            call export FUNC with ARGS instead of running _start
   --env NAME=VALUE         set an environment variable (repeatable)
+  --env NAME               pass NAME on from this process's environment (if set)
   --dir HOST[::GUEST]      preopen host directory HOST as GUEST (default: HOST as written)
   --dir-ro HOST[::GUEST]   the same, read-only
   --listen HOST:PORT       preopen a TCP listener (after the directories)
@@ -50,7 +55,7 @@ options:
 
 (def ^:private flags-with-value
   #{"--env" "--dir" "--dir-ro" "--listen" "--engine" "--timeout-ms" "--max-memory-pages"
-    "--max-output-bytes" "--cache-dir"})
+    "--max-output-bytes" "--cache-dir" "--invoke"})
 
 (defn parse-args
   "The runner's command line as {:opts {...} :module path-or-nil :args [...]}; options
@@ -73,10 +78,17 @@ options:
                        :else (usage-error (str flag " needs a value")))]
         (recur more
                (case flag
-                 "--env" (let [[k val] (str/split v #"=" 2)]
-                           (when (or (str/blank? k) (nil? val))
-                             (usage-error (str "--env needs NAME=VALUE, got " (pr-str v))))
-                           (update opts :env (fnil assoc (array-map)) k val))
+                 "--env" (let [[k val] (str/split v #"=" 2)
+                               ;; --env NAME inherits, as wasmtime's does; unset stays unset
+                               val (if (nil? val) (System/getenv k) val)]
+                           (when (str/blank? k)
+                             (usage-error (str "--env needs NAME=VALUE or NAME, got " (pr-str v))))
+                           (if (nil? val)
+                             opts
+                             (update opts :env (fnil assoc (array-map)) k val)))
+                 "--invoke" (if (str/blank? v)
+                              (usage-error "--invoke needs the name of an export")
+                              (assoc opts :invoke v))
                  "--dir" (update opts :preopens (fnil conj []) (preopen flag v false))
                  "--dir-ro" (update opts :preopens (fnil conj []) (preopen flag v true))
                  "--listen" (if (re-matches #".+:\d+" v)
@@ -101,13 +113,64 @@ options:
     :wasm/timeout 124
     1))
 
+(defn- parse-invoke-arg
+  "Command-line argument `i` for a parameter of type `ty`, as wasmtime reads it:
+  integers in decimal, floats also as inf, -inf and nan."
+  [fname i ty ^String s]
+  (let [bad #(usage-error (format "--invoke %s: argument %d (%s) must be %s, got %s"
+                                  fname i (name ty) % (pr-str s)))]
+    (case ty
+      (:i32 :i64) (or (when (re-matches #"[+-]?\d{1,20}" s) (bigint (BigInteger. (str/replace s #"^\+" ""))))
+                      (bad "an integer"))
+      (:f32 :f64) (case (str/lower-case s)
+                    ("inf" "+inf" "infinity" "+infinity") Double/POSITIVE_INFINITY
+                    ("-inf" "-infinity") Double/NEGATIVE_INFINITY
+                    "nan" Double/NaN
+                    (or (when (re-matches #"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?" s) (Double/parseDouble s))
+                        (bad "a number")))
+      (usage-error (format "--invoke %s: parameter %d has type %s, which cannot be given on the command line"
+                           fname i (name ty))))))
+
+(defn format-result
+  "A result as wasmtime prints it: integers in decimal, floats in Rust's notation
+  (shortest round-trip digits, no exponent, 3 not 3.0, inf, NaN)."
+  [v]
+  (if (or (float? v) (instance? Float v))
+    (let [d (double v)]
+      (cond
+        (Double/isNaN d) "NaN"
+        (Double/isInfinite d) (if (pos? d) "inf" "-inf")
+        (and (zero? d) (neg? (Math/copySign 1.0 d))) "-0"
+        :else (.toPlainString (.stripTrailingZeros (BigDecimal. (if (instance? Float v)
+                                                                   (Float/toString (float v))
+                                                                   (Double/toString d)))))))
+    (str v)))
+
+(defn- invoke
+  "Calls export `fname` of `inst` with the command-line `args`; prints each result on
+  a line; returns the exit code 0."
+  [inst fname args]
+  (let [f (wasm/fn inst fname)
+        {:keys [params]} (clojure.datafy/datafy f)]
+    (when-not (= (count params) (count args))
+      (usage-error (format "--invoke %s takes %d argument%s %s, got %d" fname (count params)
+                           (if (= 1 (count params)) "" "s") (pr-str params) (count args))))
+    (let [r (apply f (map-indexed (fn [i [ty s]] (parse-invoke-arg fname i ty s)) (map vector params args)))]
+      (doseq [v (cond (nil? r) [] (vector? r) r :else [r])]
+        (println (format-result v)))
+      (flush)
+      0)))
+
 (defn- run-module [{:keys [opts module args]}]
   (let [path module
+        fname (:invoke opts)
         opts (merge {:stdin :inherit :stdout :inherit :stderr :inherit}
-                    opts
-                    {:args args :argv0 (.getName (io/file path))})]
+                    (dissoc opts :invoke)
+                    {:args (if fname [] args) :argv0 (.getName (io/file path))})]
     (with-open [inst (wasm/load-wasi path opts)]
-      ((wasm/fn inst "_start")))))
+      (if (and fname (not= "_start" fname))
+        (invoke inst fname args)
+        ((wasm/fn inst "_start"))))))
 
 (defn- run-demo [{:keys [opts args]}]
   (let [dir (Files/createTempDirectory "clj-wasi-demo" (make-array FileAttribute 0))]
@@ -173,7 +236,7 @@ options:
       (let [data (ex-data e)]
         (binding [*out* *err*]
           (println (str "clj-wasi: " (ex-message e)))
-          (when (= ::usage (:type data)) (println "(clj-wasi --help for usage)")))
+          (when (= ::usage (:type data)) (println "(run with --help for usage)")))
         (exit-code-for data)))
     (catch Throwable t
       (binding [*out* *err*] (println (str "clj-wasi: internal error: " t)))

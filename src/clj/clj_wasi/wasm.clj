@@ -17,8 +17,13 @@
   :wasm/unsupported, :wasm/compile, :wasm/no-such-export, :wasm/trap (with :kind),
   :wasm/bad-argument, :wasm/arity, :wasm/unsupported-type, :wasm/bad-result,
   :wasm/bad-option, :wasm/timeout, :wasm/limit, :wasm/closed, :wasm/interrupted,
-  :wasm/no-memory, :wasm/out-of-bounds, :wasm/exit, :wasm/host-error (README's table
-  says when each is thrown and what its data holds).
+  :wasm/no-memory, :wasm/out-of-bounds, :wasm/exit, :wasm/host-error, and
+  :wasm/not-compiled when `clojure -X:deps prep` has not compiled the Java core
+  (README's table says when each is thrown and what its data holds).
+
+  After a trap an instance stays callable, with its memory and globals as the guest
+  left them (as in wasmtime; nothing is rolled back): `snapshot` captures a state to
+  start clean instances from.
   A guest's proc_exit never exits the JVM.
 
   Every public function has an s/fdef (its options maps checked key by key), so
@@ -28,17 +33,24 @@
 
   makes a bad call fail at the call, with spec's explanation. Uninstrumented, the
   options are still checked: a bad one throws :wasm/bad-option naming :key."
-  (:refer-clojure :exclude [fn load read-string])
+  (:refer-clojure :exclude [fn instance? load read-string])
   (:require [clj-wasi.impl.errors :as errors]
             [clj-wasi.impl.files :as files]
             [clj-wasi.impl.host :as host]
+            [clj-wasi.impl.memory :as mem]
             [clj-wasi.impl.options :as options]
+            [clj-wasi.impl.snapshot :as snap]
             [clj-wasi.impl.values :as values]
+            [clj-wasi.impl.wat :as wat]
             [clojure.core :as core]
+            [clojure.core.protocols :as protocols]
             [clojure.java.io :as jio]
             [clojure.spec.alpha :as s]
             [clojure.string :as str])
-  (:import (cljwasi Module ModuleInstance Signature)
+  (:import (clj_wasi.impl.memory CString)
+           (clj_wasi.impl.snapshot Snapshot)
+           (clj_wasi.impl.values ExportFn)
+           (cljwasi Module ModuleInstance Signature)
            (cljwasi.wasi Errno WasiHost$Def WasiTracer)
            (com.dylibso.chicory.runtime Memory)
            (java.io ByteArrayOutputStream Closeable File InputStream)
@@ -56,12 +68,50 @@
       (finally
         (when-let [^FileSystem fs (:fs files)] (.close fs))))))
 
+
+;; Printed in the #<...> form the reader refuses: instances, modules and snapshots are
+;; live objects, not data that could be read back.
 (defmethod print-method Instance [^Instance i ^java.io.Writer w]
-  (.write w (str "#clj-wasi/instance[" (.name (.module ^ModuleInstance (.java i)))
-                 (when (.isClosed ^ModuleInstance (.java i)) " closed") "]")))
+  (.write w (str "#<wasm/instance " (.name (.module ^ModuleInstance (.java i)))
+                 (when (.isClosed ^ModuleInstance (.java i)) " closed") ">")))
+
+(defmethod print-method Module [^Module m ^java.io.Writer w]
+  (.write w (format "#<wasm/module %s: %d exports, %d imports>"
+                    (.name m) (count (.exports m)) (count (.imports m)))))
+
+(defmethod print-method Snapshot [^Snapshot s ^java.io.Writer w]
+  (.write w (format "#<wasm/snapshot %s: %d bytes of memory>" (.name ^Module (.module s))
+                    (if-let [^bytes b (.memory s)] (alength b) 0))))
+
+(defn module?
+  "Whether `x` is a parsed module (from `module`)."
+  [x]
+  (core/instance? Module x))
+
+(defn instance?
+  "Whether `x` is an instance (from `load` or `load-wasi`), open or closed."
+  [x]
+  (core/instance? Instance x))
+
+(defn snapshot?
+  "Whether `x` is a snapshot (from `snapshot`)."
+  [x]
+  (core/instance? Snapshot x))
+
+(defn- export-name
+  "An export name given as a string, keyword or symbol, as the string Wasm uses
+  (a namespaced keyword :a/b names export \"a/b\")."
+  ^String [x]
+  (cond
+    (string? x) x
+    (keyword? x) (subs (str x) 1)
+    (symbol? x) (str x)
+    :else (errors/fail :bad-argument (str "an export name must be a string, keyword or symbol, got "
+                                          (pr-str x))
+                       {:value x :expected "a string, keyword or symbol"})))
 
 (defn- java-instance ^ModuleInstance [inst]
-  (if (instance? Instance inst)
+  (if (core/instance? Instance inst)
     (.java ^Instance inst)
     (errors/fail :bad-argument (str "expected an instance from wasm/load or wasm/load-wasi, got "
                                     (pr-str inst))
@@ -71,23 +121,30 @@
   "Parses and validates a module once, for instantiating many times (from any thread)
   with `load`, `load-wasi` or `run`, which also take any `src` this takes directly.
 
-  `src` is a file path (string, File or Path), a URL (e.g. `(clojure.java.io/resource
-  \"m.wasm\")`), a byte array, an InputStream, or an already parsed module.
+  `src` is a file path (string, File or Path; a .wat file is WebAssembly text,
+  converted with wabt's wat2wasm, which must be on the PATH), a URL (e.g. `(clojure.java.io/resource
+  \"m.wasm\")`), a byte array, an InputStream, an already parsed module, or a snapshot
+  (its module).
 
       (def m (wasm/module \"test/wasm/hello.wasm\"))
       (wasm/run m {})"
   ^Module [src]
   (errors/translating
    (cond
-     (instance? Module src) src
-     (string? src) (Module/parse (.toPath (File. ^String src)))
-     (instance? File src) (Module/parse (.toPath ^File src))
-     (instance? Path src) (Module/parse ^Path src)
+     (core/instance? Module src) src
+     (core/instance? Snapshot src) (.module ^Snapshot src)
+     (string? src) (module (File. ^String src))
+     (core/instance? Path src) (if (wat/wat-name? (str (.getFileName ^Path src)))
+                                 (module (.toFile ^Path src))
+                                 (Module/parse ^Path src))
+     (core/instance? File src) (if (wat/wat-name? (.getName ^File src))
+                                 (Module/parse (wat/->wasm src) (.getName ^File src))
+                                 (Module/parse (.toPath ^File src)))
      (bytes? src) (Module/parse ^bytes src "module.wasm")
-     (instance? URL src) (with-open [in (.openStream ^URL src)]
+     (core/instance? URL src) (with-open [in (.openStream ^URL src)]
                            (Module/parse ^InputStream in
                                          ^String (last (str/split (.getPath ^URL src) #"/"))))
-     (instance? InputStream src) (Module/parse ^InputStream src "module.wasm")
+     (core/instance? InputStream src) (Module/parse ^InputStream src "module.wasm")
      :else (errors/fail :bad-argument (str "cannot load a module from " (pr-str src))
                         {:value src
                          :expected "a path, File, Path, URL, byte array, InputStream or module"}))))
@@ -122,6 +179,10 @@
         (when-let [ms (:timeout-ms opts)] (.timeoutMillis b (long ms)))
         (let [inst (Instance. (errors/translating (.build b)) captures trace-atom vfs)]
           (deliver inst-promise inst)
+          (when (snapshot? src)
+            (try
+              (errors/translating (snap/restore! src (.java ^Instance inst)))
+              (catch Throwable t (.close ^Closeable inst) (throw t))))
           inst))
       (catch Throwable t
         (when-let [^FileSystem fs (:fs vfs)] (.close fs))
@@ -170,7 +231,8 @@
                arrives), a File, or :inherit.
     :stdout, :stderr
                nil (default: the caller's *out* / *err* at call time, so REPL and
-               nREPL users see output), :capture (read with `captured`), :discard,
+               nREPL users see output), :capture (read with `captured`), :tee (both:
+               shown on *out* / *err* as it is written, and kept for `captured`), :discard,
                :inherit (the process's own), an OutputStream, or a Writer.
     :max-output-bytes  stdout+stderr cap; writes past it fail with ENOSPC.
     :clock     a fixed Instant, Date or epoch nanos, or a function returning epoch nanos.
@@ -191,7 +253,8 @@
     :files-as  how `files` and `run` return file contents: :string (default; UTF-8,
                malformed bytes become U+FFFD) or :bytes (byte arrays).
 
-  A reactor module's _initialize export, if any, runs here.
+  A reactor module's _initialize export, if any, runs here, unless `src` is a
+  snapshot (which holds the state _initialize left).
 
       (with-open [i (wasm/load-wasi \"hello.wasm\" {:args [\"x\"]})]
         ((wasm/fn i \"_start\")))   ;=> 0, having printed to *out*"
@@ -199,7 +262,8 @@
   ([src opts]
    (let [inst (instantiate src opts true)
          j (java-instance inst)]
-     (when (and (contains? (.exports (.module j)) "_initialize")
+     (when (and (not (snapshot? src))
+                (contains? (.exports (.module j)) "_initialize")
                 (not (contains? (.exports (.module j)) "_start")))
        (try
          (errors/translating (.call j "_initialize" (long-array 0)))
@@ -208,35 +272,46 @@
            (throw t))))
      inst)))
 
-(defn- signature->map [^Signature s]
+(defn- signature->map [^Signature s types]
   (cond-> {:name (.name s) :kind (keyword (.kind s))}
     (.module s) (assoc :module (.module s))
     (= "function" (.kind s)) (assoc :params (mapv keyword (.params s))
-                                    :results (mapv keyword (.results s)))))
+                                    :results (mapv keyword (.results s)))
+    types (merge types)))
 
 (defn- module-of ^Module [x]
-  (if (instance? Instance x) (.module (java-instance x)) (module x)))
+  (if (core/instance? Instance x) (.module (java-instance x)) (module x)))
 
 (defn exports
-  "The exports of an instance or module (or anything `module` takes), in order:
+  "The exports of an instance or module (or anything `module` takes), in order.
+  Functions carry :params and :results; memories :min and :max (in 64 KiB pages) and
+  :shared; tables :element, :min and :max; globals :type and :mutable. A memory or
+  table declared without a maximum shows the effective one (65536 pages; Chicory's
+  10000000 table entries).
 
-      (wasm/exports \"numbers.wasm\")
-      ;=> [{:name \"add\" :kind :function :params [:i32 :i32] :results [:i32]}
-      ;    {:name \"memory\" :kind :memory} ...]"
+      (wasm/exports \"test/wasm/numbers.wasm\")
+      ;=> [{:name \"memory\", :kind :memory, :min 1, :max 4, :shared false}
+      ;    {:name \"counter\", :kind :global, :type :i32, :mutable true}
+      ;    {:name \"id_i32\", :kind :function, :params [:i32], :results [:i32]} ...]"
   [x]
-  (mapv signature->map (vals (.exports (module-of x)))))
+  (let [m (module-of x)
+        types (mem/export-types m)]
+    (mapv (core/fn [^Signature s] (signature->map s (types (.name s)))) (vals (.exports m)))))
 
 (defn imports
-  "The imports of an instance or module, in order:
+  "The imports of an instance or module, in order, described as `exports` describes
+  exports, with the importing :module:
 
-      (wasm/imports \"hello.wasm\")
-      ;=> [{:module \"wasi_snapshot_preview1\" :name \"fd_write\" :kind :function
-      ;     :params [:i32 :i32 :i32 :i32] :results [:i32]} ...]"
+      (wasm/imports \"test/wasm/hello.wasm\")
+      ;=> [{:name \"fd_write\", :kind :function, :module \"wasi_snapshot_preview1\",
+      ;     :params [:i32 :i32 :i32 :i32], :results [:i32]} ...]"
   [x]
-  (mapv signature->map (.imports (module-of x))))
+  (let [m (module-of x)]
+    (mapv signature->map (.imports m) (mem/import-types m))))
 
 (defn fn
-  "A Clojure function for export `name` of `inst`. Arguments are converted to the
+  "A Clojure function for export `name` (a string, keyword or symbol) of `inst`.
+  It prints as #<wasm/fn add [:i32 :i32] -> [:i32]>. Arguments are converted to the
   export's parameter types with range checks (i32: -2^31..2^32-1, i64: -2^63..2^64-1,
   f32/f64: numbers; a Float or Double keeps its exact bits, NaN payloads included);
   a wrong count throws :wasm/arity, a wrong value :wasm/bad-argument. It returns nil,
@@ -249,55 +324,198 @@
       ((wasm/fn inst \"_start\"))       ;=> 0"
   [inst name]
   (let [j (java-instance inst)
+        name (export-name name)
         ^Signature s (get (.exports (.module j)) name)]
     (when-not (and s (= "function" (.kind s)))
       (errors/translating (.export j name)))
-    (if (and (= "_start" name) (empty? (.params s)) (empty? (.results s)))
-      (core/fn
-        ([] (errors/translating (long (.runCommand j "_start"))))
-        ([& xs] (errors/fail :arity (format "_start takes no arguments, got %d" (count xs))
-                             {:function name :params [] :given (count xs)})))
-      (values/export-fn j name (mapv keyword (.params s)) (mapv keyword (.results s))))))
+    (let [params (mapv keyword (.params s))
+          results (mapv keyword (.results s))]
+      (ExportFn. name params results
+                 (if (and (= "_start" name) (empty? params) (empty? results))
+                   (core/fn
+                     ([] (errors/translating (long (.runCommand j "_start"))))
+                     ([& xs] (errors/fail :arity (format "_start takes no arguments, got %d" (count xs))
+                                          {:function name :params [] :given (count xs)})))
+                   (values/export-fn j name params results))))))
 
 (defn- memory ^Memory [inst]
-  (errors/translating (.memory (java-instance inst))))
-
-(defn- check-range [inst ^long offset ^long len]
-  (let [size (* 65536 (long (.pages (memory inst))))]
-    (when-not (and (<= 0 offset) (<= 0 len) (<= (+ offset len) size))
-      (errors/fail :out-of-bounds
-                   (format "bytes [%d, %d) are outside memory of %d bytes" offset (+ offset len) size)
-                   {:offset offset :length len :memory-size size}))))
+  (mem/memory (java-instance inst)))
 
 (defn memory-size
   "The size of the instance's memory in bytes (a multiple of 65536)."
   [inst]
-  (* 65536 (long (.pages (memory inst)))))
+  (mem/size (memory inst)))
 
 (defn read-bytes
   "`len` bytes of the instance's memory from `offset`, as a byte array.
 
       (String. (wasm/read-bytes inst 1024 5) \"UTF-8\")"
   ^bytes [inst offset len]
-  (check-range inst offset len)
-  (.readBytes (memory inst) (int offset) (int len)))
+  (let [m (memory inst)]
+    (mem/check-range m offset len)
+    (.readBytes m (int offset) (int len))))
 
 (defn write-bytes!
   "Writes byte array `bs` into the instance's memory at `offset`; returns the count."
   [inst offset ^bytes bs]
-  (check-range inst offset (alength bs))
-  (.write (memory inst) (int offset) bs)
-  (alength bs))
+  (mem/write-bytes! (memory inst) offset bs))
 
 (defn read-string
-  "`len` bytes of memory from `offset`, decoded as UTF-8."
+  "`len` bytes of memory from `offset`, decoded as UTF-8 (all `len` of them, NULs
+  included: for a NUL-terminated string use `read-cstring`)."
   [inst offset len]
   (String. (read-bytes inst offset len) StandardCharsets/UTF_8))
 
 (defn write-string!
-  "Writes `s` as UTF-8 (no terminator) at `offset`; returns the number of bytes."
+  "Writes `s` as UTF-8 (no terminator) at `offset`; returns the number of bytes.
+  `write-cstring!` adds the NUL a C function expects."
   [inst offset ^String s]
   (write-bytes! inst offset (.getBytes s StandardCharsets/UTF_8)))
+
+(defn read-cstring
+  "The NUL-terminated UTF-8 string at `offset`, without its NUL (:wasm/out-of-bounds
+  when memory ends before a NUL)."
+  [inst offset]
+  (mem/read-cstring (memory inst) offset))
+
+(defn write-cstring!
+  "Writes `s` as UTF-8 followed by a NUL at `offset`; returns the number of bytes
+  written, the NUL included. A string containing NUL throws :wasm/bad-argument."
+  [inst offset ^String s]
+  (write-bytes! inst offset (mem/cstring-bytes s)))
+
+(defn read-value
+  "The value of type `ty` (:i32, :i64, :f32 or :f64) stored little-endian at `offset`,
+  as a call result would be: i32/i64 as Long, f32 as Float, f64 as Double.
+
+      (wasm/write-value! inst :f64 8 1.5)
+      (wasm/read-value inst :f64 8)   ;=> 1.5"
+  [inst ty offset]
+  (mem/read-value (memory inst) ty offset))
+
+(defn write-value!
+  "Stores `v` as type `ty` (:i32, :i64, :f32 or :f64) little-endian at `offset`,
+  converted and range-checked as a call argument is (:wasm/bad-argument); returns nil."
+  [inst ty offset v]
+  (mem/write-value! (memory inst) ty offset v))
+
+(defn global
+  "The current value of the exported global `name` (string, keyword or symbol):
+  i32/i64 as Long, f32 as Float, f64 as Double. :wasm/no-such-export when the module
+  exports no global of that name.
+
+      (wasm/global inst :counter)   ;=> 0"
+  [inst name]
+  (mem/global-value (java-instance inst) (export-name name)))
+
+(defn set-global!
+  "Sets the exported mutable global `name` to `v` (checked as a call argument);
+  returns nil. An immutable global throws :wasm/bad-argument."
+  [inst name v]
+  (mem/set-global! (java-instance inst) (export-name name) v))
+
+(defn cstr
+  "Marks string `s` for `call` to pass as one pointer to a NUL-terminated copy (a C
+  `const char *`), instead of a pointer and a length."
+  [s]
+  (when-not (string? s)
+    (errors/fail :bad-argument (str "cstr takes a string, got " (pr-str s))
+                 {:value s :expected "a string"}))
+  (mem/->CString s))
+
+(def ^:private allocators
+  "Export pairs a guest allocates and frees with: C's, and the Rust convention's."
+  [["malloc" "free"] ["alloc" "dealloc"]])
+
+(defn- guest-allocator [^ModuleInstance j]
+  (let [exports (.exports (.module j))]
+    (or (first (filter (core/fn [[a f]] (and (contains? exports a) (contains? exports f)))
+                       allocators))
+        (errors/fail :no-such-export
+                     (format "%s exports no allocator (malloc and free, or alloc and dealloc) to pass strings or bytes with"
+                             (.name (.module j)))
+                     {:name "malloc" :exports (vec (keys exports))}))))
+
+(defn- blob
+  "The bytes `call` copies into guest memory for argument `a`, or nil for a number."
+  ^bytes [a]
+  (cond (string? a) (.getBytes ^String a StandardCharsets/UTF_8)
+        (bytes? a) a
+        (core/instance? CString a) (mem/cstring-bytes (.s ^CString a))))
+
+(defn call
+  "Calls export `name` of `inst` with `args`, passing strings and byte arrays through
+  the guest's own allocator: each is copied into memory the guest allocates (with its
+  exported malloc/free, or alloc/dealloc) and passed as two arguments, pointer and
+  length in bytes (strings as UTF-8); `(cstr s)` passes one pointer to a
+  NUL-terminated copy. Numbers pass as with `fn`. Everything allocated is freed after
+  the call, also when it fails; free/dealloc gets (pointer) or (pointer, length) as
+  its signature says. Returns what `fn` would.
+
+      (with-open [inst (wasm/load-wasi \"test/wasm/reactor_api.wasm\")]
+        [(wasm/call inst :count_vowels \"hello world\")     ; int count_vowels(const char *s, size_t n)
+         (wasm/call inst :c_strlen (wasm/cstr \"hello\"))])  ; int c_strlen(const char *s)
+      ;=> [3 5]"
+  [inst name & args]
+  (let [f (fn inst name)]
+    (if-not (some blob args)
+      (apply f args)
+      (let [j (java-instance inst)
+            [alloc-name free-name] (guest-allocator j)
+            alloc (fn inst alloc-name)
+            ^ExportFn free (fn inst free-name)
+            free-takes-len? (= 2 (count (.params free)))
+            allocated (atom [])
+            place (core/fn [^bytes b]
+                    (let [n (max 1 (alength b))
+                          p (long (alloc n))]
+                      (when (zero? p)
+                        (errors/fail :limit (format "%s returned NULL for %d bytes" alloc-name n)
+                                     {:limit :guest-alloc :requested n}))
+                      (swap! allocated conj [p n])
+                      (write-bytes! inst p b)
+                      p))]
+        (let [free-all #(when-not (.isClosed j)
+                          (doseq [[p n] (rseq @allocated)]
+                            (if free-takes-len? (free p n) (free p))))
+              result (try
+                       (apply f (mapcat (core/fn [a]
+                                          (if-let [b (blob a)]
+                                            (if (core/instance? CString a) [(place b)] [(place b) (alength b)])
+                                            [a]))
+                                        args))
+                       (catch Throwable t
+                         ;; after a trap the guest's heap may be broken and free trap
+                         ;; too: the caller sees the call's failure, free's is suppressed
+                         (try (free-all) (catch Throwable t2 (.addSuppressed t t2)))
+                         (throw t)))]
+          (free-all)
+          result)))))
+
+(defn snapshot
+  "Captures the instance's Wasm state now: its linear memory, mutable globals and
+  tables. Pass the snapshot to `load`, `load-wasi` or `run` in place of the module,
+  and the new instance starts in that state instead of running its initialization
+  (a reactor's _initialize is skipped), so an expensive set-up is paid once:
+
+      (def warm (with-open [i (wasm/load-wasi \"test/wasm/reactor_api.wasm\")]
+                  (wasm/snapshot i)))
+      (with-open [i (wasm/load-wasi warm)]
+        [((wasm/fn i :prime) 1999) ((wasm/fn i :init_runs))])
+      ;=> [17389 1]   (the table was built once, in the first instance)
+
+  WASI state is host state and is not captured: the new instance gets the stdio, args,
+  env, preopens, :files, clock and random source of its own options. What the guest
+  keeps in its own memory is captured with it, such as the arguments or environment
+  its libc read during initialization, or output its libc buffered and did not yet
+  write (flush before snapshotting). An instance whose guest holds open files or
+  sockets (fds beyond stdio, preopens and listeners) cannot be snapshotted
+  (:wasm/unsupported). Passive data and element segments count as not yet dropped in
+  the new instance. Take a snapshot between calls, not while another thread is
+  calling the instance. A snapshot is immutable and can start any number of
+  instances, on any thread."
+  [inst]
+  (snap/capture (java-instance inst)))
 
 (defn captured
   "What the guest wrote to `stream` (:stdout or :stderr) when it was given as :capture,
@@ -343,8 +561,12 @@
 (defn run
   "Runs a WASI command once and returns {:exit code :out \"...\" :err \"...\"}
   (with :trace when :trace is true, and with :files, the resulting in-memory tree as
-  `files` returns it, when :files is given). Takes `load-wasi`'s options; stdout and
-  stderr are captured unless given. A trap throws :wasm/trap with the output (and
+  `files` returns it, when :files is given). Takes every option of `load-wasi`
+  (:args :argv0 :env :preopens :stdin :stdout :stderr :max-output-bytes :clock :random
+  :trace :listen :files :files-as) and of `load` (:imports :engine :cache-dir
+  :max-memory-pages :timeout-ms), described there; stdout and
+  stderr are captured unless given, and `{:stdout :tee :stderr :tee}` shows them live
+  on *out* / *err* as the guest writes and still returns them. A trap throws :wasm/trap with the output (and
   tree) so far under :out and :err (and :files).
 
       (wasm/run \"test/wasm/echo_args.wasm\" {:args [\"a\" \"b\"] :env {\"K\" \"v\"}})
@@ -356,8 +578,8 @@
      (with-open [^Closeable inst (load-wasi src opts)]
        (let [result (core/fn [exit]
                       (cond-> {:exit exit}
-                        (= :capture (:stdout opts)) (assoc :out (captured inst :stdout))
-                        (= :capture (:stderr opts)) (assoc :err (captured inst :stderr))
+                        (#{:capture :tee} (:stdout opts)) (assoc :out (captured inst :stdout))
+                        (#{:capture :tee} (:stderr opts)) (assoc :err (captured inst :stderr))
                         (true? (:trace opts)) (assoc :trace (trace inst))
                         (:files opts) (assoc :files (files inst))))]
          (try
@@ -383,12 +605,37 @@
             (cljwasi.wasi.net.SocketSupport/boundAddresses ctx))
       [])))
 
+(defn- globals-now
+  "Exported i32/i64/f32/f64 globals of an open instance, name -> value."
+  [inst]
+  (into {} (for [{:keys [name kind type]} (exports inst)
+                 :when (and (= :global kind) (#{:i32 :i64 :f32 :f64} type))]
+             [name (global inst name)])))
+
+;; clojure.datafy: modules and instances as data, for REPL tooling (REBL, Portal...).
+(extend-protocol protocols/Datafiable
+  Module
+  (datafy [m]
+    {:name (.name m) :exports (exports m) :imports (imports m)})
+  Instance
+  (datafy [inst]
+    (let [j (java-instance inst)
+          closed (.isClosed j)]
+      (cond-> {:module (.name (.module j)) :closed closed
+               :exports (exports inst) :imports (imports inst)}
+        (and (not closed) (.memory (.chicory j))) (assoc :memory {:bytes (memory-size inst)
+                                                                  :pages (quot (memory-size inst) 65536)})
+        (not closed) (assoc :globals (globals-now inst)))))
+  ExportFn
+  (datafy [f]
+    {:name (.export-name f) :kind :function :params (.params f) :results (.results f)}))
+
 ;; --- specs: for clojure.spec.test.alpha/instrument ---------------------------------
 
-(s/def ::src (s/or :path string? :file #(instance? File %) :nio-path #(instance? Path %)
-                   :url #(instance? URL %) :bytes bytes? :stream #(instance? InputStream %)
-                   :module #(instance? Module %)))
-(s/def ::instance #(instance? Instance %))
+(s/def ::src (s/or :path string? :file #(core/instance? File %) :nio-path #(core/instance? Path %)
+                   :url #(core/instance? URL %) :bytes bytes? :stream #(core/instance? InputStream %)
+                   :module #(core/instance? Module %) :snapshot #(core/instance? Snapshot %)))
+(s/def ::instance #(core/instance? Instance %))
 (s/def ::load-options
   (s/nilable (s/and (s/keys :opt-un [::options/imports ::options/engine ::options/cache-dir
                                      ::options/max-memory-pages ::options/timeout-ms])
@@ -403,6 +650,9 @@
                                      ::options/listen ::options/files ::options/files-as])
                     #(every? options/wasi-keys (keys %)))))
 (s/def ::name string?)
+(s/def ::export-name (s/or :string string? :keyword keyword? :symbol symbol?))
+(s/def ::valtype #{:i32 :i64 :f32 :f64})
+(s/def ::cstring #(core/instance? CString %))
 (s/def ::kind #{:function :memory :table :global :tag})
 (s/def ::module string?)
 (s/def ::signature (s/keys :req-un [::name ::kind]
@@ -415,7 +665,7 @@
 
 (s/fdef module
   :args (s/cat :src ::src)
-  :ret #(instance? Module %))
+  :ret #(core/instance? Module %))
 (s/fdef load
   :args (s/cat :src ::src :opts (s/? ::load-options))
   :ret ::instance)
@@ -432,8 +682,43 @@
   :args (s/cat :x (s/or :instance ::instance :src ::src))
   :ret (s/coll-of ::signature :kind vector?))
 (s/fdef fn
-  :args (s/cat :inst ::instance :name string?)
+  :args (s/cat :inst ::instance :name ::export-name)
   :ret ifn?)
+(s/fdef call
+  :args (s/cat :inst ::instance :name ::export-name
+               :args (s/* (s/or :number number? :string string? :bytes bytes? :cstring ::cstring))))
+(s/fdef cstr
+  :args (s/cat :s string?))
+(s/fdef read-cstring
+  :args (s/cat :inst ::instance :offset ::offset)
+  :ret string?)
+(s/fdef write-cstring!
+  :args (s/cat :inst ::instance :offset ::offset :s string?)
+  :ret nat-int?)
+(s/fdef read-value
+  :args (s/cat :inst ::instance :ty ::valtype :offset ::offset)
+  :ret number?)
+(s/fdef write-value!
+  :args (s/cat :inst ::instance :ty ::valtype :offset ::offset :v number?)
+  :ret nil?)
+(s/fdef global
+  :args (s/cat :inst ::instance :name ::export-name)
+  :ret number?)
+(s/fdef set-global!
+  :args (s/cat :inst ::instance :name ::export-name :v number?)
+  :ret nil?)
+(s/fdef snapshot
+  :args (s/cat :inst ::instance)
+  :ret snapshot?)
+(s/fdef module?
+  :args (s/cat :x any?)
+  :ret boolean?)
+(s/fdef instance?
+  :args (s/cat :x any?)
+  :ret boolean?)
+(s/fdef snapshot?
+  :args (s/cat :x any?)
+  :ret boolean?)
 (s/fdef memory-size
   :args (s/cat :inst ::instance)
   :ret nat-int?)

@@ -76,6 +76,7 @@ public final class Module {
 
   /** Parses and validates {@code bytes}; {@code name} is used in messages and as argv[0]. */
   public static Module parse(byte[] bytes, String name) {
+    checkHeader(bytes, name);
     bytes = LegacyEh.translateIfNeeded(bytes, name); // legacy EH -> exnref form
     try {
       return new Module(ModulePlan.parse(bytes), name);
@@ -109,6 +110,29 @@ public final class Module {
     } catch (IOException e) {
       throw new WasmException("io", "cannot read module " + name + ": " + e.getMessage(),
           Map.of("name", name), e);
+    }
+  }
+
+  /**
+   * Refuses bytes that are not a Wasm binary at all (a text file, a .wat, an executable)
+   * with that reason first: Chicory's message for them lists every failure the spec
+   * tests expect ("section size mismatch, unexpected end of section or function, magic
+   * header not detected"), leading with two that do not apply.
+   */
+  private static void checkHeader(byte[] bytes, String name) {
+    byte[] magic = {0x00, 0x61, 0x73, 0x6d};
+    for (int i = 0; i < magic.length; i++) {
+      if (i >= bytes.length || bytes[i] != magic[i]) {
+        int n = Math.min(bytes.length, 8);
+        StringBuilder found = new StringBuilder();
+        for (int j = 0; j < n; j++) found.append(String.format("%s%02x", j == 0 ? "" : " ", bytes[j]));
+        String hint = bytes.length > 0 && bytes[0] == '(' ? " (WebAssembly text? convert it with wat2wasm)" : "";
+        throw malformed(name, "not a WebAssembly module: magic header \\0asm not found (first bytes: "
+            + (n == 0 ? "none" : found) + ")" + hint, null);
+      }
+    }
+    if (bytes.length < 8 || bytes[4] != 1 || bytes[5] != 0 || bytes[6] != 0 || bytes[7] != 0) {
+      throw malformed(name, "not a WebAssembly module of version 1 (unknown binary version)", null);
     }
   }
 
@@ -152,7 +176,8 @@ public final class Module {
     return m;
   }
 
-  static String typeName(ValType t) {
+  /** The value type's name as clj-wasi spells it ("i32", "funcref"...). */
+  public static String typeName(ValType t) {
     if (t.equals(ValType.I32)) return "i32";
     if (t.equals(ValType.I64)) return "i64";
     if (t.equals(ValType.F32)) return "f32";

@@ -1,5 +1,6 @@
 (ns clj-wasi.impl.errors
   "Turns the Java core's WasmException into ex-info with `:type :wasm/<type>`."
+  (:require [clj-wasi.impl.prep]) ; before the :import: a clear message if the classes are missing
   (:import (cljwasi WasmException)
            (java.util List Map)))
 

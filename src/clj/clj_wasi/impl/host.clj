@@ -2,7 +2,7 @@
   "Clojure functions as Wasm host functions (the :imports option)."
   (:require [clj-wasi.impl.errors :as errors]
             [clj-wasi.impl.values :as values])
-  (:import (cljwasi Module Signature)
+  (:import (cljwasi Module Signature WasmException)
            (clojure.lang RestFn)
            (com.dylibso.chicory.runtime HostFunction WasmFunctionHandle)
            (com.dylibso.chicory.wasm.types FunctionType ValType)))
@@ -28,18 +28,41 @@
                        :params (mapv keyword (.params s)) :results (mapv keyword (.results s))}
                       data)))
 
+(defn- bad-result
+  "The failure for a host function's return value `v` that does not fit `results`:
+  thrown as the Java core's exception, so that it passes through the guest's call
+  unchanged (an ex-info would become :wasm/host-error) and reaches the caller as
+  :wasm/bad-result."
+  [fname results v msg data]
+  (throw (WasmException. "bad-result" (str "host function " fname " " msg)
+                         (merge {"function" fname "results" (mapv name results) "value" v} data))))
+
+(defn- result->long
+  "Result `i` (of type `ty`) of a host function as the long Chicory passes."
+  ^long [fname results i v]
+  (let [ty (results i)]
+    (try
+      (values/to-wasm ty fname i v)
+      (catch clojure.lang.ExceptionInfo e
+        (bad-result fname results v
+                    (format "returned %s for its %s result; expected %s"
+                            (if (nil? v) "nil" (str (pr-str v) " (" (.getName (class v)) ")"))
+                            (name ty) (:expected (ex-data e)))
+                    {"index" i "result-type" ty "expected" (:expected (ex-data e))})))))
+
 (defn- result->longs
   "The host function's return value as Chicory's long[] for `results`."
   [fname results v]
   (case (count results)
     0 nil
-    1 (doto (long-array 1) (aset 0 (values/to-wasm (first results) fname 0 v)))
-    (let [vs (vec v)]
+    1 (doto (long-array 1) (aset 0 (result->long fname results 0 v)))
+    (let [vs (when (sequential? v) (vec v))]
       (when-not (= (count vs) (count results))
-        (errors/fail :bad-result (format "%s must return %d values, returned %s" fname (count results) (pr-str v))
-                     {:function fname :results results :value v}))
+        (bad-result fname results v
+                    (format "must return %d values %s, returned %s" (count results) (pr-str results) (pr-str v))
+                    {"expected" (format "a vector of %d values" (count results))}))
       (let [out (long-array (count results))]
-        (dotimes [i (count results)] (aset out i (values/to-wasm (results i) fname i (vs i))))
+        (dotimes [i (count results)] (aset out i (result->long fname results i (vs i))))
         out))))
 
 (defn host-function

@@ -25,15 +25,31 @@
 (defn- writer-stream ^OutputStream [get-writer]
   (WriterOutputStream. (reify Supplier (get [_] (get-writer)))))
 
+(defn- tee-stream
+  "An OutputStream writing everything to both `a` and `b`."
+  ^OutputStream [^OutputStream a ^OutputStream b]
+  (proxy [OutputStream] []
+    (write
+      ([x] (if (bytes? x)
+             (do (.write a ^bytes x) (.write b ^bytes x))
+             (do (.write a (int x)) (.write b (int x)))))
+      ([^bytes bs off len] (.write a bs (int off) (int len)) (.write b bs (int off) (int len))))
+    (flush [] (.flush a) (.flush b))))
+
 (defn output-supplier
   "A Supplier of an output stream for `x`, and the capture buffer if any:
   nil (the caller's *out* or *err*, looked up at each write, i.e. at call time),
-  :capture (kept for `wasm/captured`), :discard, :inherit (the process's own
-  stream), an OutputStream, or a Writer."
+  :capture (kept for `wasm/captured`), :tee (both: written to *out* / *err* as it
+  comes, and kept), :discard, :inherit (the process's own stream), an OutputStream,
+  or a Writer."
   [x which]
   (cond
     (nil? x) {:supplier (reify Supplier
                           (get [_] (writer-stream (if (= which :stdout) #(do *out*) #(do *err*)))))}
+    (= :tee x) (let [buf (ByteArrayOutputStream.)
+                     live (:supplier (output-supplier nil which))]
+                 {:supplier (reify Supplier (get [_] (tee-stream buf (.get ^Supplier live))))
+                  :capture buf})
     (= :capture x) (let [buf (ByteArrayOutputStream.)]
                      {:supplier (reify Supplier (get [_] buf)) :capture buf})
     (= :discard x) {:supplier (reify Supplier (get [_] (OutputStream/nullOutputStream)))}

@@ -34,7 +34,7 @@
                         :seq (s/coll-of ::preopen :kind sequential?)))
 (s/def ::stdin #(or (nil? %) (string? %) (bytes? %) (instance? InputStream %)
                     (instance? Reader %) (instance? File %) (= :inherit %)))
-(s/def ::output #(or (nil? %) (#{:capture :discard :inherit} %) (instance? OutputStream %)
+(s/def ::output #(or (nil? %) (#{:capture :tee :discard :inherit} %) (instance? OutputStream %)
                      (instance? Writer %)))
 (s/def ::stdout ::output)
 (s/def ::stderr ::output)
@@ -67,8 +67,8 @@
    :env "a map of string (or keyword) names to string values"
    :preopens "a map of guest path to host directory, or a vector of {:guest :host :read-only}"
    :stdin "nil, a string, bytes, an InputStream, a Reader, a File or :inherit"
-   :stdout "nil (*out*), :capture, :discard, :inherit, an OutputStream or a Writer"
-   :stderr "nil (*err*), :capture, :discard, :inherit, an OutputStream or a Writer"
+   :stdout "nil (*out*), :capture, :tee, :discard, :inherit, an OutputStream or a Writer"
+   :stderr "nil (*err*), :capture, :tee, :discard, :inherit, an OutputStream or a Writer"
    :engine "one of :auto, :compiler, :interpreter"
    :max-memory-pages "an integer from 0 to 65536"
    :timeout-ms "a positive integer"
@@ -109,6 +109,12 @@
                                    (format "option %s: %s is not %s" k (pr-str v) (expected k)))
                      {:key k :value v :expected (expected k)
                       :problems (::s/problems (s/explain-data spec v))}))))
+  (when-let [^File f (and (instance? File (:stdin opts)) (:stdin opts))]
+    ;; checked here, not when the guest first reads: a missing file is the caller's
+    ;; mistake, reported with the option and the path rather than as :wasm/io
+    (when-not (and (.isFile f) (.canRead f))
+      (errors/fail :bad-option (format "option :stdin: %s is not a readable file" f)
+                   {:key :stdin :value f :path (str f) :expected "a readable file"})))
   (when-let [clash (and (:files opts) (:preopens opts)
                         (first (filter (set (files/roots (:files opts)))
                                        (map #(strip-slash (str (:guest %)))

@@ -152,3 +152,28 @@
             (let [r (long-array n)]
               (dotimes [i n] (aset r i (long ((cs i) (xs i)))))
               (call r))))))))
+
+(defmacro ^:private delegating-ifn
+  "deftype `tname` [fields... f] implementing IFn by delegating every arity to `f`,
+  so that export functions can have their own print-method without the slow
+  (applyTo) path that `with-meta` on a fn would put on every call."
+  [tname fields]
+  (let [f (last fields)
+        args (mapv #(symbol (str "a" %)) (range 20))]
+    `(deftype ~tname ~fields
+       clojure.lang.IFn
+       ~@(for [n (range 21)]
+           `(~'invoke [~'_ ~@(take n args)] (.invoke ~(with-meta f {:tag 'clojure.lang.IFn}) ~@(take n args))))
+       (~'invoke [~'_ ~@args ~'more] (.applyTo ~(with-meta f {:tag 'clojure.lang.IFn})
+                                               (list* ~@args ~'more)))
+       (~'applyTo [~'_ ~'xs] (.applyTo ~(with-meta f {:tag 'clojure.lang.IFn}) ~'xs))
+       (~'call [~'_] (.invoke ~(with-meta f {:tag 'clojure.lang.IFn})))
+       (~'run [~'_] (.invoke ~(with-meta f {:tag 'clojure.lang.IFn})))
+       clojure.lang.Fn)))
+
+;; An export as a Clojure function: `f` does the work; name and types are for printing
+;; and `datafy`.
+(delegating-ifn ExportFn [export-name params results f])
+
+(defmethod print-method ExportFn [^ExportFn x ^java.io.Writer w]
+  (.write w (format "#<wasm/fn %s %s -> %s>" (.export-name x) (pr-str (.params x)) (pr-str (.results x)))))
