@@ -150,6 +150,14 @@ public final class ModuleInstance implements Closeable {
     return module;
   }
 
+  /**
+   * Chicory's instance, for the Clojure API's globals, tables and snapshots (through
+   * Chicory's public runtime API only; its internals stay behind ChicoryInternals).
+   */
+  public Instance chicory() {
+    return instance;
+  }
+
   /** The WASI context, or null for a module loaded without WASI. */
   public WasiContext wasi() {
     return wasi;
