@@ -13,6 +13,7 @@
             [clojure.string :as str])
   (:import (java.io File)
            (java.nio.file Files)
+           (java.util.concurrent LinkedBlockingQueue TimeUnit)
            (java.nio.file.attribute FileAttribute)))
 
 (def usage
@@ -101,15 +102,21 @@ options:
     :wasm/timeout 124
     1))
 
-(defn- run-module [{:keys [opts module args]}]
+(defn- start
+  "Calls the command's _start, first telling `started!` (see on-big-stack)."
+  [inst started!]
+  (started!)
+  ((wasm/fn inst "_start")))
+
+(defn- run-module [{:keys [opts module args]} started!]
   (let [path module
         opts (merge {:stdin :inherit :stdout :inherit :stderr :inherit}
                     opts
                     {:args args :argv0 (.getName (io/file path))})]
     (with-open [inst (wasm/load-wasi path opts)]
-      ((wasm/fn inst "_start")))))
+      (start inst started!))))
 
-(defn- run-demo [{:keys [opts args]}]
+(defn- run-demo [{:keys [opts args]} started!]
   (let [dir (Files/createTempDirectory "clj-wasi-demo" (make-array FileAttribute 0))]
     (try
       (spit (io/file (str dir) "from-the-host.txt") "put here by the JVM\n")
@@ -124,7 +131,7 @@ options:
                                             (:env opts))
                                 :preopens (into [{:guest "/sandbox" :host (str dir)}]
                                                 (:preopens opts))}))]
-        ((wasm/fn inst "_start")))
+        (start inst started!))
       (finally
         (doseq [^File f (reverse (file-seq (.toFile dir)))] (.delete f))))))
 
@@ -134,31 +141,57 @@ options:
   cost no memory."
   (* 1024 1024 1024))
 
+(def ^:private stop-grace-ms
+  "How long past its deadline the runner waits for a timed-out guest to stop. The
+  timeout's interrupt stops Wasm code (every engine checks for it in loops and calls)
+  and every WASI wait within milliseconds; only a read of the process's own stdin,
+  which no interrupt ends, takes longer, and the runner then exits without it."
+  200)
+
+(defn- stuck-cause
+  "Why guest thread `t` did not stop, in words, from where it is."
+  [^Thread t]
+  (let [frames (mapv (fn [^StackTraceElement e] (str (.getClassName e) "." (.getMethodName e)))
+                     (.getStackTrace t))]
+    (cond
+      (some #(re-find #"^java\.io\.FileInputStream\.read|StreamDescriptor\.read" %) frames)
+      "blocked reading its input"
+      (some #(re-find #"^java\.io\.FileOutputStream\.write" %) frames)
+      "blocked writing its output"
+      (some #(str/starts-with? % "cljwasi.wasi.") frames)
+      "blocked in a WASI call"
+      :else (str "still running in " (first frames)))))
+
 (defn- on-big-stack
-  "Runs `f` on a daemon thread with a large stack (conveying bindings) and returns its
-  value. With `deadline-ms`, gives up waiting after it: a guest blocked where no
-  interrupt reaches (a read of the process's own stdin) cannot hold the runner."
-  [f deadline-ms]
-  (let [result (promise)
+  "Calls `(f started!)` on a daemon thread with a large stack (conveying bindings) and
+  returns its value; `f` calls `started!` when the guest's own code begins. With
+  `timeout-ms`, waits for the result until that long plus stop-grace-ms after
+  `started!` (loading and compiling the module are not the guest's time): the guest's
+  timeout ends it well within that, unless it is blocked where no interrupt reaches;
+  then the runner reports why and gives up on it (exit code 124)."
+  [f timeout-ms module-name]
+  (let [events (LinkedBlockingQueue.)
+        started! #(.put events {:started (System/nanoTime)})
         t (doto (Thread. nil
-                         (bound-fn [] (deliver result (try {:value (f)} (catch Throwable e {:error e}))))
+                         (bound-fn []
+                           (.put events (try {:value (f started!)} (catch Throwable e {:error e}))))
                          "clj-wasi-guest" guest-stack-bytes)
             (.setDaemon true))]
     (.start t)
-    (if deadline-ms (.join t (long deadline-ms)) (.join t))
-    (if (realized? result)
-      (let [{:keys [value error]} @result]
-        (if error (throw error) value))
-      (do (binding [*out* *err*]
-            (println "clj-wasi: the module ran past its timeout and could not be stopped (blocked on input)"))
-          124))))
-
-(defn- stop-deadline
-  "How long the runner waits for the guest: --timeout-ms plus a grace period for the
-  interrupt to land, or nil for no limit."
-  [parsed]
-  (when-let [t (get-in parsed [:opts :timeout-ms])]
-    (+ t 2000)))
+    (loop []
+      (let [ev (.take events)]
+        (if-let [t0 (:started ev)]
+          (if-not timeout-ms
+            (recur)
+            (let [until (+ (long t0) (* 1000000 (+ (long timeout-ms) stop-grace-ms)))
+                  done (.poll events (max 0 (- until (System/nanoTime))) TimeUnit/NANOSECONDS)]
+              (if done
+                (let [{:keys [value error]} done] (if error (throw error) value))
+                (do (binding [*out* *err*]
+                      (println (format "clj-wasi: %s ran past its timeout of %d ms and could not be stopped (%s)"
+                                       module-name timeout-ms (stuck-cause t))))
+                    124))))
+          (let [{:keys [value error]} ev] (if error (throw error) value)))))))
 
 (defn run-cli
   "Runs the command line `argv`; returns the process exit code (never exits)."
@@ -167,8 +200,9 @@ options:
     (let [parsed (parse-args argv)]
       (if (:help parsed)
         (do (println usage) 0)
-        (on-big-stack #(if (:module parsed) (run-module parsed) (run-demo parsed))
-                      (stop-deadline parsed))))
+        (on-big-stack #(if (:module parsed) (run-module parsed %) (run-demo parsed %))
+                      (get-in parsed [:opts :timeout-ms])
+                      (if-let [m (:module parsed)] (.getName (io/file m)) "demo.wasm"))))
     (catch clojure.lang.ExceptionInfo e
       (let [data (ex-data e)]
         (binding [*out* *err*]
