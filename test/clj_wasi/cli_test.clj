@@ -166,3 +166,9 @@
     (let [r (cli ["--engine" "compiler" "--cache-dir" (str cache) "--timeout-ms" "1" (wasm "hello")])]
       (is (= 0 (:exit r)) (pr-str r))
       (is (= "hello, world\n" (:out r))))))
+
+(deftest output-cap-ends-a-flood
+  (let [r (cli ["--max-output-bytes" "1000000" (wasm "limits") "flood"])]
+    (is (= 1 (:exit r)) (:err r))
+    (is (= 1000000 (count (:out r))) "the output before the cap is kept")
+    (is (re-matches #"clj-wasi: .*max-output-bytes.*\n" (:err r)) "one line")))

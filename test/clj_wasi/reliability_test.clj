@@ -120,6 +120,37 @@
       (is (= :wasm/no-such-export (:type d)) "traps has no _start; sanity")
       (is (<= (open-fd-count) before)))))
 
+(def ^:private limits-module (delay (wasm/module (wasm "limits"))))
+
+(deftest output-cap-ends-a-flood
+  (testing "a program that stops at ENOSPC keeps everything before the cap"
+    (let [r (wasm/run @limits-module {:args ["polite"] :max-output-bytes 1000000})]
+      (is (= 51 (:exit r)) "its write past the cap failed with ENOSPC (51)")
+      (is (= 1000000 (count (:out r))))))
+  (testing "a guest that writes again after ENOSPC is stopped, its output so far kept"
+    (doseq [stdout [:capture :discard]]
+      (let [d (thrown-data #(wasm/run @limits-module {:args ["flood"] :max-output-bytes 1000000
+                                                      :stdout stdout :timeout-ms 60000}))]
+        (is (= :wasm/limit (:type d)) (str stdout))
+        (is (= :max-output-bytes (:limit d)))
+        (is (= 1000000 (:max-output-bytes d)))
+        (when (= :capture stdout) (is (= 1000000 (count (:out d)))))))))
+
+(defspec output-cap-at-any-size 25
+  ;; caps at and around the guest's 64 KiB block size included: a write that empties
+  ;; the budget exactly must not count as telling the guest ENOSPC
+  (prop/for-all [cap (gen/one-of [(gen/choose 0 300000)
+                                  (gen/fmap #(+ (* 65536 (first %)) (second %))
+                                            (gen/tuple (gen/choose 0 4) (gen/choose -1 1)))])
+                 engine (gen/elements [:interpreter :auto])]
+    (let [cap (max 0 cap)
+          polite (wasm/run @limits-module {:args ["polite"] :max-output-bytes cap :engine engine})
+          flood (thrown-data #(wasm/run @limits-module {:args ["flood"] :max-output-bytes cap
+                                                        :engine engine :timeout-ms 60000}))]
+      (and (= 51 (:exit polite))
+           (= cap (count (:out polite)))
+           (= [:wasm/limit :max-output-bytes cap] [(:type flood) (:limit flood) (count (:out flood))])))))
+
 (deftest memory-cap
   (testing "growing past the cap fails inside the guest; the JVM is untouched"
     (let [r (wasm/run (wasm "grow_until_fail") {:max-memory-pages 160})]

@@ -172,7 +172,9 @@
                nil (default: the caller's *out* / *err* at call time, so REPL and
                nREPL users see output), :capture (read with `captured`), :discard,
                :inherit (the process's own), an OutputStream, or a Writer.
-    :max-output-bytes  stdout+stderr cap; writes past it fail with ENOSPC.
+    :max-output-bytes  stdout+stderr cap: the first write past it fails with ENOSPC
+               (earlier output is kept); a guest that writes again after that is
+               stopped with :wasm/limit, :limit :max-output-bytes.
     :clock     a fixed Instant, Date or epoch nanos, or a function returning epoch nanos.
     :random    a seed: random_get becomes reproducible.
     :trace     true (collect; read with `trace`) or a function of each WASI call's event
