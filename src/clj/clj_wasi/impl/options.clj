@@ -166,6 +166,13 @@
                host)]
     (InetSocketAddress. ^String host (Integer/parseInt (subs s (inc i))))))
 
+(defn default-capture-bytes
+  "The output cap when stdout or stderr is captured into memory and :max-output-bytes is
+  not given: 64 MiB, or a sixteenth of the maximum heap when that is less (a capture
+  buffer briefly needs twice its size while it grows, and its string as much again)."
+  []
+  (min (* 64 1024 1024) (quot (.maxMemory (Runtime/getRuntime)) 16)))
+
 (defn wasi-options
   "WasiOptions for `opts` (already validated). `program` is argv[0] unless :argv0 is
   given; `tracer` is the WasiTracer or nil. Returns {:options WasiOptions :captures {...}
@@ -188,7 +195,9 @@
     (when-let [c (:clock opts)] (.clock b (clock c)))
     (when-let [seed (:random opts)] (.randomSeed b (long seed)))
     (when tracer (.tracer b tracer))
-    (when-let [n (:max-output-bytes opts)] (.maxOutputBytes b (long n)))
+    (when-let [n (or (:max-output-bytes opts)
+                     (when (or (:capture out) (:capture err)) (default-capture-bytes)))]
+      (.maxOutputBytes b (long n)))
     (let [fs (when-let [fs-map (:files opts)]
                (let [^WasiClock c (some-> (:clock opts) clock)
                      ^FileSystem fs (files/file-system (when c #(.realtimeNanos c)))]

@@ -44,6 +44,7 @@ final class Iovecs {
 
   /** The pages of {@code mem} if it is a ByteArrayMemory we can see into, else null. */
   private static byte[][] pages(Memory mem) {
+    if (mem instanceof cljwasi.HeapGuardedMemory) mem = ((cljwasi.HeapGuardedMemory) mem).inner();
     if (PAGES == null || !(mem instanceof ByteArrayMemory)) return null;
     try {
       return (byte[][]) PAGES.get(mem);
