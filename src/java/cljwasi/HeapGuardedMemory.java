@@ -16,6 +16,7 @@ import java.util.function.BooleanSupplier;
  * OutOfMemoryError out, which would strike whichever thread of the host allocated
  * next. Every other method is the inner memory's own.
  */
+@SuppressWarnings("removal") // lock, waitOn, notify: still in the interface, delegated like the rest
 public final class HeapGuardedMemory implements Memory {
   /** Heap kept free for the host: an eighth of the maximum heap, at least this much. */
   static final long MIN_RESERVE_BYTES = 32L << 20;
@@ -102,7 +103,6 @@ public final class HeapGuardedMemory implements Memory {
   }
 
   @Override
-  @SuppressWarnings("removal") // still part of the interface: delegated like the rest
   public Object lock(int a0) {
     return inner.lock(a0);
   }

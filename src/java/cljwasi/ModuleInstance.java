@@ -49,8 +49,13 @@ public final class ModuleInstance implements Closeable {
     WasiContext ctx = null;
     try {
       if (b.wasi != null) ctx = new WasiContext(b.wasi);
-    } catch (IOException e) {
-      throw new WasmException("io", "cannot set up WASI: " + e.getMessage(), Map.of(), e);
+    } catch (WasmException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      // whatever the host raises while opening stdio, preopens and listeners (unchecked
+      // ones included: UncheckedIOException, SecurityException, InvalidPathException)
+      throw new WasmException("io", "cannot set up WASI: " + e.getMessage(),
+          Map.of("name", module.name()), e);
     }
     this.wasi = ctx;
     try {
