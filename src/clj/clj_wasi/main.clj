@@ -6,8 +6,8 @@
 
   Stdin, stdout and stderr pass straight through; the process exits with the module's
   exit code. Errors print one line to stderr and exit non-zero: 2 for a bad option,
-  1 for a module that cannot be loaded, 124 for a timeout, 134 for a trap (as
-  wasmtime does on Unix)."
+  1 for a module that cannot be loaded or a limit hit, 124 for a timeout, 134 for a
+  trap (as wasmtime does on Unix)."
   (:require [clj-wasi.wasm :as wasm]
             [clojure.java.io :as io]
             [clojure.string :as str])
@@ -29,9 +29,10 @@ options:
   --engine E               auto (default), compiler or interpreter
   --cache-dir DIR          keep compiled classes in DIR (default ~/.cache/clj-wasi)
   --no-cache               compile afresh, store nothing
-  --timeout-ms N           stop the module after N milliseconds
+  --timeout-ms N           stop the module N milliseconds after it starts running
   --max-memory-pages N     cap linear memory at N 64 KiB pages
-  --max-output-bytes N     cap stdout+stderr; writes past it fail with ENOSPC
+  --max-output-bytes N     cap stdout+stderr: the first write past it fails with
+                           ENOSPC, a module that writes again is stopped (exit 1)
   --trace                  print every WASI call to stderr as EDN
   -h, --help               this text")
 

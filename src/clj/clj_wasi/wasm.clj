@@ -144,7 +144,10 @@
                        checksummed, and rebuilt when corrupt.
     :max-memory-pages  cap on linear memory, in 64 KiB pages.
     :timeout-ms        each call is stopped after this long (:wasm/timeout) and the
-                       instance closed.
+                       instance closed. Loading and compiling are not counted.
+
+  Linear memory grows only as far as the JVM heap affords: memory.grow returns -1
+  when growing would leave less than max(max heap / 8, 32 MiB) free.
 
   Returns an instance (java.io.Closeable; use with-open).
 
@@ -346,7 +349,8 @@
   "Runs a WASI command once and returns {:exit code :out \"...\" :err \"...\"}
   (with :trace when :trace is true, and with :files, the resulting in-memory tree as
   `files` returns it, when :files is given). Takes `load-wasi`'s options; stdout and
-  stderr are captured unless given. A trap throws :wasm/trap with the output (and
+  stderr are captured unless given, together capped (as :max-output-bytes) at
+  min(64 MiB, max heap / 16) unless :max-output-bytes is given. A trap throws :wasm/trap with the output (and
   tree) so far under :out and :err (and :files).
 
       (wasm/run \"test/wasm/echo_args.wasm\" {:args [\"a\" \"b\"] :env {\"K\" \"v\"}})
