@@ -105,7 +105,7 @@
      (gen/fmap (fn [[flag n]] [flag (str n)])
                (gen/tuple (gen/elements ["--timeout-ms" "--max-memory-pages" "--max-output-bytes"])
                           (gen/one-of [gen/large-integer
-                                       (gen/elements [0 -1 65536 65537 Long/MAX_VALUE
+                                       (gen/elements [0 -1 65536 65537 Long/MAX_VALUE "999999999999999999"
                                                       "99999999999999999999" "1.5" "x" ""])])))])
    1 3))
 

@@ -179,20 +179,23 @@ options:
                          "clj-wasi-guest" guest-stack-bytes)
             (.setDaemon true))]
     (.start t)
-    (loop []
-      (let [ev (.take events)]
-        (if-let [t0 (:started ev)]
-          (if-not timeout-ms
-            (recur)
-            (let [until (+ (long t0) (* 1000000 (+ (long timeout-ms) stop-grace-ms)))
-                  done (.poll events (max 0 (- until (System/nanoTime))) TimeUnit/NANOSECONDS)]
-              (if done
-                (let [{:keys [value error]} done] (if error (throw error) value))
-                (do (binding [*out* *err*]
-                      (println (format "clj-wasi: %s ran past its timeout of %d ms and could not be stopped (%s)"
-                                       module-name timeout-ms (stuck-cause t))))
-                    124))))
-          (let [{:keys [value error]} ev] (if error (throw error) value)))))))
+    (let [outcome (fn [{:keys [value error]}] (if error (throw error) value))]
+      (loop []
+        (let [ev (.take events)]
+          (if-let [t0 (:started ev)]
+            (if-not timeout-ms
+              (recur)
+              ;; in milliseconds: --timeout-ms may be up to 18 digits, too many for nanos
+              (let [waited-ms (quot (- (System/nanoTime) (long t0)) 1000000)
+                    done (.poll events (max 0 (- (+ (long timeout-ms) stop-grace-ms) waited-ms))
+                                TimeUnit/MILLISECONDS)]
+                (if done
+                  (outcome done)
+                  (do (binding [*out* *err*]
+                        (println (format "clj-wasi: %s ran past its timeout of %d ms and could not be stopped (%s)"
+                                         module-name timeout-ms (stuck-cause t))))
+                      124))))
+            (outcome ev)))))))
 
 (defn run-cli
   "Runs the command line `argv`; returns the process exit code (never exits)."
