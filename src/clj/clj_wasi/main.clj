@@ -161,7 +161,9 @@ options:
       "blocked writing its output"
       (some #(str/starts-with? % "cljwasi.wasi.") frames)
       "blocked in a WASI call"
-      :else (str "still running in " (first frames)))))
+      ;; the interrupt had not landed yet (on a loaded machine the timer thread may not
+      ;; have run): say where the guest was
+      :else (str "still running, in " (first frames)))))
 
 (defn- on-big-stack
   "Calls `(f started!)` on a daemon thread with a large stack (conveying bindings) and
