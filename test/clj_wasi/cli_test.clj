@@ -116,3 +116,62 @@
       (is (= 0 (:exit r)) (:err r))
       (is (str/includes? (:out r) "in: from elsewhere"))
       (is (= "written by wasm\n" (slurp (io/file dir "out.txt"))) "relative --dir is the caller's directory"))))
+
+;; ---- timeouts -------------------------------------------------------------------
+
+(defn- timed-cli
+  "Runs the CLI with `args`, keeping its stdin open (and empty) until it exits; returns
+  {:exit :out :err :after-start-ms}, the last being how long the process lived after
+  its guest printed \"started\" (nil if it never did)."
+  [args]
+  (let [p (.start (ProcessBuilder. ^java.util.List (apply java-cmd "clojure.main" "-m" "clj-wasi.main" args)))
+        started (promise)
+        out (future (with-open [r (io/reader (.getInputStream p))]
+                      (loop [lines []]
+                        (if-let [l (.readLine ^java.io.BufferedReader r)]
+                          (do (when (= "started" l) (deliver started (System/nanoTime)))
+                              (recur (conj lines l)))
+                          (str/join "\n" lines)))))
+        err (future (slurp (.getErrorStream p)))
+        exited (do (.waitFor p 60 java.util.concurrent.TimeUnit/SECONDS) (System/nanoTime))]
+    (when (.isAlive p) (.destroyForcibly p))
+    (.close (.getOutputStream p))
+    {:exit (.waitFor p) :out @out :err @err
+     :after-start-ms (when (realized? started) (/ (- exited @started) 1e6))}))
+
+(deftest timeouts-end-the-process-promptly-on-every-engine
+  ;; the process must end within the deadline + 300 ms of the guest starting; the bound
+  ;; asserted allows for a loaded machine, and is far from the old 2 s grace period
+  (doseq [engine ["auto" "compiler" "interpreter"]
+          mode ["spin" "sleep"]]
+    (testing (str engine " " mode)
+      (let [{:keys [exit err after-start-ms] :as r}
+            (timed-cli ["--engine" engine "--timeout-ms" "500" (wasm "limits") mode])]
+        (is (= 124 exit) (pr-str r))
+        (is (some? after-start-ms) "the guest started")
+        (is (< after-start-ms 1300) (str "ended " after-start-ms " ms after the guest started"))
+        (is (str/includes? err "ran past its timeout of 500 ms") err)
+        ;; on a loaded machine the interrupt may land after the runner gave up; then it
+        ;; says where the guest was, never that it was reading input
+        (is (not (str/includes? err "input")) err)
+        (is (= 1 (count (str/split-lines err))) err)))))
+
+(deftest a-guest-blocked-on-stdin-is-reported-as-such
+  ;; a read of the process's own stdin is the one place no interrupt reaches
+  (let [{:keys [exit err] :as r} (timed-cli ["--timeout-ms" "300" (wasm "cat")])]
+    (is (= 124 exit) (pr-str r))
+    (is (str/includes? err "could not be stopped (blocked reading its input)") err)))
+
+(deftest compiling-is-not-the-guests-time
+  ;; an 80 KB module compiled cold in a fresh JVM takes longer than this whole budget
+  ;; (and its grace period); the guest itself needs a few milliseconds
+  (let [r (cli ["--engine" "compiler" "--no-cache" "--timeout-ms" "300" (wasm "fs_path")])]
+    (is (= 2 (:exit r)) (pr-str r))
+    (is (str/includes? (:out r) "unknown mode") "the guest ran and reported its usage error")
+    (is (not (str/includes? (:err r) "timeout")) (:err r))))
+
+(deftest output-cap-ends-a-flood
+  (let [r (cli ["--max-output-bytes" "1000000" (wasm "limits") "flood"])]
+    (is (= 1 (:exit r)) (:err r))
+    (is (= 1000000 (count (:out r))) "the output before the cap is kept")
+    (is (re-matches #"clj-wasi: .*max-output-bytes.*\n" (:err r)) "one line")))

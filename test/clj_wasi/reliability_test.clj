@@ -1,7 +1,8 @@
 (ns clj-wasi.reliability-test
   "Limits, isolation and hostile input: nothing a guest or a caller does takes the
   JVM down, leaks host resources, or ends in anything but a documented ex-info."
-  (:require [clj-wasi.test-util :refer [wasm thrown-data with-props with-temp-dir]]
+  (:require [clj-wasi.test-util :refer [java-cmd sh wasm thrown-data with-props with-temp-dir]]
+            [clojure.edn :as edn]
             [clj-wasi.wasm :as wasm]
             [clojure.java.io :as io]
             [clojure.string :as str]
@@ -121,6 +122,37 @@
       (is (= :wasm/no-such-export (:type d)) "traps has no _start; sanity")
       (is (<= (open-fd-count) before)))))
 
+(def ^:private limits-module (delay (wasm/module (wasm "limits"))))
+
+(deftest output-cap-ends-a-flood
+  (testing "a program that stops at ENOSPC keeps everything before the cap"
+    (let [r (wasm/run @limits-module {:args ["polite"] :max-output-bytes 1000000})]
+      (is (= 51 (:exit r)) "its write past the cap failed with ENOSPC (51)")
+      (is (= 1000000 (count (:out r))))))
+  (testing "a guest that writes again after ENOSPC is stopped, its output so far kept"
+    (doseq [stdout [:capture :discard]]
+      (let [d (thrown-data #(wasm/run @limits-module {:args ["flood"] :max-output-bytes 1000000
+                                                      :stdout stdout :timeout-ms 60000}))]
+        (is (= :wasm/limit (:type d)) (str stdout))
+        (is (= :max-output-bytes (:limit d)))
+        (is (= 1000000 (:max-output-bytes d)))
+        (when (= :capture stdout) (is (= 1000000 (count (:out d)))))))))
+
+(defspec output-cap-at-any-size 25
+  ;; caps at and around the guest's 64 KiB block size included: a write that empties
+  ;; the budget exactly must not count as telling the guest ENOSPC
+  (prop/for-all [cap (gen/one-of [(gen/choose 0 300000)
+                                  (gen/fmap #(+ (* 65536 (first %)) (second %))
+                                            (gen/tuple (gen/choose 0 4) (gen/choose -1 1)))])
+                 engine (gen/elements [:interpreter :auto])]
+    (let [cap (max 0 cap)
+          polite (wasm/run @limits-module {:args ["polite"] :max-output-bytes cap :engine engine})
+          flood (thrown-data #(wasm/run @limits-module {:args ["flood"] :max-output-bytes cap
+                                                        :engine engine :timeout-ms 60000}))]
+      (and (= 51 (:exit polite))
+           (= cap (count (:out polite)))
+           (= [:wasm/limit :max-output-bytes cap] [(:type flood) (:limit flood) (count (:out flood))])))))
+
 (deftest memory-cap
   (testing "growing past the cap fails inside the guest; the JVM is untouched"
     (let [r (wasm/run (wasm "grow_until_fail") {:max-memory-pages 160})]
@@ -143,6 +175,50 @@
 (deftest bad-pointers-in-wasi-calls-give-efault
   (doseq [engine [:interpreter :auto]]
     (is (= 21 (:exit (wasm/run (wasm "wasi_fault") {:engine engine}))) (str engine))))
+
+;; ---- a small heap ---------------------------------------------------------------
+
+(def ^:private small-heap-script
+  "Runs in a child JVM: an unbounded allocator, an unbounded printer (captured), one
+  that traps when malloc fails, then an ordinary program; prints the outcomes as EDN."
+  (pr-str
+   '(do (require '[clj-wasi.wasm :as wasm])
+        (defn attempt [f]
+          (try (f)
+               (catch clojure.lang.ExceptionInfo e
+                 (-> (ex-data e)
+                     (select-keys [:type :limit :max-output-bytes :kind])
+                     (assoc :out-bytes (count (:out (ex-data e))))))
+               (catch Throwable t {:raw (str t)})))
+        (prn {:grow (attempt #(wasm/run "test/wasm/grow_until_fail.wasm"))
+              :flood (attempt #(wasm/run "test/wasm/limits.wasm" {:args ["flood"]}))
+              :abort (attempt #(wasm/run "test/wasm/grow_until_fail.wasm" {:args ["abort"]}))
+              :default-cap (clj-wasi.impl.options/default-capture-bytes)
+              :hello (attempt #(wasm/run "test/wasm/hello.wasm"))}))))
+
+(deftest a-small-heap-survives-unbounded-guests
+  ;; memory the heap cannot spare is a failed memory.grow (malloc returns NULL), captured
+  ;; output stops at its default cap, and the JVM goes on running guests afterwards
+  (let [r (sh (java-cmd "-Xmx256m" "clojure.main" "-e" small-heap-script))
+        res (try (edn/read-string (last (str/split-lines (:out r)))) (catch Exception _ nil))]
+    (is (= 0 (:exit r)) (:err r))
+    (is (map? res) (pr-str r))
+    (let [{:keys [grow flood abort default-cap hello]} res
+          mib (some->> (:out grow) (re-find #"allocated (\d+) MiB") second parse-long)]
+      (is (= 0 (:exit grow)) (pr-str grow))
+      (is (and mib (< 50 mib 256)) (str "the guest got " mib " MiB of a 256 MiB heap"))
+      (is (= {:type :wasm/limit :limit :max-output-bytes :max-output-bytes default-cap
+              :out-bytes default-cap}
+             flood))
+      (is (< 0 default-cap (* 64 1024 1024)) "a sixteenth of the small heap")
+      (is (= {:type :wasm/trap :kind :unreachable} (dissoc abort :out-bytes)) (pr-str abort))
+      (is (= {:exit 0 :out "hello, world\n" :err ""} hello)))))
+
+(deftest the-cli-in-a-small-heap-fails-malloc-not-the-jvm
+  (let [r (sh (java-cmd "-Xmx256m" "clojure.main" "-m" "clj-wasi.main" (wasm "grow_until_fail")))]
+    (is (= 0 (:exit r)) (:err r))
+    (is (re-find #"allocated \d+ MiB" (:out r)))
+    (is (= "" (:err r)))))
 
 ;; ---- isolation ------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
   "Sockets: preopened TCP listeners (:listen), a C line-echo server driven by 100
   concurrent Clojure clients, a poll()-based server multiplexing clients in one guest
   thread, and each sock_* call's results and errors."
-  (:require [clj-wasi.wasm :as wasm]
+  (:require [clj-wasi.test-util :refer [thrown-data]]
+            [clj-wasi.wasm :as wasm]
             [clojure.string :as str]
             [clojure.test :refer [deftest is testing]]
             [clojure.test.check.clojure-test :refer [defspec]]
@@ -59,13 +60,19 @@
 
 (deftest listening-on-a-taken-port-fails-clearly
   (with-open [taken (java.net.ServerSocket. 0 50 (java.net.InetAddress/getByName "127.0.0.1"))]
-    (let [e (try (wasm/load-wasi "test/wasm/net_echo.wasm"
-                                 {:listen [(str "127.0.0.1:" (.getLocalPort taken))]})
+    (let [where (str "127.0.0.1:" (.getLocalPort taken))
+          e (try (wasm/load-wasi "test/wasm/net_echo.wasm" {:listen [where]})
                  nil
-                 (catch Exception e e))]
-      (is (some? e))
-      (is (re-find #"cannot listen on 127\.0\.0\.1:\d+" (str (ex-message e) " " (some-> e ex-cause ex-message)
-                                                            " " (some-> e ex-cause ex-cause ex-message)))))))
+                 (catch clojure.lang.ExceptionInfo e e))]
+      (is (= {:type :wasm/io :listen where} (ex-data e)))
+      (is (= (str "cannot listen on " where ": Address already in use") (ex-message e)))
+      (is (instance? java.net.BindException (ex-cause e)) "the host's exception is the cause"))))
+
+(deftest listening-on-an-unresolvable-host-is-a-bad-option
+  (let [d (thrown-data #(wasm/load-wasi "test/wasm/net_echo.wasm" {:listen ["999.1.1.1:80"]}))]
+    (is (= :wasm/bad-option (:type d)))
+    (is (= :listen (:key d)))
+    (is (= "999.1.1.1:80" (:value d)))))
 
 (deftest echo-server-with-100-concurrent-clients
   (let [n 100

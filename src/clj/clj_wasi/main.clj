@@ -6,14 +6,15 @@
 
   Stdin, stdout and stderr pass straight through; the process exits with the module's
   exit code. Errors print one line to stderr and exit non-zero: 2 for a bad option,
-  1 for a module that cannot be loaded, 124 for a timeout, 134 for a trap (as
-  wasmtime does on Unix)."
+  1 for a module that cannot be loaded or a limit hit, 124 for a timeout, 134 for a
+  trap (as wasmtime does on Unix)."
   (:require [clj-wasi.wasm :as wasm]
             [clojure.datafy]
             [clojure.java.io :as io]
             [clojure.string :as str])
   (:import (java.io File)
            (java.nio.file Files)
+           (java.util.concurrent LinkedBlockingQueue TimeUnit)
            (java.nio.file.attribute FileAttribute)))
 
 (def usage
@@ -33,9 +34,10 @@ options:
   --engine E               auto (default), compiler or interpreter
   --cache-dir DIR          keep compiled classes in DIR (default ~/.cache/clj-wasi)
   --no-cache               compile afresh, store nothing
-  --timeout-ms N           stop the module after N milliseconds
+  --timeout-ms N           stop the module N milliseconds after it starts running
   --max-memory-pages N     cap linear memory at N 64 KiB pages
-  --max-output-bytes N     cap stdout+stderr; writes past it fail with ENOSPC
+  --max-output-bytes N     cap stdout+stderr: the first write past it fails with
+                           ENOSPC, a module that writes again is stopped (exit 1)
   --trace                  print every WASI call to stderr as EDN
   -h, --help               this text")
 
@@ -147,21 +149,29 @@ options:
     (str v)))
 
 (defn- invoke
-  "Calls export `fname` of `inst` with the command-line `args`; prints each result on
-  a line; returns the exit code 0."
-  [inst fname args]
+  "Calls export `fname` of `inst` with the command-line `args` (telling `started!` just
+  before, see on-big-stack); prints each result on a line; returns the exit code 0."
+  [inst fname args started!]
   (let [f (wasm/fn inst fname)
         {:keys [params]} (clojure.datafy/datafy f)]
     (when-not (= (count params) (count args))
       (usage-error (format "--invoke %s takes %d argument%s %s, got %d" fname (count params)
                            (if (= 1 (count params)) "" "s") (pr-str params) (count args))))
-    (let [r (apply f (map-indexed (fn [i [ty s]] (parse-invoke-arg fname i ty s)) (map vector params args)))]
+    (let [vals (doall (map-indexed (fn [i [ty s]] (parse-invoke-arg fname i ty s)) (map vector params args)))
+          _ (started!)
+          r (apply f vals)]
       (doseq [v (cond (nil? r) [] (vector? r) r :else [r])]
         (println (format-result v)))
       (flush)
       0)))
 
-(defn- run-module [{:keys [opts module args]}]
+(defn- start
+  "Calls the command's _start, first telling `started!` (see on-big-stack)."
+  [inst started!]
+  (started!)
+  ((wasm/fn inst "_start")))
+
+(defn- run-module [{:keys [opts module args]} started!]
   (let [path module
         fname (:invoke opts)
         opts (merge {:stdin :inherit :stdout :inherit :stderr :inherit}
@@ -169,10 +179,10 @@ options:
                     {:args (if fname [] args) :argv0 (.getName (io/file path))})]
     (with-open [inst (wasm/load-wasi path opts)]
       (if (and fname (not= "_start" fname))
-        (invoke inst fname args)
-        ((wasm/fn inst "_start"))))))
+        (invoke inst fname args started!)
+        (start inst started!)))))
 
-(defn- run-demo [{:keys [opts args]}]
+(defn- run-demo [{:keys [opts args]} started!]
   (let [dir (Files/createTempDirectory "clj-wasi-demo" (make-array FileAttribute 0))]
     (try
       (spit (io/file (str dir) "from-the-host.txt") "put here by the JVM\n")
@@ -187,7 +197,7 @@ options:
                                             (:env opts))
                                 :preopens (into [{:guest "/sandbox" :host (str dir)}]
                                                 (:preopens opts))}))]
-        ((wasm/fn inst "_start")))
+        (start inst started!))
       (finally
         (doseq [^File f (reverse (file-seq (.toFile dir)))] (.delete f))))))
 
@@ -197,31 +207,62 @@ options:
   cost no memory."
   (* 1024 1024 1024))
 
+(def ^:private stop-grace-ms
+  "How long past its deadline the runner waits for a timed-out guest to stop. The
+  timeout's interrupt stops Wasm code (every engine checks for it in loops and calls)
+  and every WASI wait within milliseconds; only a read of the process's own stdin,
+  which no interrupt ends, takes longer, and the runner then exits without it."
+  200)
+
+(defn- stuck-cause
+  "Why guest thread `t` did not stop, in words, from where it is."
+  [^Thread t]
+  (let [frames (mapv (fn [^StackTraceElement e] (str (.getClassName e) "." (.getMethodName e)))
+                     (.getStackTrace t))]
+    (cond
+      (some #(re-find #"^java\.io\.FileInputStream\.read|StreamDescriptor\.read" %) frames)
+      "blocked reading its input"
+      (some #(re-find #"^java\.io\.FileOutputStream\.write" %) frames)
+      "blocked writing its output"
+      (some #(str/starts-with? % "cljwasi.wasi.") frames)
+      "blocked in a WASI call"
+      ;; the interrupt had not landed yet (on a loaded machine the timer thread may not
+      ;; have run): say where the guest was
+      :else (str "still running, in " (first frames)))))
+
 (defn- on-big-stack
-  "Runs `f` on a daemon thread with a large stack (conveying bindings) and returns its
-  value. With `deadline-ms`, gives up waiting after it: a guest blocked where no
-  interrupt reaches (a read of the process's own stdin) cannot hold the runner."
-  [f deadline-ms]
-  (let [result (promise)
+  "Calls `(f started!)` on a daemon thread with a large stack (conveying bindings) and
+  returns its value; `f` calls `started!` when the guest's own code begins. With
+  `timeout-ms`, waits for the result until that long plus stop-grace-ms after
+  `started!` (loading and compiling the module are not the guest's time): the guest's
+  timeout ends it well within that, unless it is blocked where no interrupt reaches;
+  then the runner reports why and gives up on it (exit code 124)."
+  [f timeout-ms module-name]
+  (let [events (LinkedBlockingQueue.)
+        started! #(.put events {:started (System/nanoTime)})
         t (doto (Thread. nil
-                         (bound-fn [] (deliver result (try {:value (f)} (catch Throwable e {:error e}))))
+                         (bound-fn []
+                           (.put events (try {:value (f started!)} (catch Throwable e {:error e}))))
                          "clj-wasi-guest" guest-stack-bytes)
             (.setDaemon true))]
     (.start t)
-    (if deadline-ms (.join t (long deadline-ms)) (.join t))
-    (if (realized? result)
-      (let [{:keys [value error]} @result]
-        (if error (throw error) value))
-      (do (binding [*out* *err*]
-            (println "clj-wasi: the module ran past its timeout and could not be stopped (blocked on input)"))
-          124))))
-
-(defn- stop-deadline
-  "How long the runner waits for the guest: --timeout-ms plus a grace period for the
-  interrupt to land, or nil for no limit."
-  [parsed]
-  (when-let [t (get-in parsed [:opts :timeout-ms])]
-    (+ t 2000)))
+    (let [outcome (fn [{:keys [value error]}] (if error (throw error) value))]
+      (loop []
+        (let [ev (.take events)]
+          (if-let [t0 (:started ev)]
+            (if-not timeout-ms
+              (recur)
+              ;; in milliseconds: --timeout-ms may be up to 18 digits, too many for nanos
+              (let [waited-ms (quot (- (System/nanoTime) (long t0)) 1000000)
+                    done (.poll events (max 0 (- (+ (long timeout-ms) stop-grace-ms) waited-ms))
+                                TimeUnit/MILLISECONDS)]
+                (if done
+                  (outcome done)
+                  (do (binding [*out* *err*]
+                        (println (format "clj-wasi: %s ran past its timeout of %d ms and could not be stopped (%s)"
+                                         module-name timeout-ms (stuck-cause t))))
+                      124))))
+            (outcome ev)))))))
 
 (defn run-cli
   "Runs the command line `argv`; returns the process exit code (never exits)."
@@ -230,8 +271,9 @@ options:
     (let [parsed (parse-args argv)]
       (if (:help parsed)
         (do (println usage) 0)
-        (on-big-stack #(if (:module parsed) (run-module parsed) (run-demo parsed))
-                      (stop-deadline parsed))))
+        (on-big-stack #(if (:module parsed) (run-module parsed %) (run-demo parsed %))
+                      (get-in parsed [:opts :timeout-ms])
+                      (if-let [m (:module parsed)] (.getName (io/file m)) "demo.wasm"))))
     (catch clojure.lang.ExceptionInfo e
       (let [data (ex-data e)]
         (binding [*out* *err*]

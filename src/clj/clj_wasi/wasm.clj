@@ -205,7 +205,10 @@
                        checksummed, and rebuilt when corrupt.
     :max-memory-pages  cap on linear memory, in 64 KiB pages.
     :timeout-ms        each call is stopped after this long (:wasm/timeout) and the
-                       instance closed.
+                       instance closed. Loading and compiling are not counted.
+
+  Linear memory grows only as far as the JVM heap affords: memory.grow returns -1
+  when growing would leave less than max(max heap / 8, 32 MiB) free.
 
   Returns an instance (java.io.Closeable; use with-open).
 
@@ -234,7 +237,9 @@
                nREPL users see output), :capture (read with `captured`), :tee (both:
                shown on *out* / *err* as it is written, and kept for `captured`), :discard,
                :inherit (the process's own), an OutputStream, or a Writer.
-    :max-output-bytes  stdout+stderr cap; writes past it fail with ENOSPC.
+    :max-output-bytes  stdout+stderr cap: the first write past it fails with ENOSPC
+               (earlier output is kept); a guest that writes again after that is
+               stopped with :wasm/limit, :limit :max-output-bytes.
     :clock     a fixed Instant, Date or epoch nanos, or a function returning epoch nanos.
     :random    a seed: random_get becomes reproducible.
     :trace     true (collect; read with `trace`) or a function of each WASI call's event
@@ -564,8 +569,9 @@
   `files` returns it, when :files is given). Takes every option of `load-wasi`
   (:args :argv0 :env :preopens :stdin :stdout :stderr :max-output-bytes :clock :random
   :trace :listen :files :files-as) and of `load` (:imports :engine :cache-dir
-  :max-memory-pages :timeout-ms), described there; stdout and
-  stderr are captured unless given, and `{:stdout :tee :stderr :tee}` shows them live
+  :max-memory-pages :timeout-ms), described there; stdout and stderr are captured
+  unless given, together capped (as :max-output-bytes) at min(64 MiB, max heap / 16)
+  unless :max-output-bytes is given, and `{:stdout :tee :stderr :tee}` shows them live
   on *out* / *err* as the guest writes and still returns them. A trap throws :wasm/trap with the output (and
   tree) so far under :out and :err (and :files).
 

@@ -1,6 +1,7 @@
 package cljwasi;
 
 import cljwasi.engine.ChicoryInternals;
+import cljwasi.engine.HeapGuardedMemory;
 import cljwasi.engine.TailCalls;
 import cljwasi.engine.cache.CompileCache;
 import cljwasi.engine.parse.LazyParser;
@@ -9,7 +10,6 @@ import cljwasi.wasi.WasiContext;
 import cljwasi.wasi.WasiHost;
 import cljwasi.wasi.WasiOptions;
 import cljwasi.wasi.WasiTrap;
-import com.dylibso.chicory.runtime.ByteArrayMemory;
 import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.ExportFunction;
 import com.dylibso.chicory.runtime.HostFunction;
@@ -54,8 +54,13 @@ public final class ModuleInstance implements Closeable {
     WasiContext ctx = null;
     try {
       if (b.wasi != null) ctx = new WasiContext(b.wasi);
-    } catch (IOException e) {
-      throw new WasmException("io", "cannot set up WASI: " + e.getMessage(), Map.of(), e);
+    } catch (WasmException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      // whatever the host raises while opening stdio, preopens and listeners (unchecked
+      // ones included: UncheckedIOException, SecurityException, InvalidPathException)
+      throw new WasmException("io", "cannot set up WASI: " + e.getMessage(),
+          Map.of("name", module.name()), e);
     }
     this.wasi = ctx;
     try {
@@ -76,16 +81,27 @@ public final class ModuleInstance implements Closeable {
     }
   }
 
+  /**
+   * The instance's memory: capped at {@code maxPages} (when not negative), and grown only
+   * as far as the heap affords ({@link HeapGuardedMemory}); a module whose initial memory
+   * is over either is refused with a "limit".
+   */
   private static Memory memory(MemoryLimits limits, int maxPages) {
-    if (maxPages < 0) return new ByteArrayMemory(limits);
-    if (limits.initialPages() > maxPages) {
+    if (maxPages >= 0 && limits.initialPages() > maxPages) {
       throw new WasmException("limit",
           "the module needs " + limits.initialPages() + " memory pages at start, over the limit of "
               + maxPages,
           Map.of("limit", "max-memory-pages", "requested", limits.initialPages(), "max", maxPages));
     }
-    return new ByteArrayMemory(new MemoryLimits(limits.initialPages(),
-        Math.min(limits.maximumPages(), maxPages), limits.shared()));
+    if (!HeapGuardedMemory.canSpare((long) limits.initialPages() * Memory.PAGE_SIZE, () -> true)) {
+      throw new WasmException("limit",
+          "the module needs " + limits.initialPages() + " memory pages at start, more than the"
+              + " JVM heap can spare",
+          Map.of("limit", "heap", "requested", limits.initialPages()));
+    }
+    return new HeapGuardedMemory(maxPages < 0 ? limits
+        : new MemoryLimits(limits.initialPages(), Math.min(limits.maximumPages(), maxPages),
+            limits.shared()));
   }
 
   private ImportValues resolveImports(Builder b) {

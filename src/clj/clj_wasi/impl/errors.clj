@@ -6,7 +6,7 @@
 
 (def ^:private keyword-valued
   "Data keys whose string values (or lists of them) read better as keywords."
-  #{:kind :limit :engine :params :results :provided-params :provided-results})
+  #{:kind :limit :engine :params :results :provided-params :provided-results :key})
 
 (defn- ->clj [x]
   (cond
@@ -21,14 +21,20 @@
     (instance? List x) (mapv ->clj x)
     :else x))
 
+(def ^:private cause-kept
+  "The types whose Java cause travels with the ex-info: a host function's own exception,
+  and the host's exception behind a set-up failure (the port in use, the path the OS
+  refused). For the others (traps, limits, ...) REPLs would report Chicory's or the
+  JDK's exception as the root cause, where our message says more."
+  #{"host-error" "io" "bad-option"})
+
 (defn ->ex-info
-  "An ex-info for a WasmException: message kept, data keywordized. Only a host
-  function's own exception is kept as the cause: REPLs report the root cause, and for
-  every other failure our message says more than Chicory's or the JDK's."
+  "An ex-info for a WasmException: message kept, data keywordized, the cause kept for
+  the types in cause-kept."
   [^WasmException e]
   (ex-info (.getMessage e)
            (assoc (->clj (.data e)) :type (keyword "wasm" (.type e)))
-           (when (= "host-error" (.type e)) (.getCause e))))
+           (when (cause-kept (.type e)) (.getCause e))))
 
 (defmacro translating
   "Runs body, rethrowing any WasmException as ex-info."

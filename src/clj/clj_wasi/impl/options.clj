@@ -46,7 +46,9 @@
 (s/def ::clock #(or (instance? Instant %) (instance? Date %) (int? %) (callable? %)))
 (s/def ::random int?)
 (s/def ::trace #(or (boolean? %) (callable? %)))
-(s/def ::listen (s/coll-of (s/and string? #(re-matches #".+:\d+" %)) :kind sequential?))
+(defn- port-in-range? [s]
+  (when-let [[_ p] (re-matches #".+:(\d{1,5})" s)] (<= 0 (parse-long p) 65535)))
+(s/def ::listen (s/coll-of (s/and string? port-in-range?) :kind sequential?))
 (s/def ::host-fn (s/or :map (s/and map? (s/keys :req-un [::fn] :opt-un [::params ::results ::instance?]))
                        :fn callable?))
 (s/def ::fn callable?)
@@ -77,7 +79,7 @@
    :clock "an Instant, a Date, epoch nanoseconds, or a function returning epoch nanoseconds"
    :random "an integer seed"
    :trace "true, false, or a function of one trace event"
-   :listen "a vector of \"host:port\" strings"
+   :listen "a vector of \"host:port\" strings (port 0 to 65535)"
    :imports "a map of module name to a map of function name to a function or {:fn f :params [...] :results [...]}"
    :files "a map of absolute guest path (\"/data/in.txt\") to a string, bytes, {} (an empty directory) or {:symlink \"target\"}"
    :files-as "one of :string, :bytes"})
@@ -126,6 +128,18 @@
                   :expected "guest directories other than those of :preopens"}))
   opts)
 
+(defmacro ^:private for-option
+  "Runs body, which turns option `k` into what the Java core takes; an exception the
+  host raises on its value (a path the OS rejects, an address it cannot resolve)
+  becomes :wasm/bad-option naming `k`, with the host's exception as cause."
+  [k v & body]
+  `(try ~@body
+        (catch clojure.lang.ExceptionInfo e# (throw e#))
+        (catch RuntimeException e#
+          (throw (ex-info (format "option %s: %s is not usable: %s" ~k (pr-str ~v) (or (ex-message e#) e#))
+                          {:type :wasm/bad-option :key ~k :value ~v :expected (expected ~k)}
+                          e#)))))
+
 (defn engine ^Engine [opts]
   (case (:engine opts :auto)
     :auto Engine/AUTO
@@ -139,7 +153,7 @@
     (cond
       (false? d) nil
       (nil? d) (CompileCache. (CompileCache/defaultRoot))
-      :else (CompileCache. (.toPath (jio/file (str d)))))))
+      :else (for-option :cache-dir d (CompileCache. (.toPath (jio/file (str d))))))))
 
 (defn- preopen-list [preopens]
   (if (map? preopens)
@@ -173,6 +187,13 @@
                host)]
     (InetSocketAddress. ^String host (Integer/parseInt (subs s (inc i))))))
 
+(defn default-capture-bytes
+  "The output cap when stdout or stderr is captured into memory and :max-output-bytes is
+  not given: 64 MiB, or a sixteenth of the maximum heap when that is less (a capture
+  buffer briefly needs twice its size while it grows, and its string as much again)."
+  []
+  (min (* 64 1024 1024) (quot (.maxMemory (Runtime/getRuntime)) 16)))
+
 (defn wasi-options
   "WasiOptions for `opts` (already validated). `program` is argv[0] unless :argv0 is
   given; `tracer` is the WasiTracer or nil. Returns {:options WasiOptions :captures {...}
@@ -186,8 +207,8 @@
     (.args b (into [(or (:argv0 opts) program)] (:args opts)))
     (doseq [[k v] (:env opts)] (.env b (if (keyword? k) (name k) k) v))
     (doseq [{:keys [guest host read-only]} (preopen-list (:preopens opts))]
-      (.preopen b guest (host-dir host guest) (boolean read-only)))
-    (doseq [l (:listen opts)] (.listen b (listen-address l)))
+      (for-option :preopens host (.preopen b guest (host-dir host guest) (boolean read-only))))
+    (doseq [l (:listen opts)] (for-option :listen l (.listen b (listen-address l))))
     (.stdin b (io/input-supplier (:stdin opts))
             (boolean (and (= :inherit (:stdin opts)) (System/console))))
     (.stdout b (:supplier out) (boolean (:tty out)))
@@ -195,7 +216,9 @@
     (when-let [c (:clock opts)] (.clock b (clock c)))
     (when-let [seed (:random opts)] (.randomSeed b (long seed)))
     (when tracer (.tracer b tracer))
-    (when-let [n (:max-output-bytes opts)] (.maxOutputBytes b (long n)))
+    (when-let [n (or (:max-output-bytes opts)
+                     (when (or (:capture out) (:capture err)) (default-capture-bytes)))]
+      (.maxOutputBytes b (long n)))
     (let [fs (when-let [fs-map (:files opts)]
                (let [^WasiClock c (some-> (:clock opts) clock)
                      ^FileSystem fs (files/file-system (when c #(.realtimeNanos c)))]

@@ -1,6 +1,7 @@
 package cljwasi.wasi;
 
 import cljwasi.engine.ChicoryInternals;
+import cljwasi.engine.HeapGuardedMemory;
 import com.dylibso.chicory.runtime.Memory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -32,6 +33,7 @@ final class Iovecs {
 
   /** The pages of {@code mem} if it is a ByteArrayMemory we can see into, else null. */
   private static byte[][] pages(Memory mem) {
+    if (mem instanceof HeapGuardedMemory) mem = ((HeapGuardedMemory) mem).inner();
     return ChicoryInternals.memoryPages(mem); // null: the bounce path
   }
 

@@ -86,8 +86,9 @@ public final class WasiContext implements Closeable {
   private static void flushQuietly(StreamDescriptor d) {
     try {
       d.flush();
-    } catch (IOException e) {
-      // the caller's stream failed; the guest saw its writes succeed, as with a pipe
+    } catch (IOException | RuntimeException e) {
+      // the caller's stream failed (a Writer or OutputStream of theirs may throw
+      // anything); the guest saw its writes succeed, as with a pipe
     }
   }
 

@@ -124,7 +124,8 @@ public final class WasiHost {
         return VOID;
       }
       errno = d.body.call(ctx, mem, args);
-    } catch (ProcExit | WasiTrap e) {
+    } catch (ProcExit | WasiTrap | cljwasi.WasmException e) {
+      // a limit (cljwasi.WasmException) stops the guest as a trap does
       if (tracer != null) tracer.onCall(d, args, -1, System.nanoTime() - t0);
       throw e;
     } catch (WasmRuntimeException e) {

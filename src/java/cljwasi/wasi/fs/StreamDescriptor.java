@@ -176,7 +176,6 @@ public final class StreamDescriptor extends Descriptor implements Pollable {
   public int write(ByteBuffer src) throws IOException {
     if (out == null) throw new WasiException(Errno.BADF);
     int n = budget == null ? src.remaining() : budget.take(src.remaining());
-    if (n == 0 && src.hasRemaining()) throw new WasiException(Errno.NOSPC);
     if (src.hasArray()) {
       out.write(src.array(), src.arrayOffset() + src.position(), n);
       src.position(src.position() + n);

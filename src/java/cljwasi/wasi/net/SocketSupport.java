@@ -1,12 +1,14 @@
 package cljwasi.wasi.net;
 
+import cljwasi.WasmException;
 import cljwasi.wasi.WasiContext;
 import cljwasi.wasi.WasiException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.UnresolvedAddressException;
+import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -28,9 +30,11 @@ public final class SocketSupport {
 
   /**
    * Binds a TCP listener for each of {@code ctx.options.listens}, in order, and adds each
-   * to the fd table (after the preopened directories). A bind failure is an
-   * UncheckedIOException naming the address; listeners already opened stay in the fd
-   * table for the context's close to release.
+   * to the fd table (after the preopened directories). A failure is a WasmException
+   * naming the address: "bad-option" (key listen) for an address that cannot name a
+   * local socket (unresolved host, nothing to bind), "io" for one the system refuses
+   * (port in use, not a local address, not permitted). Listeners already opened stay in
+   * the fd table for the context's close to release.
    */
   public static void openListeners(WasiContext ctx) {
     List<InetSocketAddress> bound = new ArrayList<>();
@@ -43,7 +47,7 @@ public final class SocketSupport {
         ListenerDescriptor d = new ListenerDescriptor(ch, ctx::flush);
         ctx.fds.add(d);
         bound.add(d.address());
-      } catch (IOException | WasiException e) {
+      } catch (IOException | RuntimeException e) {
         if (ch != null) {
           try {
             ch.close();
@@ -51,12 +55,24 @@ public final class SocketSupport {
             // already failing
           }
         }
-        IOException io = e instanceof IOException ? (IOException) e : new IOException(e);
-        throw new UncheckedIOException(
-            "cannot listen on " + a.getHostString() + ":" + a.getPort() + ": " + e.getMessage(), io);
+        throw failure(a, e);
       }
     }
     if (!bound.isEmpty()) BOUND.put(ctx, List.copyOf(bound));
+  }
+
+  private static WasmException failure(InetSocketAddress a, Exception e) {
+    String where = a.getHostString() + ":" + a.getPort();
+    boolean badAddress = e instanceof UnresolvedAddressException
+        || e instanceof UnsupportedAddressTypeException;
+    String why = e instanceof WasiException ? "no descriptor left"
+        : e.getMessage() != null ? e.getMessage()
+        : badAddress ? "cannot resolve the host" : e.getClass().getSimpleName();
+    String message = "cannot listen on " + where + ": " + why;
+    return badAddress
+        ? new WasmException("bad-option", "option :listen: " + message,
+            Map.of("key", "listen", "value", where, "expected", "a local host:port to listen on"), e)
+        : new WasmException("io", message, Map.of("listen", where), e);
   }
 
   /**
