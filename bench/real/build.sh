@@ -32,6 +32,8 @@
 #   emulation libraries (-lwasi-emulated-*).
 # - advisory locks: SQLite's unix VFS is compiled as is (bench/real/shim/sqlite_wasi.h
 #   names what 3.40 expects); file databases need the lock-free VFS (`-vfs unix-none`).
+#   Temporary tables and sort spills stay in memory (SQLITE_TEMP_STORE=3): a WASI
+#   program has no /tmp unless one is preopened.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -108,7 +110,7 @@ build_sqlite3() {
   "$CC" "${WASI_CFLAGS[@]}" -I"$b" -I"$shim" -include "$shim/sqlite_wasi.h" \
     -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_OMIT_WAL \
     -DSQLITE_MAX_MMAP_SIZE=0 -DSQLITE_OMIT_SHARED_CACHE -DSQLITE_OMIT_POPEN \
-    -DSQLITE_NOHAVE_SYSTEM -DHAVE_READLINE=0 \
+    -DSQLITE_NOHAVE_SYSTEM -DHAVE_READLINE=0 -DSQLITE_TEMP_STORE=3 \
     "$b/sqlite3.c" "$b/shell.c" "$shim/wasi_stubs.c" -o "$out/sqlite3.wasm" "${WASI_LDFLAGS[@]}"
 }
 
