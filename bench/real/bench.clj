@@ -212,6 +212,11 @@
 ;; ---------------------------------------------------------------------------
 ;; measurements
 
+(defn- jvm-start-secs
+  "A JVM that starts the runner's classpath and Clojure, and exits."
+  []
+  (:secs (run-process [(java-cmd) "-cp" @runner-cp "clojure.main" "-e" "nil"])))
+
 (defn- measure-program
   "Node, cold and warm runs of `p`, `reps` times; the phases `phase-reps` times."
   [p reps phase-reps]
@@ -234,14 +239,17 @@
                      {:cold (:secs cold) :warm (:secs warm)})))
         phases (vec (for [_ (range phase-reps)]
                       (let [cache (temp-dir "cache")
+                            ;; the start is timed next to the driver runs: the machine's
+                            ;; load changes over a run, and this is what "rest" subtracts
+                            start (jvm-start-secs)
                             cold (run-one p :phases cache)
                             _ (check! p "phases cold" ref cold)
                             warm (run-one p :phases cache)
                             _ (check! p "phases warm" ref warm)]
                         (delete-tree cache)
                         (log "  phases cold" (pr-str (:phases cold)) "\n  phases warm" (pr-str (:phases warm)))
-                        {:cold (assoc (:phases cold) :wall (:secs cold))
-                         :warm (assoc (:phases warm) :wall (:secs warm))})))
+                        {:cold (assoc (:phases cold) :wall (:secs cold) :start start)
+                         :warm (assoc (:phases warm) :wall (:secs warm) :start start)})))
         med (fn [k sub] (median (map #(get-in % [k sub]) phases)))]
     {:name (:name p) :what (:what p) :wasm (:wasm p)
      :bytes (.length (io/file (:wasm p)))
@@ -249,18 +257,16 @@
      :cold (median (map :cold clj))
      :warm (median (map :warm clj))
      :phases (into {} (for [k [:cold :warm]]
-                        [k (into {} (for [s [:load :parse :compile :instantiate :run :wall]]
+                        [k (into {} (for [s [:start :load :parse :compile :instantiate :run :wall]]
                                       [s (med k s)]))]))}))
 
-(defn- measure-baselines
-  "JVM + Clojure start on the runner's classpath, and the launcher's classpath lookup."
+(defn- measure-launcher
+  "The launcher's classpath lookup (what bin/clj-wasi does before it starts java)."
   [reps]
-  (let [start (median (for [_ (range reps)]
-                        (:secs (run-process [(java-cmd) "-cp" @runner-cp "clojure.main" "-e" "nil"]))))
-        launcher (median (for [_ (range reps)]
+  (let [launcher (median (for [_ (range reps)]
                            (:secs (run-process ["bin/clojure" "-Spath" "-M:run"]))))]
-    (log (format "JVM + Clojure start %.3f s, launcher classpath lookup %.3f s" start launcher))
-    {:start start :launcher launcher}))
+    (log (format "launcher classpath lookup %.3f s" launcher))
+    {:launcher launcher}))
 
 ;; ---------------------------------------------------------------------------
 ;; report
@@ -273,7 +279,7 @@
 (defn- sh-out [& cmd] (try (str/trim (:out (apply sh/sh cmd))) (catch Exception _ "?")))
 
 (defn- report [{:keys [rows base reps phase-reps quick? started load-start load-end]}]
-  (let [{:keys [start launcher]} base
+  (let [{:keys [launcher]} base
         hello (first (filter #(= "hello" (:name %)) rows))
         target-row (fn [label v node]
                      (format "| %s | %s s (%s of Node's %s s) | %s |" label (s3 v) (ratio v node) (s3 node)
@@ -311,22 +317,22 @@
       [""
        (str "### Where the time goes: phases (seconds)")
        ""
-       (str "*JVM + Clojure start* is `java -cp CP clojure.main -e nil` (" (s3 start) " s) and"
-            " *launcher* is `bin/clojure -Spath -M:run` (" (s3 launcher) " s), which bin/clj-wasi"
-            " runs before it starts java; both are measured once for all programs. The other"
-            " columns come from `real.phases` in a fresh JVM per row: *load* =" 
+       (str "*JVM + Clojure start* is `java -cp CP clojure.main -e nil`, timed next to each"
+            " program's driver runs. *Launcher*, `bin/clojure -Spath -M:run`, which bin/clj-wasi"
+            " runs before it starts java, took " (s3 launcher) " s (median, once for all). The"
+            " other columns come from `real.phases` in a fresh JVM per row: *load* ="
             " `(require 'clj-wasi.main)` (AOT-compiled), *parse* = `wasm/module`, *compile* ="
             " the `:auto` machine factory (cold: compile to JVM bytecode and store it; warm:"
             " load it from the cache), *instantiate* = `wasm/load-wasi`, *run* = `_start`."
-            " *Rest* = that JVM's wall clock minus the start and the four phases (exit,"
+            " *Rest* = that JVM's wall clock minus the start and the five phases (exit,"
             " loading `real.phases` itself).")
        ""
        "| program | cache | JVM + Clojure start | load | parse | compile | instantiate | run | rest | wall (driver) |"
        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
       (for [{:keys [name phases]} rows
             k [:cold :warm]
-            :let [{:keys [load parse compile instantiate run wall]} (phases k)
-                  other (when (and wall load parse compile instantiate run)
+            :let [{:keys [start load parse compile instantiate run wall]} (phases k)
+                  other (when (and wall start load parse compile instantiate run)
                           (- wall start load parse compile instantiate run))]]
         (format "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" name (clojure.core/name k)
                 (s3 start) (s3 load) (s3 parse) (s3 compile) (s3 instantiate) (s3 run) (s3 other) (s3 wall)))
@@ -365,7 +371,7 @@
         load-start (loadavg)]
     (prepare-inputs!)
     (sh/sh "bin/clj-wasi" "--help") ; compiles what is stale, outside the timings
-    (let [base (measure-baselines (if quick? 1 (max reps 3)))
+    (let [base (measure-launcher (if quick? 1 (max reps 3)))
           rows (mapv #(measure-program % reps phase-reps) progs)
           text (report {:rows rows :base base :reps reps :phase-reps phase-reps :quick? quick?
                         :started started :load-start load-start :load-end (loadavg)})]
