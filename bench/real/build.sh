@@ -21,7 +21,7 @@
 # entries for the archive the system's deb entries name: `--add-deb-src` writes
 # /etc/apt/sources.list.d/debian-src.sources from /etc/apt/sources.list.d/debian.sources
 # (the same URIs and suites, type deb-src) and runs apt-get update.
-# Takes ~2 minutes on 2 cores (SQLite's amalgamation is most of it).
+# Takes ~3 minutes on 2 cores (compiling SQLite's amalgamation and nasm is most of it).
 #
 # What WASI Preview 1 lacks, and how each build gets by (no source is patched):
 # - setjmp/longjmp (clang 14 cannot lower them to Wasm): Lua's error handling is built
