@@ -77,15 +77,18 @@ public final class ModuleInstance implements Closeable {
   }
 
   private static Memory memory(MemoryLimits limits, int maxPages) {
-    if (maxPages < 0) return new ByteArrayMemory(limits);
-    if (limits.initialPages() > maxPages) {
+    if (maxPages >= 0 && limits.initialPages() > maxPages) {
       throw new WasmException("limit",
           "the module needs " + limits.initialPages() + " memory pages at start, over the limit of "
               + maxPages,
           Map.of("limit", "max-memory-pages", "requested", limits.initialPages(), "max", maxPages));
     }
-    return new ByteArrayMemory(new MemoryLimits(limits.initialPages(),
-        Math.min(limits.maximumPages(), maxPages), limits.shared()));
+    ByteArrayMemory mem = new ByteArrayMemory(maxPages < 0 ? limits
+        : new MemoryLimits(limits.initialPages(), Math.min(limits.maximumPages(), maxPages),
+            limits.shared()));
+    // without it, atomic instructions on a non-shared memory trap on JDK 22+
+    ChicoryInternals.lendAtomicsMonitor(mem);
+    return mem;
   }
 
   private ImportValues resolveImports(Builder b) {
