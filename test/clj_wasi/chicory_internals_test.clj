@@ -41,7 +41,7 @@
    "stack_overflow" :stack-overflow})
 
 (deftest trap-messages-name-their-kind
-  (testing "every kind read from message text has a trap here (unaligned-atomic: threads, not run)"
+  (testing "every kind read from message text has a trap here (unaligned-atomic: in atomics-test)"
     (is (= (disj (set (map #(keyword (val %)) ChicoryInternals/TRAP_MESSAGES)) :unaligned-atomic)
            (set (vals trap-exports)))))
   (doseq [engine [:interpreter :compiler]
@@ -67,3 +67,30 @@
       (is (some? f) (str "Chicory's compile failure no longer names a function: " (ex-message e)))
       (when f
         (is (<= (.importedFunctions (.plan m)) f (dec (.functionCount (.plan m)))))))))
+
+(defn- chicory-monitor
+  "What ByteArrayMemory's private monitor(addr) returns: the lock its atomic instructions
+  take when the JDK's byte[] views have no atomic access modes (JDK 22+), or the
+  exception it throws."
+  [^ByteArrayMemory mem addr]
+  (let [m (doto (.getDeclaredMethod ByteArrayMemory "monitor" (into-array Class [Integer/TYPE]))
+            (.setAccessible true))]
+    (try (.invoke m mem (object-array [(int addr)]))
+         (catch java.lang.reflect.InvocationTargetException e (.getCause e)))))
+
+(deftest atomics-find-a-monitor-in-non-shared-memories
+  ;; JDK 17 never asks for the monitor, so only this shows there that JDK 22+ would trap
+  (testing "Chicory alone: a non-shared memory has no monitor (if this fails, Chicory fixed
+            it and lendAtomicsMonitor can go)"
+    (is (instance? NullPointerException (chicory-monitor (ByteArrayMemory. (MemoryLimits. 1 1)) 0))))
+  (testing "every memory clj-wasi makes has one, the same for every address"
+    (with-open [i (wasm/load (wasm/module (wasm "atomics")))]
+      (let [mem (.memory (.chicory (.java i)))
+            locks (map #(chicory-monitor mem %) [0 4 8 65536 131064])]
+        (is (instance? ByteArrayMemory mem))
+        (is (not-any? #(instance? Throwable %) locks))
+        (is (every? #(identical? (first locks) %) locks)))))
+  (testing "a shared memory keeps its own monitors"
+    (let [mem (ByteArrayMemory. (MemoryLimits. 1 1 true))]
+      (is (false? (ChicoryInternals/lendAtomicsMonitor mem)))
+      (is (not (identical? (chicory-monitor mem 0) (chicory-monitor mem 4)))))))

@@ -28,6 +28,7 @@ import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
@@ -35,6 +36,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.IntPredicate;
 import java.util.regex.Matcher;
@@ -68,6 +70,8 @@ import org.objectweb.asm.Type;
  *       are compiled eagerly, as small ones are.
  *   <li>{@code ByteArrayMemory.pages}: zero-copy iovec transfers ({@link #memoryPages});
  *       without it WASI copies through a bounce buffer.
+ *   <li>{@code ByteArrayMemory.waitStates}: atomic instructions on a non-shared memory on
+ *       JDK 22+ ({@link #lendAtomicsMonitor}); without it they trap there as out of bounds.
  *   <li>{@code Instance.functions} and {@code StackFrame.locals}: the interpreter's fix for
  *       v128 locals ({@link #instanceFunctions}, {@link #frameLocals}); a SIMD module that
  *       needs it fails with an error naming the missing field.
@@ -114,6 +118,18 @@ public final class ChicoryInternals {
     return MethodHandles.privateLookupIn(c, MethodHandles.lookup());
   }
 
+  /**
+   * Private final field {@code name} of {@code c}, made writable: a final field can only be
+   * written through a Field made accessible (a VarHandle may not). Null when it is not of
+   * type {@code type}.
+   */
+  private static Field finalField(Class<?> c, String name, Class<?> type)
+      throws NoSuchFieldException {
+    Field f = c.getDeclaredField(name);
+    f.setAccessible(true);
+    return f.getType() == type ? f : null;
+  }
+
   private static final MethodHandle PARSE_CODE_SECTION = resolve(
       "Parser.parseCodeSection(ByteBuffer, TypeSection)",
       () -> privateLookup(Parser.class).findStatic(Parser.class, "parseCodeSection",
@@ -155,12 +171,7 @@ public final class ChicoryInternals {
   /** FunctionBody's instruction list: its constructor copies the list (decoding it). */
   private static final Field BODY_INSTRUCTIONS = resolve(
       "FunctionBody.instructions (private final field)",
-      () -> {
-        // a final field: only a Field made accessible may write it (a VarHandle may not)
-        Field f = FunctionBody.class.getDeclaredField("instructions");
-        f.setAccessible(true);
-        return f.getType() == List.class ? f : null;
-      });
+      () -> finalField(FunctionBody.class, "instructions", List.class));
 
   private static final VarHandle INSTANCE_FUNCTIONS = resolve(
       "Instance.functions (private field)",
@@ -176,6 +187,11 @@ public final class ChicoryInternals {
       "ByteArrayMemory.pages (private field)",
       () -> privateLookup(ByteArrayMemory.class).findVarHandle(ByteArrayMemory.class, "pages",
           byte[][].class));
+
+  /** Where a shared ByteArrayMemory keeps a monitor per address; null in a non-shared one. */
+  private static final Field MEMORY_WAIT_STATES = resolve(
+      "ByteArrayMemory.waitStates (private final field)",
+      () -> finalField(ByteArrayMemory.class, "waitStates", Map.class));
 
   /** Chicory's static helper that generated code calls for a function it does not hold. */
   private static final String SHADED = "com/dylibso/chicory/compiler/internal/Shaded";
@@ -228,7 +244,8 @@ public final class ChicoryInternals {
     if (!MISSING.isEmpty()) {
       System.err.println("clj-wasi: Chicory " + chicoryVersion() + " (supported: "
           + SUPPORTED_VERSIONS + ") lacks " + MISSING.keySet()
-          + "; lazy parsing, tiering or zero-copy I/O fall back where they need these"
+          + "; lazy parsing, tiering, zero-copy I/O or atomics on non-shared memories fall"
+          + " back where they need these"
           + " (see cljwasi.engine.ChicoryInternals)");
     }
   }
@@ -314,6 +331,60 @@ public final class ChicoryInternals {
   public static byte[][] memoryPages(Memory mem) {
     if (MEMORY_PAGES == null || !(mem instanceof ByteArrayMemory)) return null;
     return (byte[][]) MEMORY_PAGES.get(mem);
+  }
+
+  /**
+   * Lets Chicory's lock-based atomics run on {@code mem}, a non-shared memory. Chicory's
+   * ByteArrayMemory performs an atomic instruction through a byte[] view VarHandle when the
+   * JDK supports that access mode on it, and otherwise under a monitor it takes from
+   * {@code waitStates}. JDK 22 dropped the atomic modes of byte[] views (JDK-8318966, array
+   * elements need not be aligned), so from then on every atomic instruction takes the
+   * monitor path, and {@code waitStates} exists only in a shared memory: in a non-shared
+   * one the lookup throws a NullPointerException, which Chicory reports as "out of bounds
+   * memory access". This gives a non-shared memory a map that hands out one monitor for
+   * all addresses. One is enough: it only has to keep atomic instructions from
+   * interleaving, and it does not grow with the addresses used, as a map with an entry
+   * per address would. Wait and notify look at {@code shared()} before the map, so they
+   * keep the non-shared behaviour (wait traps, notify wakes no one).
+   *
+   * <p>Done on every JDK (JDK 17-21 never ask the map), so that one path is tested
+   * everywhere. Returns false when the memory is shared (it has its own map) or the field
+   * is out of reach.
+   */
+  public static boolean lendAtomicsMonitor(ByteArrayMemory mem) {
+    if (MEMORY_WAIT_STATES == null || mem.shared()) return false;
+    try {
+      MEMORY_WAIT_STATES.set(mem, new OneMonitor()); // before the memory is used by anyone
+      return true;
+    } catch (IllegalAccessException | RuntimeException e) {
+      return false; // a JDK that refuses to write final fields: atomics trap as before
+    }
+  }
+
+  /**
+   * The map {@link #lendAtomicsMonitor} lends: every key maps to one monitor, made by the
+   * first {@code computeIfAbsent} (with Chicory's own factory, so the value has the type
+   * Chicory expects). It reports itself empty, as nothing waits on a non-shared memory.
+   */
+  private static final class OneMonitor extends AbstractMap<Object, Object> {
+    private volatile Object monitor;
+
+    @Override
+    public Object computeIfAbsent(Object key, Function<? super Object, ?> make) {
+      Object m = monitor;
+      if (m == null) {
+        synchronized (this) {
+          if (monitor == null) monitor = make.apply(key);
+          m = monitor;
+        }
+      }
+      return m;
+    }
+
+    @Override
+    public Set<Map.Entry<Object, Object>> entrySet() {
+      return Set.of();
+    }
   }
 
   /** The instance's own array of function bodies (writable: patched per instance). */
