@@ -7,7 +7,7 @@
             [clj-wasi.wasm :as wasm]
             [clojure.test :refer [deftest is testing]])
   (:import (cljwasi Module)
-           (cljwasi.engine ChicoryInternals)
+           (cljwasi.engine ChicoryInternals HeapGuardedMemory)
            (com.dylibso.chicory.compiler InterpreterFallback MachineFactoryCompiler)
            (com.dylibso.chicory.runtime ByteArrayMemory Memory)
            (com.dylibso.chicory.wasm.types MemoryLimits)
@@ -85,7 +85,7 @@
     (is (instance? NullPointerException (chicory-monitor (ByteArrayMemory. (MemoryLimits. 1 1)) 0))))
   (testing "every memory clj-wasi makes has one, the same for every address"
     (with-open [i (wasm/load (wasm/module (wasm "atomics")))]
-      (let [mem (.memory (.chicory (.java i)))
+      (let [mem (.inner ^HeapGuardedMemory (.memory (.chicory (.java i))))
             locks (map #(chicory-monitor mem %) [0 4 8 65536 131064])]
         (is (instance? ByteArrayMemory mem))
         (is (not-any? #(instance? Throwable %) locks))
