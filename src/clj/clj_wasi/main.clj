@@ -136,10 +136,14 @@ options:
   (started!)
   ((wasm/fn inst "_start")))
 
+(def ^:private inherit-stdio
+  "The runner's guest uses the process's own stdin, stdout and stderr."
+  {:stdin :inherit :stdout :inherit :stderr :inherit})
+
 (defn- run-module [{:keys [opts module args]} started!]
   (let [path module
         fname (:invoke opts)
-        opts (merge {:stdin :inherit :stdout :inherit :stderr :inherit}
+        opts (merge inherit-stdio
                     (dissoc opts :invoke)
                     {:args (if fname [] args) :argv0 (.getName (io/file path))})]
     (with-open [inst (wasm/load-wasi path opts)]
@@ -153,7 +157,7 @@ options:
       (spit (io/file (str dir) "from-the-host.txt") "put here by the JVM\n")
       (with-open [inst (wasm/load-wasi
                         (io/resource "clj_wasi/demo.wasm")
-                        (merge {:stdin :inherit :stdout :inherit :stderr :inherit}
+                        (merge inherit-stdio
                                opts
                                {:args (if (seq args) args ["hello" "from" "clj-wasi"])
                                 :argv0 "demo.wasm"

@@ -34,7 +34,6 @@
 (s/def ::instance wasm/instance?)
 (s/def ::name string?)
 (s/def ::export-name (s/or :string string? :keyword keyword? :symbol symbol?))
-(s/def ::valtype #{:i32 :i64 :f32 :f64})
 (s/def ::cstring #(instance? CString %))
 (s/def ::kind #{:function :memory :table :global :tag})
 (s/def ::module string?)
@@ -45,6 +44,18 @@
 (s/def ::exit (s/nilable int?))
 (s/def ::out (s/nilable string?))
 (s/def ::err (s/nilable string?))
+
+;; functions that take and return the same share one spec
+(doseq [[syms spec] [[[`wasm/module? `wasm/instance? `wasm/snapshot?]
+                      (s/fspec :args (s/cat :x any?) :ret boolean?)]
+                     [[`wasm/exports `wasm/imports]
+                      (s/fspec :args (s/cat :x (s/or :instance ::instance :src ::src))
+                               :ret (s/coll-of ::signature :kind vector?))]
+                     [[`wasm/write-string! `wasm/write-cstring!]
+                      (s/fspec :args (s/cat :inst ::instance :offset ::offset :s string?)
+                               :ret nat-int?)]]
+        sym syms]
+  (s/def-impl sym (s/form spec) spec))
 
 (s/fdef wasm/module
   :args (s/cat :src ::src)
@@ -58,12 +69,6 @@
 (s/fdef wasm/run
   :args (s/cat :src ::src :opts (s/? ::wasi-options))
   :ret (s/keys :req-un [::exit] :opt-un [::out ::err ::files]))
-(s/fdef wasm/exports
-  :args (s/cat :x (s/or :instance ::instance :src ::src))
-  :ret (s/coll-of ::signature :kind vector?))
-(s/fdef wasm/imports
-  :args (s/cat :x (s/or :instance ::instance :src ::src))
-  :ret (s/coll-of ::signature :kind vector?))
 (s/fdef wasm/fn
   :args (s/cat :inst ::instance :name ::export-name)
   :ret ifn?)
@@ -75,14 +80,11 @@
 (s/fdef wasm/read-cstring
   :args (s/cat :inst ::instance :offset ::offset)
   :ret string?)
-(s/fdef wasm/write-cstring!
-  :args (s/cat :inst ::instance :offset ::offset :s string?)
-  :ret nat-int?)
 (s/fdef wasm/read-value
-  :args (s/cat :inst ::instance :ty ::valtype :offset ::offset)
+  :args (s/cat :inst ::instance :ty ::options/valtype :offset ::offset)
   :ret number?)
 (s/fdef wasm/write-value!
-  :args (s/cat :inst ::instance :ty ::valtype :offset ::offset :v number?)
+  :args (s/cat :inst ::instance :ty ::options/valtype :offset ::offset :v number?)
   :ret nil?)
 (s/fdef wasm/global
   :args (s/cat :inst ::instance :name ::export-name)
@@ -93,15 +95,6 @@
 (s/fdef wasm/snapshot
   :args (s/cat :inst ::instance)
   :ret wasm/snapshot?)
-(s/fdef wasm/module?
-  :args (s/cat :x any?)
-  :ret boolean?)
-(s/fdef wasm/instance?
-  :args (s/cat :x any?)
-  :ret boolean?)
-(s/fdef wasm/snapshot?
-  :args (s/cat :x any?)
-  :ret boolean?)
 (s/fdef wasm/memory-size
   :args (s/cat :inst ::instance)
   :ret nat-int?)
@@ -114,9 +107,6 @@
 (s/fdef wasm/read-string
   :args (s/cat :inst ::instance :offset ::offset :len ::length)
   :ret string?)
-(s/fdef wasm/write-string!
-  :args (s/cat :inst ::instance :offset ::offset :s string?)
-  :ret nat-int?)
 (s/fdef wasm/captured
   :args (s/cat :inst ::instance :stream #{:stdout :stderr})
   :ret (s/nilable string?))

@@ -578,7 +578,7 @@
   "Exported i32/i64/f32/f64 globals of an open instance, name -> value."
   [inst]
   (into {} (for [{:keys [name kind type]} (exports inst)
-                 :when (and (= :global kind) (#{:i32 :i64 :f32 :f64} type))]
+                 :when (and (= :global kind) (values/valtypes type))]
              [name (global inst name)])))
 
 ;; clojure.datafy: modules and instances as data, for REPL tooling (REBL, Portal...).

@@ -8,6 +8,7 @@
   (:require [clj-wasi.impl.errors :as errors]
             [clj-wasi.impl.files :as files]
             [clj-wasi.impl.io :as io]
+            [clj-wasi.impl.values :as values]
             [clojure.java.io :as jio]
             [clojure.spec.alpha :as s]
             [clojure.string :as str])
@@ -35,7 +36,7 @@
 (s/def ::output #(or (nil? %) (#{:capture :tee :discard :inherit} %) (instance? OutputStream %)
                      (instance? Writer %)))
 (s/def ::fn callable?)
-(s/def ::valtype #{:i32 :i64 :f32 :f64})
+(s/def ::valtype values/valtypes)
 (s/def ::params (s/coll-of ::valtype :kind sequential?))
 (s/def ::results (s/coll-of ::valtype :kind sequential?))
 (s/def ::instance? boolean?)
@@ -78,13 +79,13 @@
 
 (defn- env-var
   "--env text as a map to merge: NAME=VALUE, or NAME alone to pass this process's
-  variable on, as wasmtime does (nothing when it is unset)."
+  variable on, as wasmtime does (nil, no variable at all, when it is unset)."
   [text]
   (let [[k v] (str/split text #"=" 2)
         v (if (nil? v) (System/getenv k) v)]
     (when (str/blank? k)
       (usage-error (str "--env needs NAME=VALUE or NAME, got " (pr-str text))))
-    (if (nil? v) {} {k v})))
+    (when v {k v})))
 
 ;; --- the table ----------------------------------------------------------------------
 ;;
@@ -333,10 +334,12 @@
   (for [{k :key flags :cli} table, f flags] (assoc f :key k)))
 
 (defn add-flag
-  "Options map `opts` with the value of `flag` (an entry of cli-flags) for its text."
+  "Options map `opts` with the value of `flag` (an entry of cli-flags) for its text;
+  as it was when that value is nil."
   [opts {k :key value :value add :add} text]
   (let [v (value text)]
-    (case (or add :set)
+    (case (if (nil? v) :none (or add :set))
+      :none opts
       :set (assoc opts k v)
       :conj (update opts k (fnil conj []) v)
       :merge (update opts k #(merge (or % (array-map)) v)))))
