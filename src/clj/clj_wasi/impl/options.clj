@@ -101,7 +101,8 @@
 ;;   :cli       its command-line flags: :flag, :arg (nil for a flag without a value),
 ;;              :help, :value (fn of the flag's text -> the value, or the part of it
 ;;              one flag gives) and :add (:set, the default; :conj onto a vector;
-;;              :merge into a map), for flags that may be repeated
+;;              :merge into a map), for flags that may be repeated; a row without
+;;              :value is a second line of usage text for the flag before it
 
 (def table
   [{:key :imports :in :load
@@ -139,7 +140,7 @@
     :expected "a positive integer"
     :doc (str "each call is stopped after this long (:wasm/timeout) and the instance closed. "
               "Loading and compiling are not counted.")
-    ;; 0 is taken as the shortest timeout, as wasmtime's --wasm timeout=0 stops at once
+    ;; the flag takes 0 too, as the shortest timeout there is (the option: 1 ms)
     :cli [{:flag "--timeout-ms" :arg "N" :help "stop the module N milliseconds after it starts running"
            :value #(max 1 (nat "--timeout-ms" %))}]}
    {:key :args :in :wasi
