@@ -1,5 +1,6 @@
 (ns clj-wasi.gen-api-docs
-  "Writes docs/API.md from the docstrings and s/fdefs of clj-wasi.wasm (the manual):
+  "Writes docs/API.md from the docstrings of clj-wasi.wasm (the manual; their option
+  lists come from clj-wasi.impl.options' table) and its s/fdefs (in clj-wasi.specs):
 
       bin/clojure -M dev/clj_wasi/gen_api_docs.clj
 
@@ -57,7 +58,7 @@
   (when-let [spec (s/get-spec sym)]
     (when-let [args (:args spec)]
       (-> (pr-str (s/describe args))
-          (str/replace ":clj-wasi.wasm/" "::")
+          (str/replace ":clj-wasi.specs/" "::")
           (str/replace ":clj-wasi.impl.options/" ":options/")))))
 
 (defn- entry [v]

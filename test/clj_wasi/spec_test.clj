@@ -106,15 +106,15 @@
              :timeout-ms 0 :args "a b" :argv0 :prog :env {"A" 1} :preopens {"/d" 42}
              :stdin 42 :stdout "out.txt" :stderr 42 :max-output-bytes -1 :clock "now"
              :random 1.5 :trace :yes :listen ["nohost"] :files {"/d/x" 42} :files-as :utf8}]
-    (is (= options/wasi-keys (set (keys bad))) "every option has a case here")
+    (is (= (options/keys-of :wasi) (set (keys bad))) "every option has a case here")
     (doseq [[k v] bad]
       (let [d (thrown-data #(wasm/load-wasi @hello {k v}))]
         (is (= [:wasm/bad-option k v] ((juxt :type :key :value) d)) (str k))
         (is (string? (:expected d)) (str k)))
-      (when (options/plain-keys k)
+      (when ((options/keys-of :load) k)
         (is (= [:wasm/bad-option k] ((juxt :type :key) (thrown-data #(wasm/load "test/wasm/numbers.wasm" {k v}))))
             (str "load " k))))
-    (doseq [k (remove options/plain-keys options/wasi-keys)]
+    (doseq [k (remove (options/keys-of :load) (options/keys-of :wasi))]
       (is (= [:wasm/bad-option k] ((juxt :type :key) (thrown-data #(wasm/load "test/wasm/numbers.wasm" {k (bad k)}))))
           (str k " is not an option of load")))
     (is (= [:wasm/bad-option nil] ((juxt :type :key) (thrown-data #(wasm/run @hello [:args])))))))
@@ -129,15 +129,15 @@
 (defn- gen-bad-value
   "Any value the spec of option `k` refuses."
   [k]
-  (let [spec (keyword "clj-wasi.impl.options" (name k))]
+  (let [spec (keyword "clj-wasi.specs" (name k))]
     (gen/such-that #(not (s/valid? spec %)) gen/any-printable-equatable 100)))
 
 (def ^:private gen-bad-options
   "[options-map bad-key]: good values for some keys and a bad one for `bad-key`, which
   is an option key or an unknown keyword."
-  (gen/let [k (gen/one-of [(gen/elements (sort options/wasi-keys))
-                           (gen/such-that (complement options/wasi-keys) gen/keyword)])
-            v (if (options/wasi-keys k) (gen-bad-value k) gen/any-printable-equatable)
+  (gen/let [k (gen/one-of [(gen/elements (sort (options/keys-of :wasi)))
+                           (gen/such-that (complement (options/keys-of :wasi)) gen/keyword)])
+            v (if ((options/keys-of :wasi) k) (gen-bad-value k) gen/any-printable-equatable)
             others (gen/vector (gen/elements (sort (keys good))))]
     [(-> (select-keys good others) (dissoc k) (assoc k v)) k]))
 
@@ -152,5 +152,5 @@
 (defspec good-option-maps-pass 50
   (prop/for-all [ks (gen/vector (gen/elements (sort (keys good))))]
     (let [opts (select-keys good ks)]
-      (and (s/valid? :clj-wasi.wasm/wasi-options opts)
+      (and (s/valid? :clj-wasi.specs/wasi-options opts)
            (= 0 (:exit (wasm/run @hello opts)))))))

@@ -8,7 +8,8 @@
   exit code. Errors print one line to stderr and exit non-zero: 2 for a bad option,
   1 for a module that cannot be loaded or a limit hit, 124 for a timeout, 134 for a
   trap (as wasmtime does on Unix)."
-  (:require [clj-wasi.wasm :as wasm]
+  (:require [clj-wasi.impl.options :as options]
+            [clj-wasi.wasm :as wasm]
             [clojure.datafy]
             [clojure.java.io :as io]
             [clojure.string :as str])
@@ -17,52 +18,42 @@
            (java.util.concurrent LinkedBlockingQueue TimeUnit)
            (java.nio.file.attribute FileAttribute)))
 
+(def ^:private invoke-flag
+  "--invoke, the one flag that is no option of load-wasi (the runner's own)."
+  {:flag "--invoke" :arg "FUNC" :key :invoke
+   :help "call export FUNC with ARGS instead of running _start"
+   :value #(if (str/blank? %) (options/usage-error "--invoke needs the name of an export") %)})
+
+(def ^:private flags
+  "Every flag, in usage order: --invoke, then the options' flags from their table."
+  (cons invoke-flag (options/cli-flags)))
+
+(defn- usage-row
+  "A flag's line(s) in the usage text: the flag and its argument, then its help,
+  wrapped at 90 columns."
+  [{:keys [flag arg help]}]
+  (let [left (str "  " flag (when arg (str " " arg)))
+        pad (apply str (repeat 27 " "))
+        [l & more] (options/wrap help (- 90 27))]
+    (str/join "\n" (cons (str (subs (str left pad) 0 (max 27 (inc (count left)))) l)
+                         (map #(str pad %) more)))))
+
 (def usage
-  "usage: clj-wasi [OPTIONS] [--] MODULE.wasm|MODULE.wat [ARGS...]
+  (str "usage: clj-wasi [OPTIONS] [--] MODULE.wasm|MODULE.wat [ARGS...]
 
 Runs a WASI Preview 1 command. With no MODULE, runs the bundled demo. With --invoke,
 calls one export instead, ARGS being its arguments (typed by its signature), and
 prints each result on a line. A .wat module is converted with wat2wasm (on the PATH).
 
 options:
-  --invoke FUNC            call export FUNC with ARGS instead of running _start
-  --env NAME=VALUE         set an environment variable (repeatable)
-  --env NAME               pass NAME on from this process's environment (if set)
-  --dir HOST[::GUEST]      preopen host directory HOST as GUEST (default: HOST as written)
-  --dir-ro HOST[::GUEST]   the same, read-only
-  --listen HOST:PORT       preopen a TCP listener (after the directories)
-  --engine E               auto (default), compiler or interpreter
-  --cache-dir DIR          keep compiled classes in DIR (default ~/.cache/clj-wasi)
-  --no-cache               compile afresh, store nothing
-  --timeout-ms N           stop the module N milliseconds after it starts running
-  --max-memory-pages N     cap linear memory at N 64 KiB pages
-  --max-output-bytes N     cap stdout+stderr: the first write past it fails with
-                           ENOSPC, a module that writes again is stopped (exit 1)
-  --trace                  print every WASI call to stderr as EDN
-  -h, --help               this text")
-
-(defn- usage-error [msg]
-  (throw (ex-info msg {:type ::usage})))
-
-(defn- parse-nat [flag s]
-  (or (when (re-matches #"\d{1,18}" s) (parse-long s))
-      (usage-error (format "%s needs a non-negative integer, got %s" flag (pr-str s)))))
-
-(defn- preopen [flag spec read-only]
-  (let [[host guest] (str/split spec #"::" 2)]
-    (when (str/blank? host) (usage-error (str flag " needs HOST[::GUEST]")))
-    (when-not (.isDirectory (io/file host))
-      (usage-error (format "%s %s: no such directory" flag host)))
-    {:host host :guest (if (str/blank? guest) host guest) :read-only read-only}))
-
-(def ^:private flags-with-value
-  #{"--env" "--dir" "--dir-ro" "--listen" "--engine" "--timeout-ms" "--max-memory-pages"
-    "--max-output-bytes" "--cache-dir" "--invoke"})
+" (str/join "\n" (map usage-row (concat flags [{:flag "-h, --help" :help "this text"}])))))
 
 (defn parse-args
   "The runner's command line as {:opts {...} :module path-or-nil :args [...]}; options
-  end at the first argument that is not one (or after `--`). Throws ex-info of
-  type ::usage for a bad option."
+  end at the first argument that is not one (or after `--`). Throws ex-info of type
+  :clj-wasi.impl.options/usage for a flag that is unknown, lacks its value or whose
+  text cannot become one; the values themselves are checked by load-wasi, as any
+  caller's options are."
   [argv]
   (loop [[a & more :as argv] argv, opts {}]
     (cond
@@ -71,45 +62,19 @@ options:
       (#{"-h" "--help"} a) {:help true}
       (str/starts-with? a "-")
       (let [[flag inline] (if (str/starts-with? a "--") (str/split a #"=" 2) [a nil])
-            _ (when-not (or (flags-with-value flag) (#{"--trace" "--no-cache"} flag))
-                (usage-error (str "unknown option " a)))
-            [v more] (cond
-                       (#{"--trace" "--no-cache"} flag) [nil more]
-                       inline [inline more]
-                       (seq more) [(first more) (rest more)]
-                       :else (usage-error (str flag " needs a value")))]
-        (recur more
-               (case flag
-                 "--env" (let [[k val] (str/split v #"=" 2)
-                               ;; --env NAME inherits, as wasmtime's does; unset stays unset
-                               val (if (nil? val) (System/getenv k) val)]
-                           (when (str/blank? k)
-                             (usage-error (str "--env needs NAME=VALUE or NAME, got " (pr-str v))))
-                           (if (nil? val)
-                             opts
-                             (update opts :env (fnil assoc (array-map)) k val)))
-                 "--invoke" (if (str/blank? v)
-                              (usage-error "--invoke needs the name of an export")
-                              (assoc opts :invoke v))
-                 "--dir" (update opts :preopens (fnil conj []) (preopen flag v false))
-                 "--dir-ro" (update opts :preopens (fnil conj []) (preopen flag v true))
-                 "--listen" (if (re-matches #".+:\d+" v)
-                              (update opts :listen (fnil conj []) v)
-                              (usage-error (str "--listen needs HOST:PORT, got " (pr-str v))))
-                 "--engine" (if-let [e (#{"auto" "compiler" "interpreter"} v)]
-                              (assoc opts :engine (keyword e))
-                              (usage-error (str "--engine must be auto, compiler or interpreter, got " v)))
-                 "--timeout-ms" (assoc opts :timeout-ms (max 1 (parse-nat flag v)))
-                 "--max-memory-pages" (assoc opts :max-memory-pages (parse-nat flag v))
-                 "--max-output-bytes" (assoc opts :max-output-bytes (parse-nat flag v))
-                 "--cache-dir" (assoc opts :cache-dir v)
-                 "--no-cache" (assoc opts :cache-dir false)
-                 "--trace" (assoc opts :trace (fn [e] (binding [*out* *err*] (prn e)))))))
+            f (or (first (filter #(and (= flag (:flag %)) (:value %)) flags))
+                  (options/usage-error (str "unknown option " a)))
+            [text more] (cond
+                          (not (:arg f)) [nil more]
+                          inline [inline more]
+                          (seq more) [(first more) (rest more)]
+                          :else (options/usage-error (str flag " needs a value")))]
+        (recur more (options/add-flag opts f text)))
       :else {:opts opts :module a :args (vec more)})))
 
 (defn- exit-code-for [data]
   (case (:type data)
-    ::usage 2
+    ::options/usage 2
     :wasm/bad-option 2
     :wasm/trap 134
     :wasm/timeout 124
@@ -119,7 +84,7 @@ options:
   "Command-line argument `i` for a parameter of type `ty`, as wasmtime reads it:
   integers in decimal, floats also as inf, -inf and nan."
   [fname i ty ^String s]
-  (let [bad #(usage-error (format "--invoke %s: argument %d (%s) must be %s, got %s"
+  (let [bad #(options/usage-error (format "--invoke %s: argument %d (%s) must be %s, got %s"
                                   fname i (name ty) % (pr-str s)))]
     (case ty
       (:i32 :i64) (or (when (re-matches #"[+-]?\d{1,20}" s) (bigint (BigInteger. (str/replace s #"^\+" ""))))
@@ -130,7 +95,7 @@ options:
                     "nan" Double/NaN
                     (or (when (re-matches #"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?" s) (Double/parseDouble s))
                         (bad "a number")))
-      (usage-error (format "--invoke %s: parameter %d has type %s, which cannot be given on the command line"
+      (options/usage-error (format "--invoke %s: parameter %d has type %s, which cannot be given on the command line"
                            fname i (name ty))))))
 
 (defn format-result
@@ -155,7 +120,7 @@ options:
   (let [f (wasm/fn inst fname)
         {:keys [params]} (clojure.datafy/datafy f)]
     (when-not (= (count params) (count args))
-      (usage-error (format "--invoke %s takes %d argument%s %s, got %d" fname (count params)
+      (options/usage-error (format "--invoke %s takes %d argument%s %s, got %d" fname (count params)
                            (if (= 1 (count params)) "" "s") (pr-str params) (count args))))
     (let [vals (doall (map-indexed (fn [i [ty s]] (parse-invoke-arg fname i ty s)) (map vector params args)))
           _ (started!)
@@ -171,10 +136,14 @@ options:
   (started!)
   ((wasm/fn inst "_start")))
 
+(def ^:private inherit-stdio
+  "The runner's guest uses the process's own stdin, stdout and stderr."
+  {:stdin :inherit :stdout :inherit :stderr :inherit})
+
 (defn- run-module [{:keys [opts module args]} started!]
   (let [path module
         fname (:invoke opts)
-        opts (merge {:stdin :inherit :stdout :inherit :stderr :inherit}
+        opts (merge inherit-stdio
                     (dissoc opts :invoke)
                     {:args (if fname [] args) :argv0 (.getName (io/file path))})]
     (with-open [inst (wasm/load-wasi path opts)]
@@ -188,7 +157,7 @@ options:
       (spit (io/file (str dir) "from-the-host.txt") "put here by the JVM\n")
       (with-open [inst (wasm/load-wasi
                         (io/resource "clj_wasi/demo.wasm")
-                        (merge {:stdin :inherit :stdout :inherit :stderr :inherit}
+                        (merge inherit-stdio
                                opts
                                {:args (if (seq args) args ["hello" "from" "clj-wasi"])
                                 :argv0 "demo.wasm"
@@ -278,7 +247,7 @@ options:
       (let [data (ex-data e)]
         (binding [*out* *err*]
           (println (str "clj-wasi: " (ex-message e)))
-          (when (= ::usage (:type data)) (println "(run with --help for usage)")))
+          (when (= ::options/usage (:type data)) (println "(run with --help for usage)")))
         (exit-code-for data)))
     (catch Throwable t
       (binding [*out* *err*] (println (str "clj-wasi: internal error: " t)))

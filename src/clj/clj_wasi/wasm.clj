@@ -26,7 +26,8 @@
   start clean instances from.
   A guest's proc_exit never exits the JVM.
 
-  Every public function has an s/fdef (its options maps checked key by key), so
+  Every public function has an s/fdef (in clj-wasi.specs, loaded with this namespace;
+  its options maps checked key by key), so
 
       (clojure.spec.test.alpha/instrument
         (clojure.spec.test.alpha/enumerate-namespace 'clj-wasi.wasm))
@@ -44,8 +45,6 @@
             [clj-wasi.impl.wat :as wat]
             [clojure.core :as core]
             [clojure.core.protocols :as protocols]
-            [clojure.java.io :as jio]
-            [clojure.spec.alpha :as s]
             [clojure.string :as str])
   (:import (clj_wasi.impl.memory CString)
            (clj_wasi.impl.snapshot Snapshot)
@@ -162,8 +161,9 @@
         (onCall [_ d args errno nanos]
           (sink (trace-event d args errno nanos)))))))
 
-(defn- instantiate [src opts wasi?]
-  (options/validate! opts (if wasi? options/wasi-keys options/plain-keys))
+(defn- instantiate
+  "A new instance of `src` with `opts` (already validated), with WASI when `wasi?`."
+  [src opts wasi?]
   (let [m (module src)
         inst-promise (promise)
         trace-atom (atom [])
@@ -171,12 +171,9 @@
         (when wasi? (options/wasi-options opts (.name m) (tracer (:trace opts) trace-atom)))]
     (try
       (let [b (doto (ModuleInstance/builder m)
-                (.engine (options/engine opts))
-                (.compileCache (options/compile-cache opts))
+                (options/configure-instance! opts)
                 (.wasi wasi-opts))]
         (doseq [f (host/host-functions m (:imports opts) inst-promise)] (.hostFunction b f))
-        (when-let [n (:max-memory-pages opts)] (.maxMemoryPages b (int n)))
-        (when-let [ms (:timeout-ms opts)] (.timeoutMillis b (long ms)))
         (let [inst (Instance. (errors/translating (.build b)) captures trace-atom vfs)]
           (deliver inst-promise inst)
           (when (snapshot? src)
@@ -189,23 +186,10 @@
         (throw t)))))
 
 (defn load
-  "Instantiates a module without WASI. `opts`:
+  "Instantiates a module without WASI. `opts` (this list comes from the options table
+  of clj-wasi.impl.options, where each option's spec and flag are declared too):
 
-    :imports           {\"module\" {\"name\" f}}: Clojure functions for the module's imports.
-                       f gets the import's parameters as Clojure numbers and returns a
-                       number, nil or a vector. Instead of f, {:fn f :params [:i32 ...]
-                       :results [...] :instance? true} declares the signature (checked
-                       against the import) and/or passes the instance as first argument.
-                       Missing imports fail here with :wasm/missing-imports listing all.
-    :engine            :auto (default: compiled to JVM bytecode, interpreter where the
-                       compiler refuses), :compiler or :interpreter.
-    :cache-dir         where compiled classes are kept between runs (default:
-                       $XDG_CACHE_HOME/clj-wasi or ~/.cache/clj-wasi; false: nowhere).
-                       Entries are keyed by the module's hash and the engine version,
-                       checksummed, and rebuilt when corrupt.
-    :max-memory-pages  cap on linear memory, in 64 KiB pages.
-    :timeout-ms        each call is stopped after this long (:wasm/timeout) and the
-                       instance closed. Loading and compiling are not counted.
+    {{load options}}
 
   Linear memory grows only as far as the JVM heap affords: memory.grow returns -1
   when growing would leave less than max(max heap / 8, 32 MiB) free.
@@ -219,44 +203,29 @@
                                           \"math\" {\"scale\" #(* 2.0 %)}}})]
         ((wasm/fn i \"call_add\") 2 3))  ;=> 5"
   ([src] (load src {}))
-  ([src opts] (instantiate src opts false)))
+  ([src opts] (instantiate src (options/validate! opts :load) false)))
+
+(alter-meta! #'load update :doc options/document)
+
+(defn- start-wasi
+  "A WASI instance of `src` with `opts` (already validated), its reactor initialized."
+  [src opts]
+  (let [inst (instantiate src opts true)
+        j (java-instance inst)]
+    (when (and (not (snapshot? src))
+               (contains? (.exports (.module j)) "_initialize")
+               (not (contains? (.exports (.module j)) "_start")))
+      (try
+        (errors/translating (.call j "_initialize" (long-array 0)))
+        (catch Throwable t
+          (.close ^Closeable inst)
+          (throw t))))
+    inst))
 
 (defn load-wasi
   "Instantiates a WASI Preview 1 module. Takes `load`'s options and:
 
-    :args      the arguments after argv[0], a vector of strings (argv[0] is the
-               module's file name, or :argv0).
-    :env       {\"NAME\" \"value\"}; nothing of the JVM's environment is passed.
-    :preopens  {\"/guest/path\" \"host/dir\"}, or a vector of {:guest :host :read-only}
-               (in fd order). The guest can reach nothing outside these directories;
-               under :read-only true every write fails.
-    :stdin     nil (empty), a string, bytes, an InputStream or Reader (streamed as it
-               arrives), a File, or :inherit.
-    :stdout, :stderr
-               nil (default: the caller's *out* / *err* at call time, so REPL and
-               nREPL users see output), :capture (read with `captured`), :tee (both:
-               shown on *out* / *err* as it is written, and kept for `captured`), :discard,
-               :inherit (the process's own), an OutputStream, or a Writer.
-    :max-output-bytes  stdout+stderr cap: the first write past it fails with ENOSPC
-               (earlier output is kept); a guest that writes again after that is
-               stopped with :wasm/limit, :limit :max-output-bytes.
-    :clock     a fixed Instant, Date or epoch nanos, or a function returning epoch nanos.
-    :random    a seed: random_get becomes reproducible.
-    :trace     true (collect; read with `trace`) or a function of each WASI call's event
-               {:fn \"path_open\" :args {...} :errno :success :nanos 1234}.
-    :listen    [\"127.0.0.1:0\"]: TCP listeners preopened as fds after the directories.
-    :files     an in-memory tree, {\"/guest/path\" content}: content is a string (UTF-8),
-               bytes, {} (an empty directory) or {:symlink \"target\"}. The first
-               component of each path (\"/data\" of \"/data/in.txt\") is a directory
-               preopened under that name, after those of :preopens (from which its
-               names must differ), in sorted order; everything else is made beneath
-               it. The guest reads, writes, renames, links and lists it like a host
-               directory, within the same sandbox; nothing reaches the disk. The
-               tree lives in memory (one Jimfs FileSystem per instance, released by
-               `close`); its file times come from :clock when given. Read it back
-               with `files` (`run` returns it under :files).
-    :files-as  how `files` and `run` return file contents: :string (default; UTF-8,
-               malformed bytes become U+FFFD) or :bytes (byte arrays).
+    {{wasi options}}
 
   A reactor module's _initialize export, if any, runs here, unless `src` is a
   snapshot (which holds the state _initialize left).
@@ -264,19 +233,9 @@
       (with-open [i (wasm/load-wasi \"hello.wasm\" {:args [\"x\"]})]
         ((wasm/fn i \"_start\")))   ;=> 0, having printed to *out*"
   ([src] (load-wasi src {}))
-  ([src opts]
-   (let [inst (instantiate src opts true)
-         j (java-instance inst)]
-     (when (and (not (snapshot? src))
-                (contains? (.exports (.module j)) "_initialize")
-                (not (contains? (.exports (.module j)) "_start")))
-       (try
-         (errors/translating (.call j "_initialize" (long-array 0)))
-         (catch Throwable t
-           (.close ^Closeable inst)
-           (throw t))))
-     inst)))
+  ([src opts] (start-wasi src (options/validate! opts :wasi))))
 
+(alter-meta! #'load-wasi update :doc options/document)
 (defn- signature->map [^Signature s types]
   (cond-> {:name (.name s) :kind (keyword (.kind s))}
     (.module s) (assoc :module (.module s))
@@ -566,22 +525,24 @@
 (defn run
   "Runs a WASI command once and returns {:exit code :out \"...\" :err \"...\"}
   (with :trace when :trace is true, and with :files, the resulting in-memory tree as
-  `files` returns it, when :files is given). Takes every option of `load-wasi`
-  (:args :argv0 :env :preopens :stdin :stdout :stderr :max-output-bytes :clock :random
-  :trace :listen :files :files-as) and of `load` (:imports :engine :cache-dir
-  :max-memory-pages :timeout-ms), described there; stdout and stderr are captured
-  unless given, together capped (as :max-output-bytes) at min(64 MiB, max heap / 16)
-  unless :max-output-bytes is given, and `{:stdout :tee :stderr :tee}` shows them live
-  on *out* / *err* as the guest writes and still returns them. A trap throws :wasm/trap with the output (and
-  tree) so far under :out and :err (and :files).
+  `files` returns it, when :files is given). Takes every option of `load-wasi` and
+  of `load`, described there:
+
+    {{option names}}
+
+  Stdout and stderr are captured unless given, together capped (as :max-output-bytes)
+  at min(64 MiB, max heap / 16) unless :max-output-bytes is given, and
+  `{:stdout :tee :stderr :tee}` shows them live on *out* / *err* as the guest writes
+  and still returns them. A trap throws :wasm/trap with the output (and tree) so far
+  under :out and :err (and :files).
 
       (wasm/run \"test/wasm/echo_args.wasm\" {:args [\"a\" \"b\"] :env {\"K\" \"v\"}})
       (wasm/run \"test/wasm/fileio.wasm\" {:args [\"/data\"] :files {\"/data/in.txt\" \"hi\"}})
       ;=> {:exit 0, :out \"...\", :err \"\", :files {\"/data/in.txt\" \"hi\", \"/data/out.txt\" ...}}"
   ([src] (run src {}))
   ([src opts]
-   (let [opts (merge {:stdout :capture :stderr :capture} (options/validate! opts options/wasi-keys))]
-     (with-open [^Closeable inst (load-wasi src opts)]
+   (let [opts (merge {:stdout :capture :stderr :capture} (options/validate! opts :wasi))]
+     (with-open [^Closeable inst (start-wasi src opts)]
        (let [result (core/fn [exit]
                       (cond-> {:exit exit}
                         (#{:capture :tee} (:stdout opts)) (assoc :out (captured inst :stdout))
@@ -593,6 +554,8 @@
            (catch clojure.lang.ExceptionInfo e
              (throw (ex-info (ex-message e) (merge (dissoc (result nil) :exit) (ex-data e))
                              (ex-cause e))))))))))
+
+(alter-meta! #'run update :doc options/document)
 
 (defn listen-addresses
   "The addresses the instance's :listen sockets are bound to, in order, as
@@ -615,7 +578,7 @@
   "Exported i32/i64/f32/f64 globals of an open instance, name -> value."
   [inst]
   (into {} (for [{:keys [name kind type]} (exports inst)
-                 :when (and (= :global kind) (#{:i32 :i64 :f32 :f64} type))]
+                 :when (and (= :global kind) (values/valtypes type))]
              [name (global inst name)])))
 
 ;; clojure.datafy: modules and instances as data, for REPL tooling (REBL, Portal...).
@@ -636,121 +599,5 @@
   (datafy [f]
     {:name (.export-name f) :kind :function :params (.params f) :results (.results f)}))
 
-;; --- specs: for clojure.spec.test.alpha/instrument ---------------------------------
-
-(s/def ::src (s/or :path string? :file #(core/instance? File %) :nio-path #(core/instance? Path %)
-                   :url #(core/instance? URL %) :bytes bytes? :stream #(core/instance? InputStream %)
-                   :module #(core/instance? Module %) :snapshot #(core/instance? Snapshot %)))
-(s/def ::instance #(core/instance? Instance %))
-(s/def ::load-options
-  (s/nilable (s/and (s/keys :opt-un [::options/imports ::options/engine ::options/cache-dir
-                                     ::options/max-memory-pages ::options/timeout-ms])
-                    #(every? options/plain-keys (keys %)))))
-(s/def ::wasi-options
-  (s/nilable (s/and (s/keys :opt-un [::options/imports ::options/engine ::options/cache-dir
-                                     ::options/max-memory-pages ::options/timeout-ms
-                                     ::options/args ::options/argv0 ::options/env
-                                     ::options/preopens ::options/stdin ::options/stdout
-                                     ::options/stderr ::options/max-output-bytes
-                                     ::options/clock ::options/random ::options/trace
-                                     ::options/listen ::options/files ::options/files-as])
-                    #(every? options/wasi-keys (keys %)))))
-(s/def ::name string?)
-(s/def ::export-name (s/or :string string? :keyword keyword? :symbol symbol?))
-(s/def ::valtype #{:i32 :i64 :f32 :f64})
-(s/def ::cstring #(core/instance? CString %))
-(s/def ::kind #{:function :memory :table :global :tag})
-(s/def ::module string?)
-(s/def ::signature (s/keys :req-un [::name ::kind]
-                           :opt-un [::module ::options/params ::options/results]))
-(s/def ::offset nat-int?)
-(s/def ::length nat-int?)
-(s/def ::exit (s/nilable int?))
-(s/def ::out (s/nilable string?))
-(s/def ::err (s/nilable string?))
-
-(s/fdef module
-  :args (s/cat :src ::src)
-  :ret #(core/instance? Module %))
-(s/fdef load
-  :args (s/cat :src ::src :opts (s/? ::load-options))
-  :ret ::instance)
-(s/fdef load-wasi
-  :args (s/cat :src ::src :opts (s/? ::wasi-options))
-  :ret ::instance)
-(s/fdef run
-  :args (s/cat :src ::src :opts (s/? ::wasi-options))
-  :ret (s/keys :req-un [::exit] :opt-un [::out ::err ::options/files]))
-(s/fdef exports
-  :args (s/cat :x (s/or :instance ::instance :src ::src))
-  :ret (s/coll-of ::signature :kind vector?))
-(s/fdef imports
-  :args (s/cat :x (s/or :instance ::instance :src ::src))
-  :ret (s/coll-of ::signature :kind vector?))
-(s/fdef fn
-  :args (s/cat :inst ::instance :name ::export-name)
-  :ret ifn?)
-(s/fdef call
-  :args (s/cat :inst ::instance :name ::export-name
-               :args (s/* (s/or :number number? :string string? :bytes bytes? :cstring ::cstring))))
-(s/fdef cstr
-  :args (s/cat :s string?))
-(s/fdef read-cstring
-  :args (s/cat :inst ::instance :offset ::offset)
-  :ret string?)
-(s/fdef write-cstring!
-  :args (s/cat :inst ::instance :offset ::offset :s string?)
-  :ret nat-int?)
-(s/fdef read-value
-  :args (s/cat :inst ::instance :ty ::valtype :offset ::offset)
-  :ret number?)
-(s/fdef write-value!
-  :args (s/cat :inst ::instance :ty ::valtype :offset ::offset :v number?)
-  :ret nil?)
-(s/fdef global
-  :args (s/cat :inst ::instance :name ::export-name)
-  :ret number?)
-(s/fdef set-global!
-  :args (s/cat :inst ::instance :name ::export-name :v number?)
-  :ret nil?)
-(s/fdef snapshot
-  :args (s/cat :inst ::instance)
-  :ret snapshot?)
-(s/fdef module?
-  :args (s/cat :x any?)
-  :ret boolean?)
-(s/fdef instance?
-  :args (s/cat :x any?)
-  :ret boolean?)
-(s/fdef snapshot?
-  :args (s/cat :x any?)
-  :ret boolean?)
-(s/fdef memory-size
-  :args (s/cat :inst ::instance)
-  :ret nat-int?)
-(s/fdef read-bytes
-  :args (s/cat :inst ::instance :offset ::offset :len ::length)
-  :ret bytes?)
-(s/fdef write-bytes!
-  :args (s/cat :inst ::instance :offset ::offset :bs bytes?)
-  :ret nat-int?)
-(s/fdef read-string
-  :args (s/cat :inst ::instance :offset ::offset :len ::length)
-  :ret string?)
-(s/fdef write-string!
-  :args (s/cat :inst ::instance :offset ::offset :s string?)
-  :ret nat-int?)
-(s/fdef captured
-  :args (s/cat :inst ::instance :stream #{:stdout :stderr})
-  :ret (s/nilable string?))
-(s/fdef trace
-  :args (s/cat :inst ::instance)
-  :ret vector?)
-(s/fdef files
-  :args (s/cat :inst ::instance :as (s/? (s/nilable ::options/files-as)))
-  :ret (s/nilable map?))
-(s/fdef close
-  :args (s/cat :inst ::instance))
-(s/fdef listen-addresses
-  :args (s/cat :inst ::instance)
-  :ret (s/coll-of string? :kind vector?))
+;; The s/fdefs of the functions above (they name them, so they load last).
+(require 'clj-wasi.specs)

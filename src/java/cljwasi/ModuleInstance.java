@@ -141,10 +141,19 @@ public final class ModuleInstance implements Closeable {
           Map.of("name", module.name(), "missing", missing));
     }
     if (!mismatched.isEmpty()) {
+      // the one check of every host function's signature, WASI's and the Clojure
+      // API's :imports alike (whose declared :params/:results become its type); the
+      // data names the first mismatch at the top, as README's error table says
+      Map<String, Object> first = mismatched.get(0);
+      Map<String, Object> data = new LinkedHashMap<>(first);
+      data.put("mismatched", mismatched);
       throw new WasmException("import-mismatch",
-          module.name() + ": host functions whose signature differs from the import: "
-              + mismatched.get(0).get("module") + "." + mismatched.get(0).get("name"),
-          Map.of("name", module.name(), "mismatched", mismatched));
+          module.name() + ": import " + first.get("module") + "." + first.get("name")
+              + ": the host function takes " + first.get("provided-params") + " -> "
+              + first.get("provided-results") + ", the module imports " + first.get("params")
+              + " -> " + first.get("results")
+              + (mismatched.size() > 1 ? " (and " + (mismatched.size() - 1) + " more)" : ""),
+          data);
     }
     return ImportValues.builder().withFunctions(used).build();
   }

@@ -50,7 +50,9 @@
   [v]
   (or (string? v) (bytes? v) (empty-dir? v) (symlink? v)))
 
-(defn- strip-slash [^String p]
+(defn strip-slash
+  "Guest path `p` without a trailing \"/\" (but \"/\" itself)."
+  [^String p]
   (if (and (str/ends-with? p "/") (> (count p) 1)) (subs p 0 (dec (count p))) p))
 
 (defn root

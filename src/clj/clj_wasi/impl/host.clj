@@ -12,7 +12,7 @@
 (defn- valtype ^ValType [t]
   (case t :i32 ValType/I32 :i64 ValType/I64 :f32 ValType/F32 :f64 ValType/F64))
 
-(defn accepts-arity?
+(defn- accepts-arity?
   "Whether fn (or var) `f` can be called with `n` arguments."
   [f n]
   (let [f (if (var? f) @f f)
@@ -67,24 +67,20 @@
 
 (defn host-function
   "A Chicory HostFunction for import `s` from `spec` (a fn, or {:fn f :params :results
-  :instance?}); checked against the import's signature now. `instance` is a delay of
-  the wasm instance, passed first when :instance? is true."
+  :instance?}), of the declared signature where :params or :results are given and of
+  the import's otherwise: whether it matches the import is checked with every other
+  host function's, when the instance is built (:wasm/import-mismatch). `instance` is
+  a delay of the wasm instance, passed first when :instance? is true."
   ^HostFunction [^Signature s spec instance]
   (let [{f :fn declared-params :params declared-results :results with-instance :instance?}
         (if (map? spec) spec {:fn spec})
-        params (mapv keyword (.params s))
-        results (mapv keyword (.results s))
+        params (vec (or declared-params (map keyword (.params s))))
+        results (vec (or declared-results (map keyword (.results s))))
         fname (str (.module s) "." (.name s))]
     (when-not (= "function" (.kind s))
       (mismatch s (str "is a " (.kind s) " import; only functions can be given as :imports") {}))
-    (when-not (every? #{:i32 :i64 :f32 :f64} (concat params results))
+    (when-not (every? values/valtypes (concat params results))
       (mismatch s "uses value types clj-wasi cannot pass to Clojure" {}))
-    (when (and declared-params (not= (vec declared-params) params))
-      (mismatch s (format "declared params %s, the module imports %s" declared-params params)
-                {:declared-params declared-params}))
-    (when (and declared-results (not= (vec declared-results) results))
-      (mismatch s (format "declared results %s, the module imports %s" declared-results results)
-                {:declared-results declared-results}))
     (let [n (+ (count params) (if with-instance 1 0))]
       (when-not (accepts-arity? f n)
         (mismatch s (format "the function cannot take %d argument%s" n (if (= 1 n) "" "s"))

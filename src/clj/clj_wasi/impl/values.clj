@@ -11,6 +11,10 @@
 
 (set! *warn-on-reflection* true)
 
+(def valtypes
+  "The value types clj-wasi passes between Wasm and Clojure."
+  #{:i32 :i64 :f32 :f64})
+
 (def ^:private i32-min -2147483648)
 (def ^:private u32-max 4294967295)
 (def ^:private u64-max (bigint 18446744073709551615N))
