@@ -1,9 +1,9 @@
 package cljwasi.wasi;
 
 import cljwasi.wasi.fs.DirectoryDescriptor;
+import cljwasi.wasi.fs.FdTable;
 import cljwasi.wasi.fs.OutputBudget;
 import cljwasi.wasi.fs.Preopen;
-import cljwasi.wasi.fs.FdTable;
 import cljwasi.wasi.fs.StreamDescriptor;
 import java.io.Closeable;
 import java.io.IOException;
@@ -12,6 +12,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 /**
  * The WASI state of one instance: its fd table (stdio, preopens, listeners, opened
@@ -23,7 +24,7 @@ public final class WasiContext implements Closeable {
   public final FdTable fds = new FdTable();
   final List<byte[]> args = new ArrayList<>();
   final List<byte[]> env = new ArrayList<>();
-  final java.util.Random random;
+  final Random random;
   private final StreamDescriptor stdout, stderr;
   private boolean closed;
 
@@ -34,7 +35,7 @@ public final class WasiContext implements Closeable {
       env.add((e.getKey() + "=" + e.getValue()).getBytes(StandardCharsets.UTF_8));
     }
     OutputBudget budget = new OutputBudget(options.maxOutputBytes);
-    random = options.randomSeed == null ? SYSTEM_RANDOM : new java.util.Random(options.randomSeed);
+    random = options.randomSeed == null ? SYSTEM_RANDOM : new Random(options.randomSeed);
     StreamDescriptor in = StreamDescriptor.input(options.stdin.get(), options.stdinTty, false);
     stdout = StreamDescriptor.output(options.stdout.get(), options.stdoutTty, false, budget);
     stderr = StreamDescriptor.output(options.stderr.get(), options.stderrTty, false, budget);
@@ -44,7 +45,7 @@ public final class WasiContext implements Closeable {
     fds.add(stderr);
     try {
       for (Preopen p : options.preopens) fds.add(DirectoryDescriptor.preopen(p));
-      Sock.openListeners(this);
+      SockFunctions.openListeners(this);
     } catch (RuntimeException e) {
       close();
       throw e;

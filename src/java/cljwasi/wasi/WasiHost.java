@@ -14,7 +14,9 @@ import java.util.Map;
 
 /**
  * The wasi_snapshot_preview1 import module: every host function, registered by its area
- * class (Args, Environ, Clock, Fd, Path, Poll, Proc, Random, Sched, Sock), wrapped by one
+ * class (ArgsFunctions, EnvironFunctions, ClockFunctions, FdFunctions, PathFunctions,
+ * PollFunctions, ProcFunctions, RandomFunctions, SchedFunctions, SockFunctions: the
+ * functions named {@code path_*} are in PathFunctions, and so on), wrapped by one
  * dispatcher that turns escaping exceptions into errnos ({@link Errno#of}), bad guest
  * pointers into EFAULT, and reports each call to the context's tracer.
  */
@@ -85,16 +87,16 @@ public final class WasiHost {
 
   static {
     Registry r = new Registry();
-    Args.register(r);
-    Environ.register(r);
-    Clock.register(r);
-    Fd.register(r);
-    Path.register(r);
-    Poll.register(r);
-    Proc.register(r);
-    Random.register(r);
-    Sched.register(r);
-    Sock.register(r);
+    ArgsFunctions.register(r);
+    EnvironFunctions.register(r);
+    ClockFunctions.register(r);
+    FdFunctions.register(r);
+    PathFunctions.register(r);
+    PollFunctions.register(r);
+    ProcFunctions.register(r);
+    RandomFunctions.register(r);
+    SchedFunctions.register(r);
+    SockFunctions.register(r);
     DEFS = Collections.unmodifiableMap(r.defs);
   }
 

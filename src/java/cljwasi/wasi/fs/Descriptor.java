@@ -5,6 +5,7 @@ import cljwasi.wasi.WasiException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.attribute.FileTime;
 
 /**
  * An open WASI file descriptor: a file, a directory, a stdio stream or a socket. Holds
@@ -101,7 +102,7 @@ public abstract class Descriptor implements Closeable {
   }
 
   /** fd_filestat_set_times, with {atime, mtime} as computed by Filestat.newTimes. */
-  public void setTimes(java.nio.file.attribute.FileTime[] times) throws IOException {
+  public void setTimes(FileTime[] times) throws IOException {
     throw new WasiException(Errno.BADF);
   }
 

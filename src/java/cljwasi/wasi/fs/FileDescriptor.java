@@ -5,9 +5,12 @@ import cljwasi.wasi.WasiException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileTime;
 import java.util.HashSet;
 import java.util.Set;
@@ -64,7 +67,7 @@ public final class FileDescriptor extends Descriptor {
       Filestat st;
       try {
         st = Filestat.of(dir, name);
-      } catch (java.nio.file.NoSuchFileException e) {
+      } catch (NoSuchFileException e) {
         // some FileSystems (zipfs) show a created entry only once it is closed
         st = Filestat.ofStream(Rights.FT_REGULAR_FILE);
         st.nlink = 1;
@@ -214,8 +217,8 @@ public final class FileDescriptor extends Descriptor {
         || opened.filetype == Rights.FT_DIRECTORY) {
       PathOps.setTimes(dir, name, times); // utimensat(AT_SYMLINK_NOFOLLOW), or openat + futimens
     } else {
-      Filestat.setTimes(java.nio.file.Files.getFileAttributeView(dir.resolve(name),
-          java.nio.file.attribute.BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS), times);
+      Filestat.setTimes(Files.getFileAttributeView(dir.resolve(name),
+          BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS), times);
     }
   }
 

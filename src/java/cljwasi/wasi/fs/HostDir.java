@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -105,7 +106,7 @@ public final class HostDir {
       throw e;
     }
     n.close(fd);
-    throw new java.nio.file.FileSystemException("directory changed while it was opened");
+    throw new FileSystemException("directory changed while it was opened");
   }
 
   /** True when this provider gives race-free handles. */

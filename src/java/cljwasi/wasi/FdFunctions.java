@@ -8,6 +8,7 @@ import cljwasi.wasi.fs.Rights;
 import cljwasi.wasi.fs.StreamDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -18,8 +19,8 @@ import java.util.List;
  * wasi-common did: a missing right is ENOTCAPABLE. Data moves in bulk,
  * straight between the descriptor and views of guest memory ({@link Iovecs}).
  */
-final class Fd {
-  private Fd() {}
+final class FdFunctions {
+  private FdFunctions() {}
 
   static void register(WasiHost.Registry r) {
     // fd_advise(fd, offset:u64, len:u64, advice)
@@ -202,10 +203,10 @@ final class Fd {
         need += 24 + es.get((int) i).name.length;
       }
       int size = (int) Math.min(need, cap);
-      ByteBuffer out = ByteBuffer.allocate(size).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer out = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
       for (long i = cookie; i >= 0 && i < es.size() && out.hasRemaining(); i++) {
         DirectoryDescriptor.Entry e = es.get((int) i);
-        ByteBuffer h = ByteBuffer.allocate(24).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer h = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
         h.putLong(i + 1).putLong(e.ino).putInt(e.name.length).put(e.type).put(new byte[3]);
         out.put(h.array(), 0, Math.min(24, out.remaining()));
         out.put(e.name, 0, Math.min(e.name.length, out.remaining()));

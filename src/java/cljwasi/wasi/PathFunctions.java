@@ -6,14 +6,15 @@ import cljwasi.wasi.fs.FileDescriptor;
 import cljwasi.wasi.fs.Filestat;
 import cljwasi.wasi.fs.HostDir;
 import cljwasi.wasi.fs.PathOps;
-import cljwasi.wasi.fs.PathResolver;
 import cljwasi.wasi.fs.PathResolver.Resolved;
+import cljwasi.wasi.fs.PathResolver;
 import cljwasi.wasi.fs.Rights;
 import com.dylibso.chicory.runtime.Memory;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 
 /**
  * The path_* functions. Every guest path goes through {@link PathResolver} (the sandbox:
@@ -23,8 +24,8 @@ import java.nio.charset.StandardCharsets;
  * preopen every mutation fails with EROFS before the host is touched (wasmtime says
  * EPERM; EROFS is what a program would see on a read-only mount, so it is ours).
  */
-final class Path {
-  private Path() {}
+final class PathFunctions {
+  private PathFunctions() {}
 
   static void register(WasiHost.Registry r) {
     // path_create_directory(fd, path, path_len)
@@ -249,7 +250,7 @@ final class Path {
               if (rd.name == null) return Errno.BUSY;
               boolean srcDir = rs.isDirectory();
               if (!srcDir && rd.trailingSlash) return Errno.NOTDIR;
-              java.nio.file.Path sp = rs.path(), dp = rd.path();
+              Path sp = rs.path(), dp = rd.path();
               if (rd.exists()) {
                 Object sk = rs.attrs.fileKey(), dk = rd.attrs.fileKey();
                 if (sk != null && sk.equals(dk)) return Errno.SUCCESS; // same file: no-op

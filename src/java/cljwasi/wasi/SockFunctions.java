@@ -13,8 +13,8 @@ import java.nio.ByteBuffer;
  * (:listen) and the connections accepted from them. An fd that is not a socket gives
  * ENOTSOCK, a closed one EBADF; a listener where a connection is needed ENOTCONN.
  */
-final class Sock {
-  private Sock() {}
+final class SockFunctions {
+  private SockFunctions() {}
 
   static final int RIFLAGS_RECV_PEEK = 1, RIFLAGS_RECV_WAITALL = 2;
   static final int SDFLAGS_RD = 1, SDFLAGS_WR = 2;
