@@ -1,10 +1,10 @@
 package cljwasi.wasi;
 
-import cljwasi.wasi.fs.Descriptor;
+import cljwasi.wasi.fd.Descriptor;
+import cljwasi.wasi.fd.Filestat;
+import cljwasi.wasi.fd.Rights;
 import cljwasi.wasi.fs.DirectoryDescriptor;
 import cljwasi.wasi.fs.FileDescriptor;
-import cljwasi.wasi.fs.Filestat;
-import cljwasi.wasi.fs.Rights;
 import cljwasi.wasi.fs.StreamDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,14 +1,15 @@
 package cljwasi.wasi;
 
-import cljwasi.wasi.fs.Descriptor;
+import cljwasi.wasi.fd.Descriptor;
+import cljwasi.wasi.fd.Filestat;
+import cljwasi.wasi.fd.Rights;
 import cljwasi.wasi.fs.DirectoryDescriptor;
 import cljwasi.wasi.fs.FileDescriptor;
-import cljwasi.wasi.fs.Filestat;
 import cljwasi.wasi.fs.HostDir;
+import cljwasi.wasi.fs.HostStat;
 import cljwasi.wasi.fs.PathOps;
 import cljwasi.wasi.fs.PathResolver.Resolved;
 import cljwasi.wasi.fs.PathResolver;
-import cljwasi.wasi.fs.Rights;
 import com.dylibso.chicory.runtime.Memory;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -54,7 +55,7 @@ final class PathFunctions {
       dir.require(Rights.PATH_FILESTAT_GET);
       try (Resolved res = PathResolver.resolve(dir, string(mem, a[2], a[3]), follow)) {
         if (!res.exists()) return Errno.NOENT;
-        Filestat.of(res.dir, res.name).write(mem, (int) a[4]);
+        HostStat.of(res.dir, res.name).write(mem, (int) a[4]);
         return Errno.SUCCESS;
       }
     });

@@ -1,10 +1,10 @@
 package cljwasi.wasi;
 
-import cljwasi.wasi.fs.Descriptor;
-import cljwasi.wasi.fs.Rights;
-import cljwasi.wasi.io.Pollable;
-import cljwasi.wasi.io.Readiness;
-import cljwasi.wasi.io.Waiter;
+import cljwasi.wasi.fd.Descriptor;
+import cljwasi.wasi.fd.Rights;
+import cljwasi.wasi.poll.Pollable;
+import cljwasi.wasi.poll.Readiness;
+import cljwasi.wasi.poll.Waiter;
 import com.dylibso.chicory.runtime.Memory;
 import java.util.ArrayList;
 import java.util.List;

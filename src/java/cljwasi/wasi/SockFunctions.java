@@ -1,7 +1,7 @@
 package cljwasi.wasi;
 
-import cljwasi.wasi.fs.Descriptor;
-import cljwasi.wasi.fs.Rights;
+import cljwasi.wasi.fd.Descriptor;
+import cljwasi.wasi.fd.Rights;
 import cljwasi.wasi.net.ListenerDescriptor;
 import cljwasi.wasi.net.SocketDescriptor;
 import cljwasi.wasi.net.SocketSupport;

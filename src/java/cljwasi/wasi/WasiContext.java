@@ -1,7 +1,7 @@
 package cljwasi.wasi;
 
+import cljwasi.wasi.fd.FdTable;
 import cljwasi.wasi.fs.DirectoryDescriptor;
-import cljwasi.wasi.fs.FdTable;
 import cljwasi.wasi.fs.OutputBudget;
 import cljwasi.wasi.fs.Preopen;
 import cljwasi.wasi.fs.StreamDescriptor;

@@ -2,6 +2,9 @@ package cljwasi.wasi.fs;
 
 import cljwasi.wasi.Errno;
 import cljwasi.wasi.WasiException;
+import cljwasi.wasi.fd.Descriptor;
+import cljwasi.wasi.fd.Filestat;
+import cljwasi.wasi.fd.Rights;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -66,7 +69,7 @@ public final class FileDescriptor extends Descriptor {
     try {
       Filestat st;
       try {
-        st = Filestat.of(dir, name);
+        st = HostStat.of(dir, name);
       } catch (NoSuchFileException e) {
         // some FileSystems (zipfs) show a created entry only once it is closed
         st = Filestat.ofStream(Rights.FT_REGULAR_FILE);
@@ -175,7 +178,7 @@ public final class FileDescriptor extends Descriptor {
   public Filestat filestat() throws IOException {
     Filestat now = null;
     try {
-      now = Filestat.of(dir, name);
+      now = HostStat.of(dir, name);
     } catch (IOException e) {
       // renamed or unlinked since it was opened
     }
@@ -211,13 +214,13 @@ public final class FileDescriptor extends Descriptor {
   public void setTimes(FileTime[] times) throws IOException {
     require(Rights.FD_FILESTAT_SET_TIMES);
     if (readOnly) throw new WasiException(Errno.ROFS);
-    Filestat now = Filestat.of(dir, name);
+    Filestat now = HostStat.of(dir, name);
     if (now.dev != opened.dev || now.ino != opened.ino) throw new WasiException(Errno.NOENT);
     if (dir.fd >= 0 || opened.filetype == Rights.FT_REGULAR_FILE
         || opened.filetype == Rights.FT_DIRECTORY) {
       PathOps.setTimes(dir, name, times); // utimensat(AT_SYMLINK_NOFOLLOW), or openat + futimens
     } else {
-      Filestat.setTimes(Files.getFileAttributeView(dir.resolve(name),
+      HostStat.setTimes(Files.getFileAttributeView(dir.resolve(name),
           BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS), times);
     }
   }

@@ -2,6 +2,7 @@ package cljwasi.wasi.fs;
 
 import cljwasi.wasi.Errno;
 import cljwasi.wasi.WasiException;
+import cljwasi.wasi.fd.Filestat;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
@@ -98,7 +99,7 @@ public final class HostDir {
       throws IOException {
     try {
       Filestat viaFd = n.stat(fd, null);
-      long[] viaSds = Filestat.unixKey(
+      long[] viaSds = HostStat.unixKey(
           sds.getFileAttributeView(BasicFileAttributeView.class).readAttributes().fileKey());
       if (viaSds != null && viaSds[0] == viaFd.dev && viaSds[1] == viaFd.ino) return fd;
     } catch (IOException | RuntimeException e) {

@@ -2,10 +2,12 @@ package cljwasi.wasi.fs;
 
 import cljwasi.wasi.Errno;
 import cljwasi.wasi.WasiException;
-import cljwasi.wasi.io.InputPump;
-import cljwasi.wasi.io.Pollable;
-import cljwasi.wasi.io.Readiness;
-import cljwasi.wasi.io.Waiter;
+import cljwasi.wasi.fd.Descriptor;
+import cljwasi.wasi.fd.Rights;
+import cljwasi.wasi.poll.InputPump;
+import cljwasi.wasi.poll.Pollable;
+import cljwasi.wasi.poll.Readiness;
+import cljwasi.wasi.poll.Waiter;
 import java.io.BufferedOutputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;

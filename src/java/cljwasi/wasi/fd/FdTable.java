@@ -1,4 +1,4 @@
-package cljwasi.wasi.fs;
+package cljwasi.wasi.fd;
 
 import cljwasi.wasi.Errno;
 import cljwasi.wasi.WasiException;
