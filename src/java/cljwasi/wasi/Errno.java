@@ -1,5 +1,6 @@
 package cljwasi.wasi;
 
+import cljwasi.wasi.fs.NativeFs.HostErrnoException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -64,8 +65,8 @@ public final class Errno {
   /** The errno for any exception a host function let escape. */
   public static int of(Throwable t) {
     if (t instanceof WasiException) return ((WasiException) t).errno;
-    if (t instanceof cljwasi.wasi.fs.NativeFs.HostErrnoException) {
-      return ofHost(((cljwasi.wasi.fs.NativeFs.HostErrnoException) t).errno);
+    if (t instanceof HostErrnoException) {
+      return ofHost(((HostErrnoException) t).errno);
     }
     if (t instanceof NoSuchFileException) return NOENT;
     if (t instanceof FileAlreadyExistsException) return EXIST;
