@@ -133,11 +133,7 @@ final class FdFunctions {
     // writes: prestat (tag u8 @0 = 0 dir, pr_name_len u32 @4).
     // errnos: success, badf (not a preopen), fault.
     r.fn("fd_prestat_get", "fd prestat_ptr", (ctx, mem, a) -> {
-      Descriptor d = ctx.fds.get((int) a[0]);
-      if (!(d instanceof DirectoryDescriptor) || ((DirectoryDescriptor) d).preopen == null) {
-        return Errno.BADF;
-      }
-      byte[] name = ((DirectoryDescriptor) d).preopen.guestPath.getBytes(StandardCharsets.UTF_8);
+      byte[] name = preopenName(ctx, a[0], Errno.BADF);
       mem.writeI32((int) a[1], 0);
       mem.writeI32((int) a[1] + 4, name.length);
       return Errno.SUCCESS;
@@ -147,11 +143,7 @@ final class FdFunctions {
     // writes: the preopen's guest path (no NUL) at path. errnos: success, badf (no such
     // fd), notdir (not a preopen; wasmtime's choice), nametoolong (path_len too small).
     r.fn("fd_prestat_dir_name", "fd path path_len", (ctx, mem, a) -> {
-      Descriptor d = ctx.fds.get((int) a[0]);
-      if (!(d instanceof DirectoryDescriptor) || ((DirectoryDescriptor) d).preopen == null) {
-        return Errno.NOTDIR;
-      }
-      byte[] name = ((DirectoryDescriptor) d).preopen.guestPath.getBytes(StandardCharsets.UTF_8);
+      byte[] name = preopenName(ctx, a[0], Errno.NOTDIR);
       if (name.length > Integer.toUnsignedLong((int) a[2])) return Errno.NAMETOOLONG;
       mem.write((int) a[1], name, 0, name.length);
       return Errno.SUCCESS;
@@ -266,5 +258,17 @@ final class FdFunctions {
       mem.writeI32((int) a[3], (int) total);
       return Errno.SUCCESS;
     });
+  }
+
+  /**
+   * The guest path of the preopen at {@code fd}, UTF-8; EBADF when no fd is open there,
+   * {@code notPreopen} when it is not a preopened directory.
+   */
+  private static byte[] preopenName(WasiContext ctx, long fd, int notPreopen) {
+    Descriptor d = ctx.fds.get((int) fd);
+    if (!(d instanceof DirectoryDescriptor) || ((DirectoryDescriptor) d).preopen == null) {
+      throw new WasiException(notPreopen);
+    }
+    return ((DirectoryDescriptor) d).preopen.guestPath().getBytes(StandardCharsets.UTF_8);
   }
 }

@@ -11,6 +11,7 @@ import cljwasi.wasi.fs.PathOps;
 import cljwasi.wasi.fs.PathResolver.Resolved;
 import cljwasi.wasi.fs.PathResolver;
 import com.dylibso.chicory.runtime.Memory;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -34,11 +35,7 @@ final class PathFunctions {
     // exist, noent, notdir, perm (escape), rofs, inval, ilseq, loop, io (the preopen's
     // host directory was replaced; see docs/WASI.md, "The filesystem sandbox").
     r.fn("path_create_directory", "fd path path_len", (ctx, mem, a) -> {
-      DirectoryDescriptor dir = dir(ctx, a[0]);
-      dir.require(Rights.PATH_CREATE_DIRECTORY);
-      String path = string(mem, a[1], a[2]);
-      dir.requireWritable();
-      try (Resolved res = PathResolver.resolve(dir, path, false)) {
+      try (Resolved res = changing(ctx, mem, a[0], a[1], a[2], Rights.PATH_CREATE_DIRECTORY)) {
         if (res.exists()) return Errno.EXIST;
         PathOps.mkdir(res);
         return Errno.SUCCESS;
@@ -174,13 +171,7 @@ final class PathFunctions {
                   dir.readOnly, base & Rights.FILE, inheriting, fdflags);
             }
           }
-          int fd;
-          try {
-            fd = ctx.fds.add(opened);
-          } catch (RuntimeException e) {
-            opened.close();
-            throw e;
-          }
+          int fd = ctx.fds.addOrClose(opened);
           try {
             mem.writeI32((int) a[8], fd);
           } catch (RuntimeException e) { // a bad fd_ptr: do not leak the new fd
@@ -215,11 +206,7 @@ final class PathFunctions {
     // reads: the path. errnos: success, badf, notcapable (PATH_REMOVE_DIRECTORY), noent,
     // notdir (a file or a symlink), notempty, inval ("." or ".."), perm, rofs, busy.
     r.fn("path_remove_directory", "fd path path_len", (ctx, mem, a) -> {
-      DirectoryDescriptor dir = dir(ctx, a[0]);
-      dir.require(Rights.PATH_REMOVE_DIRECTORY);
-      String path = string(mem, a[1], a[2]);
-      dir.requireWritable();
-      try (Resolved res = PathResolver.resolve(dir, path, false)) {
+      try (Resolved res = changing(ctx, mem, a[0], a[1], a[2], Rights.PATH_REMOVE_DIRECTORY)) {
         if (res.name == null) return Errno.INVAL;
         if (!res.exists()) return Errno.NOENT;
         if (!res.isDirectory()) return Errno.NOTDIR;
@@ -293,11 +280,7 @@ final class PathFunctions {
     // errnos: success, badf, notcapable (PATH_UNLINK_FILE), noent, isdir, notdir
     // ("file/"), perm, rofs, loop.
     r.fn("path_unlink_file", "fd path path_len", (ctx, mem, a) -> {
-      DirectoryDescriptor dir = dir(ctx, a[0]);
-      dir.require(Rights.PATH_UNLINK_FILE);
-      String path = string(mem, a[1], a[2]);
-      dir.requireWritable();
-      try (Resolved res = PathResolver.resolve(dir, path, false)) {
+      try (Resolved res = changing(ctx, mem, a[0], a[1], a[2], Rights.PATH_UNLINK_FILE)) {
         if (res.name == null) return Errno.ISDIR;
         if (!res.exists()) return Errno.NOENT;
         if (res.isDirectory()) return Errno.ISDIR;
@@ -305,6 +288,21 @@ final class PathFunctions {
         return Errno.SUCCESS;
       }
     });
+  }
+
+  /**
+   * The path at ptr/len beneath the directory at fd, for a call that changes that
+   * directory: resolved without following a final symlink after the checks, in this
+   * order: EBADF, ENOTCAPABLE without {@code right}, the path's own errors (EFAULT,
+   * EILSEQ), EROFS beneath a read-only preopen.
+   */
+  private static Resolved changing(WasiContext ctx, Memory mem, long fd, long ptr, long len,
+      long right) throws IOException {
+    DirectoryDescriptor dir = dir(ctx, fd);
+    dir.require(right);
+    String path = string(mem, ptr, len);
+    dir.requireWritable();
+    return PathResolver.resolve(dir, path, false);
   }
 
   /** The directory at fd, else EBADF. */

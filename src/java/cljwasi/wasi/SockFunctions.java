@@ -2,6 +2,7 @@ package cljwasi.wasi;
 
 import cljwasi.wasi.fd.Descriptor;
 import cljwasi.wasi.fd.Rights;
+import cljwasi.wasi.net.ChannelDescriptor;
 import cljwasi.wasi.net.ListenerDescriptor;
 import cljwasi.wasi.net.SocketDescriptor;
 import java.nio.ByteBuffer;
@@ -30,14 +31,7 @@ final class SockFunctions {
       d.require(Rights.SOCK_ACCEPT);
       int flags = (int) a[1] & 0xffff;
       mem.readInt((int) a[2]); // fault before accepting, not after
-      SocketDescriptor s = ((ListenerDescriptor) d).accept(flags);
-      int fd;
-      try {
-        fd = ctx.fds.add(s);
-      } catch (RuntimeException e) {
-        s.close();
-        throw e;
-      }
+      int fd = ctx.fds.addOrClose(((ListenerDescriptor) d).accept(flags));
       mem.writeI32((int) a[2], fd);
       return Errno.SUCCESS;
     });
@@ -122,7 +116,7 @@ final class SockFunctions {
 
   private static Descriptor socket(WasiContext ctx, int fd) {
     Descriptor d = ctx.fds.get(fd);
-    if (!(d instanceof SocketDescriptor) && !(d instanceof ListenerDescriptor)) {
+    if (!(d instanceof ChannelDescriptor)) {
       throw new WasiException(Errno.NOTSOCK);
     }
     return d;

@@ -150,6 +150,6 @@ public final class WasiHost {
   }
 
   private static void trace(WasiTracer tracer, Def d, long[] args, int errno, long t0) {
-    tracer.onCall(new WasiCall(d.name, d.paramNames, args, errno, System.nanoTime() - t0));
+    tracer.onCall(WasiCall.of(d.name, d.paramNames, args, errno, System.nanoTime() - t0));
   }
 }

@@ -42,6 +42,23 @@ public final class FdTable {
     return fd;
   }
 
+  /**
+   * Adds {@code d}, which the caller has just opened, under a new fd; when that fails
+   * (EMFILE) closes it, so the host resource does not leak, and rethrows.
+   */
+  public int addOrClose(Descriptor d) throws IOException {
+    try {
+      return add(d);
+    } catch (RuntimeException e) {
+      try {
+        d.close();
+      } catch (IOException | RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
   /** Removes {@code fd} from the table (without closing it) and returns it. */
   public Descriptor remove(int fd) {
     Descriptor d = get(fd);

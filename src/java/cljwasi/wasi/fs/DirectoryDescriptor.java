@@ -47,17 +47,17 @@ public final class DirectoryDescriptor extends Descriptor {
 
   /** The fd of a preopened directory; its host path must be an existing directory. */
   public static DirectoryDescriptor preopen(Preopen p) {
-    if (!Files.isDirectory(p.hostPath)) {
-      throw new IllegalArgumentException("preopen " + p.guestPath + ": not a directory: " + p.hostPath);
+    if (!Files.isDirectory(p.hostPath())) {
+      throw new IllegalArgumentException("preopen " + p.guestPath() + ": not a directory: " + p.hostPath());
     }
     HostDir h;
     try {
-      h = HostDir.openRoot(p.hostPath);
+      h = HostDir.openRoot(p.hostPath());
     } catch (IOException e) {
-      throw new UncheckedIOException("preopen " + p.guestPath + ": " + p.hostPath, e);
+      throw new UncheckedIOException("preopen " + p.guestPath() + ": " + p.hostPath(), e);
     }
     return new DirectoryDescriptor(
-        p, h, p.readOnly, Rights.DIRECTORY, Rights.DIRECTORY | Rights.FILE);
+        p, h, p.readOnly(), Rights.DIRECTORY, Rights.DIRECTORY | Rights.FILE);
   }
 
   /** A directory opened beneath this one: takes over the handle {@code h}. */
