@@ -4,7 +4,7 @@ import cljwasi.wasi.fd.Descriptor;
 import cljwasi.wasi.fd.Filestat;
 import cljwasi.wasi.fd.Rights;
 import cljwasi.wasi.fs.DirectoryDescriptor;
-import cljwasi.wasi.fs.FileDescriptor;
+import cljwasi.wasi.fs.RegularFileDescriptor;
 import cljwasi.wasi.fs.StreamDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -173,7 +173,7 @@ final class FdFunctions {
       if (d instanceof DirectoryDescriptor) return Errno.BADF;
       if (d instanceof StreamDescriptor && !((StreamDescriptor) d).isInput()) return Errno.BADF;
       d.require(Rights.FD_READ);
-      boolean file = d instanceof FileDescriptor;
+      boolean file = d instanceof RegularFileDescriptor;
       long total = Iovecs.readInto(mem, (int) a[1], (int) a[2], !file, (b, done) -> d.read(b));
       mem.writeI32((int) a[3], (int) total);
       return Errno.SUCCESS;

@@ -4,12 +4,12 @@ import cljwasi.wasi.fd.Descriptor;
 import cljwasi.wasi.fd.Filestat;
 import cljwasi.wasi.fd.Rights;
 import cljwasi.wasi.fs.DirectoryDescriptor;
-import cljwasi.wasi.fs.FileDescriptor;
 import cljwasi.wasi.fs.HostDir;
 import cljwasi.wasi.fs.HostStat;
 import cljwasi.wasi.fs.PathOps;
 import cljwasi.wasi.fs.PathResolver.Resolved;
 import cljwasi.wasi.fs.PathResolver;
+import cljwasi.wasi.fs.RegularFileDescriptor;
 import com.dylibso.chicory.runtime.Memory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -126,7 +126,7 @@ final class PathFunctions {
         (ctx, mem, a) -> {
           Descriptor d = ctx.fds.get((int) a[0]);
           if (!(d instanceof DirectoryDescriptor)) {
-            return d instanceof FileDescriptor ? Errno.NOTDIR : Errno.BADF;
+            return d instanceof RegularFileDescriptor ? Errno.NOTDIR : Errno.BADF;
           }
           DirectoryDescriptor dir = (DirectoryDescriptor) d;
           boolean follow = lookup(a[1]);
@@ -153,7 +153,7 @@ final class PathFunctions {
             if (!res.exists()) {
               if (!creat) return Errno.NOENT;
               if (res.trailingSlash) return Errno.ISDIR; // open("new/", O_CREAT), as Linux
-              opened = FileDescriptor.open(res.dir, res.name, read, write, true, excl, trunc,
+              opened = RegularFileDescriptor.open(res.dir, res.name, read, write, true, excl, trunc,
                   false, base & Rights.FILE, inheriting, fdflags);
             } else if (res.isSymlink()) {
               if (creat && excl) return Errno.EXIST;
@@ -167,7 +167,7 @@ final class PathFunctions {
             } else {
               if (creat && excl) return Errno.EXIST;
               if (directory) return Errno.NOTDIR;
-              opened = FileDescriptor.open(res.dir, res.name, read, write, false, false, trunc,
+              opened = RegularFileDescriptor.open(res.dir, res.name, read, write, false, false, trunc,
                   dir.readOnly, base & Rights.FILE, inheriting, fdflags);
             }
           }

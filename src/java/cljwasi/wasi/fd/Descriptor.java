@@ -69,7 +69,7 @@ public abstract class Descriptor implements Closeable {
 
   // The operations below default to the errno wasmtime gives for a stream (stdio, pipe,
   // socket): positions make no sense on it (ESPIPE); file-only operations are EBADF.
-  // FileDescriptor and DirectoryDescriptor override them and check rights themselves.
+  // RegularFileDescriptor and DirectoryDescriptor override them and check rights themselves.
 
   /** fd_seek: moves the position; returns the new one. */
   public long seek(long offset, int whence) throws IOException {

@@ -27,7 +27,7 @@ import java.util.Set;
  * operation checks the fd's rights; a file under a read-only preopen refuses metadata
  * changes with EROFS (it cannot have been opened for writing).
  */
-public final class FileDescriptor extends Descriptor {
+public final class RegularFileDescriptor extends Descriptor {
   private final FileChannel ch;
   /**
    * The directory it was opened in and its name there; used (through the handle) for
@@ -39,7 +39,7 @@ public final class FileDescriptor extends Descriptor {
   private final Filestat opened;
   private boolean closed;
 
-  private FileDescriptor(FileChannel ch, HostDir dir, String name, boolean readOnly,
+  private RegularFileDescriptor(FileChannel ch, HostDir dir, String name, boolean readOnly,
       Filestat opened, long base, long inheriting, int fdflags) {
     super(base, inheriting, fdflags);
     this.ch = ch;
@@ -56,7 +56,7 @@ public final class FileDescriptor extends Descriptor {
    * writable channel in java.nio, so they imply one; the fd's rights still decide what
    * the guest may do).
    */
-  public static FileDescriptor open(HostDir dir, String name, boolean read, boolean write,
+  public static RegularFileDescriptor open(HostDir dir, String name, boolean read, boolean write,
       boolean create, boolean excl, boolean trunc, boolean readOnly, long base,
       long inheriting, int fdflags) throws IOException {
     Set<OpenOption> o = new HashSet<>();
@@ -75,7 +75,7 @@ public final class FileDescriptor extends Descriptor {
         st = Filestat.ofStream(Rights.FT_REGULAR_FILE);
         st.nlink = 1;
       }
-      return new FileDescriptor(ch, dir.retain().track(), name, readOnly, st, base, inheriting,
+      return new RegularFileDescriptor(ch, dir.retain().track(), name, readOnly, st, base, inheriting,
           fdflags);
     } catch (IOException | RuntimeException e) {
       ch.close();
