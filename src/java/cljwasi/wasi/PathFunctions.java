@@ -89,18 +89,14 @@ final class PathFunctions {
           DirectoryDescriptor src = dir(ctx, a[0]);
           DirectoryDescriptor dst = dir(ctx, a[4]);
           boolean follow = lookup(a[1]);
-          src.require(Rights.PATH_LINK_SOURCE);
-          dst.require(Rights.PATH_LINK_TARGET);
-          String from = string(mem, a[2], a[3]);
-          String to = string(mem, a[5], a[6]);
-          src.requireWritable();
-          dst.requireWritable();
+          Between p = Between.check(mem, src, Rights.PATH_LINK_SOURCE, a[2], a[3],
+              dst, Rights.PATH_LINK_TARGET, a[5], a[6]);
           if (follow) return Errno.INVAL;
-          try (Resolved rs = PathResolver.resolve(src, from, false)) {
+          try (Resolved rs = PathResolver.resolve(src, p.from(), false)) {
             if (rs.name == null) return Errno.PERM;
             if (!rs.exists()) return Errno.NOENT;
             if (rs.isDirectory()) return Errno.PERM;
-            try (Resolved rd = PathResolver.resolve(dst, to, false)) {
+            try (Resolved rd = PathResolver.resolve(dst, p.to(), false)) {
               if (rd.exists()) return Errno.EXIST;
               if (rd.trailingSlash) return Errno.NOENT;
               PathOps.link(rs, rd);
@@ -225,16 +221,12 @@ final class PathFunctions {
         (ctx, mem, a) -> {
           DirectoryDescriptor src = dir(ctx, a[0]);
           DirectoryDescriptor dst = dir(ctx, a[3]);
-          src.require(Rights.PATH_RENAME_SOURCE);
-          dst.require(Rights.PATH_RENAME_TARGET);
-          String from = string(mem, a[1], a[2]);
-          String to = string(mem, a[4], a[5]);
-          src.requireWritable();
-          dst.requireWritable();
-          try (Resolved rs = PathResolver.resolve(src, from, false)) {
+          Between p = Between.check(mem, src, Rights.PATH_RENAME_SOURCE, a[1], a[2],
+              dst, Rights.PATH_RENAME_TARGET, a[4], a[5]);
+          try (Resolved rs = PathResolver.resolve(src, p.from(), false)) {
             if (rs.name == null) return Errno.BUSY;
             if (!rs.exists()) return Errno.NOENT;
-            try (Resolved rd = PathResolver.resolve(dst, to, false)) {
+            try (Resolved rd = PathResolver.resolve(dst, p.to(), false)) {
               if (rd.name == null) return Errno.BUSY;
               boolean srcDir = rs.isDirectory();
               if (!srcDir && rd.trailingSlash) return Errno.NOTDIR;
@@ -303,6 +295,23 @@ final class PathFunctions {
     String path = string(mem, ptr, len);
     dir.requireWritable();
     return PathResolver.resolve(dir, path, false);
+  }
+
+  /**
+   * The two paths of a call from one directory to another (path_link, path_rename),
+   * read after checking each directory's right (ENOTCAPABLE) and before checking that
+   * each is writable (EROFS), as the one-directory calls order them.
+   */
+  private record Between(String from, String to) {
+    static Between check(Memory mem, DirectoryDescriptor src, long srcRight, long fromPtr,
+        long fromLen, DirectoryDescriptor dst, long dstRight, long toPtr, long toLen) {
+      src.require(srcRight);
+      dst.require(dstRight);
+      Between b = new Between(string(mem, fromPtr, fromLen), string(mem, toPtr, toLen));
+      src.requireWritable();
+      dst.requireWritable();
+      return b;
+    }
   }
 
   /** The directory at fd, else EBADF. */
