@@ -7,7 +7,7 @@
             [clj-wasi.wasm :as wasm]
             [clojure.string :as str]
             [clojure.test :refer [deftest is testing]])
-  (:import (cljwasi.wasi.fs Rights)
+  (:import (cljwasi.wasi.fd Rights)
            (java.nio.file Files LinkOption Path)
            (java.nio.file.attribute FileAttribute)
            (java.util Comparator)))

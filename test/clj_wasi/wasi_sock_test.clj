@@ -9,18 +9,21 @@
             [clojure.test.check.clojure-test :refer [defspec]]
             [clojure.test.check.generators :as gen]
             [clojure.test.check.properties :as prop])
-  (:import (cljwasi.wasi.net SocketSupport)
+  (:import (cljwasi ModuleInstance)
            (java.io BufferedReader ByteArrayOutputStream InputStreamReader OutputStream)
            (java.net InetSocketAddress Socket)
            (java.util.concurrent LinkedBlockingQueue TimeUnit)))
 
+(defn- java-inst ^ModuleInstance [inst]
+  (.java inst))
+
 (defn- ctx [inst]
-  (.wasi ^cljwasi.ModuleInstance (.java inst)))
+  (.wasi (java-inst inst)))
 
 (defn- port
   "The port the instance's first :listen socket is bound to."
   [inst]
-  (.getPort ^InetSocketAddress (first (SocketSupport/boundAddresses (ctx inst)))))
+  (.getPort ^InetSocketAddress (first (.boundAddresses (java-inst inst)))))
 
 (defn- talk
   "Connects to `p`, sends each of `lines`, reading one line back after each; returns
@@ -52,7 +55,8 @@
 (deftest listeners-are-preopened-after-stdio-on-ephemeral-ports
   (with-open [inst (wasm/load-wasi "test/wasm/net_echo.wasm"
                                    {:listen ["127.0.0.1:0" "127.0.0.1:0"]})]
-    (let [addrs (SocketSupport/boundAddresses (ctx inst))]
+    (let [addrs (.boundAddresses (java-inst inst))]
+      (is (= addrs (.boundAddresses (ctx inst))) "the instance's are its WASI context's")
       (is (= 2 (count addrs)))
       (is (every? #(pos? (.getPort ^InetSocketAddress %)) addrs) "port 0 became a real port")
       (is (apply not= (map #(.getPort ^InetSocketAddress %) addrs)))
@@ -194,3 +198,83 @@
   (prop/for-all [lines (gen/vector (gen/fmap #(str/replace % #"[\r\n]" "") gen/string-ascii) 1 5)]
     (let [{:keys [exit body]} (with-server [p "test/wasm/net_echo.wasm" ["1"]] (talk p lines))]
       (and (= 0 exit) (= lines body)))))
+
+(defn- with-accepted
+  "Loads wasi_trace (exports passing their arguments on to sock_accept, sock_recv and
+  sock_send) listening on an ephemeral port, connects a client, has the guest accept it
+  (fd written at 8) and returns (f inst guest-fd client)."
+  [f]
+  (with-open [inst (wasm/load-wasi "test/wasm/wasi_trace.wasm" {:listen ["127.0.0.1:0"]})
+              client (Socket. "127.0.0.1" (int (port inst)))]
+    (.setSoTimeout client 5000)
+    (when-not (= 0 ((wasm/fn inst "sock_accept") 3 0 8))
+      (throw (ex-info "sock_accept failed" {})))
+    (f inst (wasm/read-value inst :i32 8) client)))
+
+(defn- put-iovecs!
+  "Writes at `at` an iovec array for buffers of `lens` placed one after another from
+  `base`, a byte apart; returns the buffers as [ptr len]."
+  [inst at base lens]
+  (loop [i 0 p base ls lens bufs []]
+    (if-let [[l & more] (seq ls)]
+      (do (wasm/write-value! inst :i32 (+ at (* 8 i)) p)
+          (wasm/write-value! inst :i32 (+ at (* 8 i) 4) l)
+          (recur (inc i) (+ p l 1) more (conj bufs [p l])))
+      bufs)))
+
+(def ^:private RECV_WAITALL 2)
+
+(defspec socket-iovecs-scatter-and-gather 25
+  ;; sock_recv fills the iovecs in order with what arrives (here all of it, or all that
+  ;; fits: WAITALL up to the client's end of stream); sock_send sends every byte of its
+  ;; ciovecs in order; empty iovecs anywhere take nothing
+  (prop/for-all [lens (gen/vector (gen/choose 0 40) 1 8)
+                 data (gen/vector (gen/choose -128 127) 0 200)
+                 fill (gen/choose 0 255)]
+    (with-accepted
+      (fn [inst fd ^Socket client]
+        (let [bufs (put-iovecs! inst 64 1024 lens)
+              total (reduce + lens)
+              out (.getOutputStream client)]
+          (.write out (byte-array data))
+          (.shutdownOutput client)
+          (let [recv-errno ((wasm/fn inst "sock_recv") fd 64 (count lens) RECV_WAITALL 16 20)
+                n (wasm/read-value inst :i32 16)
+                got (mapcat (fn [[p l]] (wasm/read-bytes inst p l)) bufs)
+                sending (map #(unchecked-byte (+ fill %)) (range total))]
+            (loop [[[p l] & more] bufs s sending]
+              (when p
+                (wasm/write-bytes! inst p (byte-array (take l s)))
+                (recur more (drop l s))))
+            (let [send-errno ((wasm/fn inst "sock_send") fd 64 (count lens) 0 24)
+                  sent (wasm/read-value inst :i32 24)
+                  received (.readNBytes (.getInputStream client) (int total))]
+              (and (= 0 recv-errno)
+                   (= (min total (count data)) n)
+                   (= (take n data) (take n got))
+                   (= 0 (wasm/read-value inst :i32 20)) ; roflags
+                   (= 0 send-errno)
+                   (= total sent)
+                   (= (vec sending) (vec received))))))))))
+
+(deftest socket-iovecs-are-checked-before-input-is-consumed
+  (with-accepted
+    (fn [inst fd ^Socket client]
+      (let [recv #((wasm/fn inst "sock_recv") fd 64 % RECV_WAITALL 16 20)]
+        (.write (.getOutputStream client) (.getBytes "hello"))
+        (.shutdownOutput client)
+        (put-iovecs! inst 64 1024 [2 3])
+        (wasm/write-value! inst :i32 72 65530) ; the second buffer runs past the 64 KiB memory
+        (wasm/write-value! inst :i32 76 100)
+        (is (= 21 (recv 2)) "EFAULT")
+        (is (= 28 (recv 1025)) "EINVAL: more than 1024 iovecs")
+        (put-iovecs! inst 64 1024 [2 -2147483648])
+        (is (= 28 (recv 2)) "EINVAL: an iovec of 2^31 bytes or more")
+        (put-iovecs! inst 64 1024 [2 0 3])
+        (wasm/write-value! inst :i32 72 70000) ; an empty iovec is never touched
+        (is (= 0 (recv 3)))
+        (is (= 5 (wasm/read-value inst :i32 16)) "no byte was lost to the failed calls")
+        (is (= "hello" (str (wasm/read-string inst 1024 2) (wasm/read-string inst 1028 3))))
+        (put-iovecs! inst 64 1024 [3])
+        (wasm/write-value! inst :i32 64 65535)
+        (is (= 21 ((wasm/fn inst "sock_send") fd 64 1 0 24)) "EFAULT for a send too")))))

@@ -376,6 +376,69 @@
     (is (= 1 (get-in (first writes) [:args :fd])))
     (is (every? #(nat-int? (:nanos %)) (:trace r)))))
 
+;; wasi_snapshot_preview1's errnos in the witx's order: the event's :errno is the name
+;; of the number the call returned
+(def ^:private witx-errnos
+  [:success :2big :acces :addrinuse :addrnotavail :afnosupport :again :already :badf :badmsg
+   :busy :canceled :child :connaborted :connrefused :connreset :deadlk :destaddrreq :dom
+   :dquot :exist :fault :fbig :hostunreach :idrm :ilseq :inprogress :intr :inval :io :isconn
+   :isdir :loop :mfile :mlink :msgsize :multihop :nametoolong :netdown :netreset :netunreach
+   :nfile :nobufs :nodev :noent :noexec :nolck :nolink :nomem :nomsg :noprotoopt :nospc
+   :nosys :notconn :notdir :notempty :notrecoverable :notsock :notsup :notty :nxio :overflow
+   :ownerdead :perm :pipe :proto :protonosupport :prototype :range :rofs :spipe :srch :stale
+   :timedout :txtbsy :xdev :notcapable])
+
+(def ^:private traced-params
+  {"fd_seek" [:fd :offset :whence :newoffset-ptr]
+   "path_open" [:fd :dirflags :path :path-len :oflags :fs-rights-base :fs-rights-inheriting
+                :fdflags :fd-ptr]
+   "sched_yield" []})
+
+(def ^:private gen-i32 (gen/fmap unchecked-int gen/large-integer))
+
+(defspec trace-events-name-every-argument 60
+  ;; each export of wasi_trace passes its arguments on to the WASI function of its name:
+  ;; the one event it leaves names that function, each argument by its witx name with the
+  ;; value passed (i32 as the signed value, i64 as it is), the errno returned and a time
+  (prop/for-all [f (gen/elements (keys traced-params))
+                 small (gen/vector (gen/choose 0 40) 9)
+                 wide (gen/vector gen-i32 9)
+                 i64s (gen/vector gen/large-integer 2)
+                 use-small gen/boolean]
+    (let [i32s (if use-small small wide)
+          args (case f
+                 "fd_seek" [(i32s 0) (i64s 0) (i32s 1) (i32s 2)]
+                 "path_open" (-> (subvec i32s 0 5) (conj (i64s 0) (i64s 1) (i32s 5) (i32s 6)))
+                 "sched_yield" [])]
+      (with-open [inst (wasm/load-wasi (wasm "wasi_trace") {:trace true :preopens {}})]
+        (let [errno (apply (wasm/fn inst f) args)
+              [event & more] (wasm/trace inst)]
+          (and (nil? more)
+               (= #{:fn :args :errno :nanos} (set (keys event)))
+               (= f (:fn event))
+               (= (zipmap (traced-params f) (map long args)) (:args event))
+               (= (witx-errnos errno) (:errno event))
+               (nat-int? (:nanos event))))))))
+
+(deftest trace-events-through-the-java-api
+  (let [calls (atom [])
+        tracer (reify cljwasi.wasi.WasiTracer (onCall [_ c] (swap! calls conj c)))
+        inst (-> (cljwasi.ModuleInstance/builder (cljwasi.Module/parse (java.nio.file.Path/of (wasm "wasi_trace") (make-array String 0))))
+                 (.wasi (-> (cljwasi.wasi.WasiOptions/builder) (.tracer tracer) (.build)))
+                 (.build))]
+    (with-open [^java.io.Closeable inst inst]
+      (is (= [8] (vec (.call ^cljwasi.ModuleInstance inst "fd_seek" (long-array [77 -5 0 0])))))
+      (is (= [0] (vec (.call ^cljwasi.ModuleInstance inst "sched_yield" (long-array 0)))))
+      (let [[^cljwasi.wasi.WasiCall seek ^cljwasi.wasi.WasiCall yield] @calls]
+        (is (= "fd_seek" (.function seek)))
+        (is (= ["fd" "offset" "whence" "newoffset_ptr"] (vec (keys (.args seek)))) "in witx order")
+        (is (= [77 -5 0 0] (vec (vals (.args seek)))))
+        (is (= "badf" (.errno seek)))
+        (is (= {} (.args yield)))
+        (is (= "success" (.errno yield)))
+        (is (thrown? UnsupportedOperationException (.put (.args seek) "fd" 1)) "read-only")
+        (is (= [] (vec (.boundAddresses ^cljwasi.ModuleInstance inst))) "no listeners")))))
+
 (deftest output-limit
   (let [r (wasm/run (wasm "upper") {:stdin (apply str (repeat 1000 "x")) :max-output-bytes 100})]
     (is (= 100 (count (:out r))) "the bytes before the limit are kept")))

@@ -50,7 +50,7 @@
            (clj_wasi.impl.snapshot Snapshot)
            (clj_wasi.impl.values ExportFn)
            (cljwasi Module ModuleInstance Signature)
-           (cljwasi.wasi Errno WasiHost$Def WasiTracer)
+           (cljwasi.wasi WasiCall WasiTracer)
            (com.dylibso.chicory.runtime Memory)
            (java.io ByteArrayOutputStream Closeable File InputStream)
            (java.net URL)
@@ -148,18 +148,18 @@
                         {:value src
                          :expected "a path, File, Path, URL, byte array, InputStream or module"}))))
 
-(defn- trace-event [^WasiHost$Def d ^longs args errno nanos]
-  {:fn (.name d)
-   :args (zipmap (map #(keyword (str/replace % "_" "-")) (.paramNames d)) (vec args))
-   :errno (when (>= (long errno) 0) (keyword (Errno/name errno)))
-   :nanos nanos})
+(defn- trace-event [^WasiCall c]
+  {:fn (.function c)
+   :args (into {} (map (core/fn [[k v]] [(keyword (str/replace k "_" "-")) v])) (.args c))
+   :errno (some-> (.errno c) keyword)
+   :nanos (.nanos c)})
 
 (defn- tracer [trace-opt trace-atom]
   (when trace-opt
     (let [sink (if (true? trace-opt) #(swap! trace-atom conj %) trace-opt)]
       (reify WasiTracer
-        (onCall [_ d args errno nanos]
-          (sink (trace-event d args errno nanos)))))))
+        (onCall [_ c]
+          (sink (trace-event c)))))))
 
 (defn- instantiate
   "A new instance of `src` with `opts` (already validated), with WASI when `wasi?`."
@@ -567,12 +567,8 @@
               [addr] (wasm/listen-addresses i)]
           ...))"
   [inst]
-  (let [ctx (.wasi (java-instance inst))]
-    (if ctx
-      (mapv (core/fn [^java.net.InetSocketAddress a]
-              (str (.getHostString a) ":" (.getPort a)))
-            (cljwasi.wasi.net.SocketSupport/boundAddresses ctx))
-      [])))
+  (mapv (core/fn [^java.net.InetSocketAddress a] (str (.getHostString a) ":" (.getPort a)))
+        (.boundAddresses (java-instance inst))))
 
 (defn- globals-now
   "Exported i32/i64/f32/f64 globals of an open instance, name -> value."

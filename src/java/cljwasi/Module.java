@@ -27,8 +27,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -44,7 +46,7 @@ public final class Module {
   private final String name;
   private final List<Signature> imports;
   private final Map<String, Signature> exports;
-  private final Map<Table, Long> tableMinimums = new java.util.IdentityHashMap<>();
+  private final Map<Table, Long> tableMinimums = new IdentityHashMap<>();
   private final Map<Engine, Function<Instance, Machine>> machines = new EnumMap<>(Engine.class);
 
   private Module(ModulePlan plan, String name) {
@@ -185,7 +187,7 @@ public final class Module {
     if (t.equals(ValType.V128)) return "v128";
     if (t.equals(ValType.FuncRef)) return "funcref";
     if (t.equals(ValType.ExternRef)) return "externref";
-    return t.toString().toLowerCase(java.util.Locale.ROOT);
+    return t.toString().toLowerCase(Locale.ROOT);
   }
 
   static List<String> typeNames(List<ValType> ts) {
@@ -195,7 +197,7 @@ public final class Module {
   }
 
   private static String kindName(ExternalType t) {
-    return t.name().toLowerCase(java.util.Locale.ROOT);
+    return t.name().toLowerCase(Locale.ROOT);
   }
 
   private static List<Signature> describeImports(WasmModule m) {

@@ -21,6 +21,7 @@ import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
 import java.io.Closeable;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -189,6 +190,15 @@ public final class ModuleInstance implements Closeable {
   /** The WASI context, or null for a module loaded without WASI. */
   public WasiContext wasi() {
     return wasi;
+  }
+
+  /**
+   * The addresses the instance's :listen sockets are bound to, in order (the actual port
+   * where port 0 was asked for); empty without WASI or listeners. Safe to call from any
+   * thread while the guest runs, e.g. to connect a client to a guest server.
+   */
+  public List<InetSocketAddress> boundAddresses() {
+    return wasi == null ? List.of() : wasi.boundAddresses();
   }
 
   public Memory memory() {

@@ -15,6 +15,17 @@ import java.util.function.BooleanSupplier;
  * of the maximum heap free, or when allocating the pages fails; it never lets an
  * OutOfMemoryError out, which would strike whichever thread of the host allocated
  * next. Every other method is the inner memory's own.
+ *
+ * <p>Why some fifty one-line delegations, each written out: Chicory's ByteArrayMemory
+ * is final (no subclass can override grow), its MemAllocStrategy is ignored by it (no
+ * hook on growth), and the Memory interface's default methods are slow generic
+ * versions of what ByteArrayMemory implements with VarHandles, so leaving a method to
+ * its default would cost every guest load and store. A dynamic proxy or a
+ * MethodHandle table would put reflection or an indirect call on that same path. A
+ * plain class whose methods the JIT inlines down to ByteArrayMemory's is the only shape
+ * that keeps memory access as fast as Chicory's own. A method a newer Chicory adds to
+ * Memory fails this compile when abstract; a default one runs on top of these (correct,
+ * and the place to add a delegation when it is hot).
  */
 @SuppressWarnings("removal") // lock, waitOn, notify: still in the interface, delegated like the rest
 public final class HeapGuardedMemory implements Memory {

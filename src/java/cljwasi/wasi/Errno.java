@@ -1,8 +1,12 @@
 package cljwasi.wasi;
 
+import cljwasi.wasi.fs.NativeFs.HostErrnoException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.NonWritableChannelException;
@@ -16,6 +20,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.NotLinkException;
 import java.nio.file.ReadOnlyFileSystemException;
+import java.util.Locale;
 
 /**
  * The errno values of wasi_snapshot_preview1, and the one place where a Java exception
@@ -60,8 +65,8 @@ public final class Errno {
   /** The errno for any exception a host function let escape. */
   public static int of(Throwable t) {
     if (t instanceof WasiException) return ((WasiException) t).errno;
-    if (t instanceof cljwasi.wasi.fs.NativeFs.HostErrnoException) {
-      return ofHost(((cljwasi.wasi.fs.NativeFs.HostErrnoException) t).errno);
+    if (t instanceof HostErrnoException) {
+      return ofHost(((HostErrnoException) t).errno);
     }
     if (t instanceof NoSuchFileException) return NOENT;
     if (t instanceof FileAlreadyExistsException) return EXIST;
@@ -79,9 +84,9 @@ public final class Errno {
     if (t instanceof EOFException) return IO;
     if (t instanceof UnsupportedOperationException) return NOTSUP;
     if (t instanceof FileSystemException) return fromReason(((FileSystemException) t).getReason());
-    if (t instanceof java.net.SocketTimeoutException) return AGAIN;
-    if (t instanceof java.net.BindException) return ADDRINUSE;
-    if (t instanceof java.net.ConnectException) return CONNREFUSED;
+    if (t instanceof SocketTimeoutException) return AGAIN;
+    if (t instanceof BindException) return ADDRINUSE;
+    if (t instanceof ConnectException) return CONNREFUSED;
     if (t instanceof IOException) return fromReason(t.getMessage());
     if (t instanceof IllegalArgumentException) return INVAL;
     if (t instanceof OutOfMemoryError) return NOMEM;
@@ -91,7 +96,7 @@ public final class Errno {
   /** FileSystemException carries the OS's strerror text as its reason; map the common ones. */
   private static int fromReason(String reason) {
     if (reason == null) return IO;
-    String r = reason.toLowerCase(java.util.Locale.ROOT);
+    String r = reason.toLowerCase(Locale.ROOT);
     if (r.contains("not a directory")) return NOTDIR;
     if (r.contains("is a directory")) return ISDIR;
     if (r.contains("directory not empty")) return NOTEMPTY;

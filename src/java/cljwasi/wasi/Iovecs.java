@@ -11,7 +11,8 @@ import java.nio.ByteBuffer;
  * the descriptor reads into (or writes from) ByteBuffers that are views of guest
  * memory itself. Chicory's ByteArrayMemory keeps memory as 64 KiB pages, so a guest
  * buffer is a run of page slices; any other Memory falls back to a bounce array.
- * The one iovec loop that fd_read, fd_pread, fd_write and fd_pwrite share.
+ * The one iovec loop that fd_read, fd_pread, fd_write, fd_pwrite, sock_recv and
+ * sock_send share.
  */
 final class Iovecs {
   private Iovecs() {}
@@ -40,6 +41,37 @@ final class Iovecs {
   private static void checkBounds(Memory mem, int ptr, int len) {
     long end = Integer.toUnsignedLong(ptr) + Integer.toUnsignedLong(len);
     if (end > (long) mem.pages() * PAGE) throw new WasiException(Errno.FAULT);
+  }
+
+  /** The most iovecs one socket call takes (Linux's IOV_MAX): EINVAL beyond. */
+  private static final int MAX_IOVECS = 1024;
+
+  /**
+   * Checks a whole iovec list before anything moves (sockets, where input consumed and
+   * then not delivered would be lost): EINVAL for more than {@link #MAX_IOVECS} or a
+   * length of 2^31 or more, EFAULT for a buffer outside memory. Returns the total length.
+   */
+  static long check(Memory mem, int iovs, int count) {
+    if (count < 0 || count > MAX_IOVECS) throw new WasiException(Errno.INVAL);
+    long total = 0;
+    for (int i = 0; i < count; i++) {
+      int ptr = mem.readInt(iovs + i * 8);
+      int len = mem.readInt(iovs + i * 8 + 4);
+      if (len < 0) throw new WasiException(Errno.INVAL);
+      if (len > 0) checkBounds(mem, ptr, len); // an empty one is never touched
+      total += len;
+    }
+    return total;
+  }
+
+  /** An {@link Op} body that moves what it can from {@code src} into {@code dst}. */
+  static int move(ByteBuffer src, ByteBuffer dst) {
+    int n = Math.min(src.remaining(), dst.remaining());
+    int limit = src.limit();
+    src.limit(src.position() + n);
+    dst.put(src);
+    src.limit(limit);
+    return n;
   }
 
   /**

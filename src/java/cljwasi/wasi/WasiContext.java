@@ -1,21 +1,25 @@
 package cljwasi.wasi;
 
+import cljwasi.wasi.fd.FdTable;
 import cljwasi.wasi.fs.DirectoryDescriptor;
 import cljwasi.wasi.fs.OutputBudget;
 import cljwasi.wasi.fs.Preopen;
-import cljwasi.wasi.fs.FdTable;
 import cljwasi.wasi.fs.StreamDescriptor;
+import cljwasi.wasi.net.SocketSupport;
 import java.io.Closeable;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 /**
  * The WASI state of one instance: its fd table (stdio, preopens, listeners, opened
- * files), args and environment as bytes, clock, random source and tracer. Made from
+ * files) and the addresses its listeners are bound to, args and environment as bytes,
+ * clock, random source and tracer. Made from
  * {@link WasiOptions}; closing it closes every descriptor the guest still holds.
  */
 public final class WasiContext implements Closeable {
@@ -23,8 +27,9 @@ public final class WasiContext implements Closeable {
   public final FdTable fds = new FdTable();
   final List<byte[]> args = new ArrayList<>();
   final List<byte[]> env = new ArrayList<>();
-  final java.util.Random random;
+  final Random random;
   private final StreamDescriptor stdout, stderr;
+  private final List<InetSocketAddress> boundAddresses;
   private boolean closed;
 
   public WasiContext(WasiOptions options) throws IOException {
@@ -34,7 +39,7 @@ public final class WasiContext implements Closeable {
       env.add((e.getKey() + "=" + e.getValue()).getBytes(StandardCharsets.UTF_8));
     }
     OutputBudget budget = new OutputBudget(options.maxOutputBytes);
-    random = options.randomSeed == null ? SYSTEM_RANDOM : new java.util.Random(options.randomSeed);
+    random = options.randomSeed == null ? SYSTEM_RANDOM : new Random(options.randomSeed);
     StreamDescriptor in = StreamDescriptor.input(options.stdin.get(), options.stdinTty, false);
     stdout = StreamDescriptor.output(options.stdout.get(), options.stdoutTty, false, budget);
     stderr = StreamDescriptor.output(options.stderr.get(), options.stderrTty, false, budget);
@@ -42,13 +47,24 @@ public final class WasiContext implements Closeable {
     fds.add(in);
     fds.add(stdout);
     fds.add(stderr);
+    List<InetSocketAddress> bound;
     try {
       for (Preopen p : options.preopens) fds.add(DirectoryDescriptor.preopen(p));
-      Sock.openListeners(this);
+      bound = SocketSupport.openListeners(this);
     } catch (RuntimeException e) {
       close();
       throw e;
     }
+    boundAddresses = bound;
+  }
+
+  /**
+   * The addresses the :listen sockets are bound to, in the order given (the actual port
+   * where port 0 was asked for); empty when there are none. Safe to call from any thread
+   * while the guest runs.
+   */
+  public List<InetSocketAddress> boundAddresses() {
+    return boundAddresses;
   }
 
   /** Shared by every unseeded instance: SecureRandom is thread-safe and costly to make. */

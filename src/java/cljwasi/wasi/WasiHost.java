@@ -1,5 +1,6 @@
 package cljwasi.wasi;
 
+import cljwasi.WasmException;
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
@@ -14,7 +15,9 @@ import java.util.Map;
 
 /**
  * The wasi_snapshot_preview1 import module: every host function, registered by its area
- * class (Args, Environ, Clock, Fd, Path, Poll, Proc, Random, Sched, Sock), wrapped by one
+ * class (ArgsFunctions, EnvironFunctions, ClockFunctions, FdFunctions, PathFunctions,
+ * PollFunctions, ProcFunctions, RandomFunctions, SchedFunctions, SockFunctions: the
+ * functions named {@code path_*} are in PathFunctions, and so on), wrapped by one
  * dispatcher that turns escaping exceptions into errnos ({@link Errno#of}), bad guest
  * pointers into EFAULT, and reports each call to the context's tracer.
  */
@@ -34,10 +37,10 @@ public final class WasiHost {
   }
 
   /** One registered function: name, parameter names and types, body. */
-  public static final class Def {
-    public final String name;
-    public final List<String> paramNames;
-    public final FunctionType type;
+  static final class Def {
+    final String name;
+    final List<String> paramNames;
+    final FunctionType type;
     final Body body;
     final VoidBody voidBody;
 
@@ -85,16 +88,16 @@ public final class WasiHost {
 
   static {
     Registry r = new Registry();
-    Args.register(r);
-    Environ.register(r);
-    Clock.register(r);
-    Fd.register(r);
-    Path.register(r);
-    Poll.register(r);
-    Proc.register(r);
-    Random.register(r);
-    Sched.register(r);
-    Sock.register(r);
+    ArgsFunctions.register(r);
+    EnvironFunctions.register(r);
+    ClockFunctions.register(r);
+    FdFunctions.register(r);
+    PathFunctions.register(r);
+    PollFunctions.register(r);
+    ProcFunctions.register(r);
+    RandomFunctions.register(r);
+    SchedFunctions.register(r);
+    SockFunctions.register(r);
     DEFS = Collections.unmodifiableMap(r.defs);
   }
 
@@ -120,13 +123,13 @@ public final class WasiHost {
       Memory mem = inst.memory();
       if (d.voidBody != null) {
         d.voidBody.call(ctx, mem, args);
-        if (tracer != null) tracer.onCall(d, args, -1, System.nanoTime() - t0);
+        if (tracer != null) trace(tracer, d, args, -1, t0);
         return VOID;
       }
       errno = d.body.call(ctx, mem, args);
-    } catch (ProcExit | WasiTrap | cljwasi.WasmException e) {
-      // a limit (cljwasi.WasmException) stops the guest as a trap does
-      if (tracer != null) tracer.onCall(d, args, -1, System.nanoTime() - t0);
+    } catch (ProcExit | WasiTrap | WasmException e) {
+      // a limit (WasmException) stops the guest as a trap does
+      if (tracer != null) trace(tracer, d, args, -1, t0);
       throw e;
     } catch (WasmRuntimeException e) {
       // Chicory's memory throws this for an access outside linear memory.
@@ -139,10 +142,14 @@ public final class WasiHost {
     } catch (Exception | OutOfMemoryError e) {
       errno = Errno.of(e);
     }
-    if (tracer != null) tracer.onCall(d, args, errno, System.nanoTime() - t0);
+    if (tracer != null) trace(tracer, d, args, errno, t0);
     // an interrupted wait returns EINTR; when the instance was cancelled (its timeout
     // fired), the guest must not get to retry it
     if (errno == Errno.INTR) ctx.checkNotCancelled();
     return new long[] {errno};
+  }
+
+  private static void trace(WasiTracer tracer, Def d, long[] args, int errno, long t0) {
+    tracer.onCall(WasiCall.of(d.name, d.paramNames, args, errno, System.nanoTime() - t0));
   }
 }

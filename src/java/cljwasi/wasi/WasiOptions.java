@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +32,7 @@ public final class WasiOptions {
 
   private WasiOptions(Builder b) {
     args = List.copyOf(b.args);
-    env = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.env));
+    env = Collections.unmodifiableMap(new LinkedHashMap<>(b.env));
     preopens = List.copyOf(b.preopens);
     listens = List.copyOf(b.listens);
     stdin = b.stdin;

@@ -2,6 +2,9 @@ package cljwasi.wasi.fs;
 
 import cljwasi.wasi.Errno;
 import cljwasi.wasi.WasiException;
+import cljwasi.wasi.fd.Descriptor;
+import cljwasi.wasi.fd.Filestat;
+import cljwasi.wasi.fd.Rights;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -44,17 +47,17 @@ public final class DirectoryDescriptor extends Descriptor {
 
   /** The fd of a preopened directory; its host path must be an existing directory. */
   public static DirectoryDescriptor preopen(Preopen p) {
-    if (!Files.isDirectory(p.hostPath)) {
-      throw new IllegalArgumentException("preopen " + p.guestPath + ": not a directory: " + p.hostPath);
+    if (!Files.isDirectory(p.hostPath())) {
+      throw new IllegalArgumentException("preopen " + p.guestPath() + ": not a directory: " + p.hostPath());
     }
     HostDir h;
     try {
-      h = HostDir.openRoot(p.hostPath);
+      h = HostDir.openRoot(p.hostPath());
     } catch (IOException e) {
-      throw new UncheckedIOException("preopen " + p.guestPath + ": " + p.hostPath, e);
+      throw new UncheckedIOException("preopen " + p.guestPath() + ": " + p.hostPath(), e);
     }
     return new DirectoryDescriptor(
-        p, h, p.readOnly, Rights.DIRECTORY, Rights.DIRECTORY | Rights.FILE);
+        p, h, p.readOnly(), Rights.DIRECTORY, Rights.DIRECTORY | Rights.FILE);
   }
 
   /** A directory opened beneath this one: takes over the handle {@code h}. */
@@ -111,7 +114,7 @@ public final class DirectoryDescriptor extends Descriptor {
 
   @Override
   public Filestat filestat() throws IOException {
-    return Filestat.of(handle(), null);
+    return HostStat.of(handle(), null);
   }
 
   @Override
@@ -147,7 +150,7 @@ public final class DirectoryDescriptor extends Descriptor {
 
   private List<Entry> list() throws IOException {
     HostDir h = handle();
-    Filestat self = Filestat.of(h, null);
+    Filestat self = HostStat.of(h, null);
     List<String> names = new ArrayList<>();
     try (DirectoryStream<Path> ds = h.list()) { // a fresh stream on this same directory
       for (Path c : ds) names.add(c.getFileName().toString());
@@ -160,14 +163,14 @@ public final class DirectoryDescriptor extends Descriptor {
       long ino = 0;
       byte type = Rights.FT_UNKNOWN;
       try {
-        Filestat st = Filestat.of(h, n);
+        Filestat st = HostStat.of(h, n);
         ino = st.ino;
         type = st.filetype;
       } catch (IOException e) {
         // removed since it was listed: keep the name, unknown type
         try {
           BasicFileAttributes a = h.lstat(n);
-          if (a != null) type = Filestat.typeOf(a);
+          if (a != null) type = HostStat.typeOf(a);
         } catch (IOException e2) {
           // leave unknown
         }

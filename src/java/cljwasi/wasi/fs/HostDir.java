@@ -2,10 +2,12 @@ package cljwasi.wasi.fs;
 
 import cljwasi.wasi.Errno;
 import cljwasi.wasi.WasiException;
+import cljwasi.wasi.fd.Filestat;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -97,7 +99,7 @@ public final class HostDir {
       throws IOException {
     try {
       Filestat viaFd = n.stat(fd, null);
-      long[] viaSds = Filestat.unixKey(
+      long[] viaSds = HostStat.unixKey(
           sds.getFileAttributeView(BasicFileAttributeView.class).readAttributes().fileKey());
       if (viaSds != null && viaSds[0] == viaFd.dev && viaSds[1] == viaFd.ino) return fd;
     } catch (IOException | RuntimeException e) {
@@ -105,7 +107,7 @@ public final class HostDir {
       throw e;
     }
     n.close(fd);
-    throw new java.nio.file.FileSystemException("directory changed while it was opened");
+    throw new FileSystemException("directory changed while it was opened");
   }
 
   /** True when this provider gives race-free handles. */

@@ -1,5 +1,6 @@
 package cljwasi.wasi.fs;
 
+import cljwasi.wasi.fd.Filestat;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;

@@ -179,7 +179,7 @@ public final class PathOps {
     BasicFileAttributes a = r.attrs;
     if (!r.dir.secure() || a.isRegularFile() || a.isDirectory()) {
       try {
-        Filestat.setTimes(r.dir.view(r.name), times); // openat(O_NOFOLLOW) + futimens
+        HostStat.setTimes(r.dir.view(r.name), times); // openat(O_NOFOLLOW) + futimens
         return;
       } catch (AccessDeniedException e) {
         if (!r.dir.secure()) throw e;
@@ -195,7 +195,7 @@ public final class PathOps {
     }
     Object k = HostDir.key(a);
     if (k == null || !k.equals(now.fileKey())) throw new WasiException(Errno.IO);
-    Filestat.setTimes(
+    HostStat.setTimes(
         Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS), times);
   }
 
@@ -208,7 +208,7 @@ public final class PathOps {
    */
   static void setTimes(HostDir d, String name, FileTime[] times) throws IOException {
     if (d.fd < 0) {
-      Filestat.setTimes(name == null ? d.selfView() : d.view(name), times);
+      HostStat.setTimes(name == null ? d.selfView() : d.view(name), times);
     } else if (times[0] == null && times[1] == null) {
       d.nat().stat(d.fd, name); // nothing to change, but it must still exist
     } else {
@@ -217,7 +217,7 @@ public final class PathOps {
   }
 
   private static long nanosOrOmit(FileTime t) {
-    return t == null ? -1 : Filestat.nanos(t);
+    return t == null ? -1 : HostStat.nanos(t);
   }
 
   /** After path_rename moved a directory: descriptors beneath it now have new host paths. */

@@ -2,11 +2,14 @@ package cljwasi.wasi.fs;
 
 import cljwasi.wasi.Errno;
 import cljwasi.wasi.WasiException;
-import cljwasi.wasi.io.InputPump;
-import cljwasi.wasi.io.Pollable;
-import cljwasi.wasi.io.Readiness;
-import cljwasi.wasi.io.Waiter;
+import cljwasi.wasi.fd.Descriptor;
+import cljwasi.wasi.fd.Rights;
+import cljwasi.wasi.poll.InputPump;
+import cljwasi.wasi.poll.Pollable;
+import cljwasi.wasi.poll.Readiness;
+import cljwasi.wasi.poll.Waiter;
 import java.io.BufferedOutputStream;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -51,7 +54,7 @@ public final class StreamDescriptor extends Descriptor implements Pollable {
     // such as *out*, a capture buffer) get a buffer, flushed as described above and
     // whenever it has held output for MAX_DELAY_NANOS, so progress still shows.
     this.out = out == null ? null
-        : out instanceof java.io.FileOutputStream ? out : new BufferedOutputStream(out, 1 << 16);
+        : out instanceof FileOutputStream ? out : new BufferedOutputStream(out, 1 << 16);
     this.tty = tty;
     this.closeUnderlying = closeUnderlying;
     this.budget = budget;

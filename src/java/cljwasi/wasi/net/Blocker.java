@@ -2,7 +2,7 @@ package cljwasi.wasi.net;
 
 import cljwasi.wasi.Errno;
 import cljwasi.wasi.WasiException;
-import cljwasi.wasi.io.Waiter;
+import cljwasi.wasi.poll.Waiter;
 import java.io.IOException;
 import java.nio.channels.SelectableChannel;
 

@@ -2,11 +2,9 @@ package cljwasi.wasi.net;
 
 import cljwasi.wasi.Errno;
 import cljwasi.wasi.WasiException;
-import cljwasi.wasi.fs.Descriptor;
-import cljwasi.wasi.fs.Rights;
-import cljwasi.wasi.io.Pollable;
-import cljwasi.wasi.io.Readiness;
-import cljwasi.wasi.io.Waiter;
+import cljwasi.wasi.fd.Rights;
+import cljwasi.wasi.poll.Readiness;
+import cljwasi.wasi.poll.Waiter;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -21,23 +19,20 @@ import java.nio.channels.SocketChannel;
  * is pending. The channel is always non-blocking underneath; a blocking accept waits on
  * a selector, so close() from another thread wakes it.
  */
-public final class ListenerDescriptor extends Descriptor implements Pollable {
+public final class ListenerDescriptor extends ChannelDescriptor {
   static final long RIGHTS = Rights.SOCK_ACCEPT | Rights.POLL_FD_READWRITE
       | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET | Rights.FD_READ | Rights.FD_WRITE;
 
   private final ServerSocketChannel channel;
   private final InetSocketAddress address;
-  private final Blocker blocker;
   private final Runnable beforeWait;
 
   /** {@code beforeWait} runs before a blocking wait here or on accepted sockets (may be null). */
   public ListenerDescriptor(ServerSocketChannel channel, Runnable beforeWait) throws IOException {
-    super(RIGHTS, Rights.SOCKET, 0);
+    super(channel, RIGHTS, Rights.SOCKET, 0, beforeWait);
     this.channel = channel;
     this.beforeWait = beforeWait;
-    channel.configureBlocking(false);
     this.address = (InetSocketAddress) channel.getLocalAddress();
-    this.blocker = new Blocker(channel, beforeWait);
   }
 
   /** The address the listener is bound to (with the real port when 0 was asked for). */
@@ -49,31 +44,19 @@ public final class ListenerDescriptor extends Descriptor implements Pollable {
     return channel;
   }
 
-  @Override
-  public byte filetype() {
-    return Rights.FT_SOCKET_STREAM;
-  }
-
-  /** Only NONBLOCK may be set or cleared on a socket (EINVAL otherwise), as in wasmtime. */
-  @Override
-  public void setFdflags(int flags) throws IOException {
-    SocketDescriptor.checkSocketFlags(flags);
-    fdflags = flags;
-  }
-
   /**
    * sock_accept: the next pending connection as a socket descriptor with {@code flags}.
    * With NONBLOCK on the listener and none pending: EAGAIN; else waits for one.
    */
   public SocketDescriptor accept(int flags) throws IOException {
-    SocketDescriptor.checkSocketFlags(flags);
+    checkSocketFlags(flags);
     while (true) {
       SocketChannel sc = channel.accept();
       if (sc != null) {
         // the new socket gets the rights the listener passes on (fd_fdstat_set_rights)
         return new SocketDescriptor(sc, rightsInheriting(), flags, beforeWait);
       }
-      if ((fdflags & Rights.FDFLAG_NONBLOCK) != 0) throw new WasiException(Errno.AGAIN);
+      if (nonblocking()) throw new WasiException(Errno.AGAIN);
       blocker.await(SelectionKey.OP_ACCEPT);
     }
   }
@@ -100,14 +83,5 @@ public final class ListenerDescriptor extends Descriptor implements Pollable {
   @Override
   public void watch(Waiter w, boolean read) throws IOException {
     if (read) w.watch(channel, SelectionKey.OP_ACCEPT);
-  }
-
-  @Override
-  public void close() throws IOException {
-    try {
-      blocker.close();
-    } finally {
-      channel.close();
-    }
   }
 }

@@ -2,11 +2,9 @@ package cljwasi.wasi.net;
 
 import cljwasi.wasi.Errno;
 import cljwasi.wasi.WasiException;
-import cljwasi.wasi.fs.Descriptor;
-import cljwasi.wasi.fs.Rights;
-import cljwasi.wasi.io.Pollable;
-import cljwasi.wasi.io.Readiness;
-import cljwasi.wasi.io.Waiter;
+import cljwasi.wasi.fd.Rights;
+import cljwasi.wasi.poll.Readiness;
+import cljwasi.wasi.poll.Waiter;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -24,9 +22,8 @@ import java.nio.channels.SocketChannel;
  * read ahead when poll_oneoff checks readiness) wait in a small buffer that later reads
  * drain first.
  */
-public final class SocketDescriptor extends Descriptor implements Pollable {
+public final class SocketDescriptor extends ChannelDescriptor {
   private final SocketChannel channel;
-  private final Blocker blocker;
   /** Bytes read from the channel but not yet by the guest. */
   private ByteBuffer ahead = ByteBuffer.allocate(0);
   private boolean eof;
@@ -42,11 +39,9 @@ public final class SocketDescriptor extends Descriptor implements Pollable {
   /** A socket with the rights {@code rights} (those of Rights.SOCKET it may have). */
   public SocketDescriptor(SocketChannel channel, long rights, int fdflags, Runnable beforeWait)
       throws IOException {
-    super(rights & Rights.SOCKET, 0, fdflags);
+    super(channel, rights & Rights.SOCKET, 0, fdflags, beforeWait);
     this.channel = channel;
-    channel.configureBlocking(false);
     channel.socket().setTcpNoDelay(true);
-    this.blocker = new Blocker(channel, beforeWait);
   }
 
   public SocketChannel channel() {
@@ -55,26 +50,6 @@ public final class SocketDescriptor extends Descriptor implements Pollable {
 
   public InetSocketAddress remoteAddress() throws IOException {
     return (InetSocketAddress) channel.getRemoteAddress();
-  }
-
-  static void checkSocketFlags(int flags) {
-    if ((flags & ~Rights.FDFLAG_NONBLOCK) != 0) throw new WasiException(Errno.INVAL);
-  }
-
-  @Override
-  public byte filetype() {
-    return Rights.FT_SOCKET_STREAM;
-  }
-
-  /** Only NONBLOCK may be set or cleared on a socket (EINVAL otherwise), as in wasmtime. */
-  @Override
-  public void setFdflags(int flags) throws IOException {
-    checkSocketFlags(flags);
-    fdflags = flags;
-  }
-
-  private boolean nonblocking() {
-    return (fdflags & Rights.FDFLAG_NONBLOCK) != 0;
   }
 
   @Override
@@ -221,15 +196,6 @@ public final class SocketDescriptor extends Descriptor implements Pollable {
       if (!eof && !inputShut) w.watch(channel, SelectionKey.OP_READ);
     } else if (!outputShut) {
       w.watch(channel, SelectionKey.OP_WRITE);
-    }
-  }
-
-  @Override
-  public void close() throws IOException {
-    try {
-      blocker.close();
-    } finally {
-      channel.close();
     }
   }
 }

@@ -10,23 +10,18 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.channels.UnsupportedAddressTypeException;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.WeakHashMap;
 
 /**
- * Preopened listeners: opens the :listen addresses of a context as fds, and tells the
- * host where they ended up bound ({@link #boundAddresses}), e.g. the real port behind
- * "127.0.0.1:0".
+ * Preopened listeners: opens the :listen addresses of a context as fds, and says where
+ * they ended up bound (kept by the context: {@link WasiContext#boundAddresses}), e.g.
+ * the real port behind "127.0.0.1:0".
  */
 public final class SocketSupport {
   private SocketSupport() {}
 
   private static final int BACKLOG = 1024;
-
-  private static final Map<WasiContext, List<InetSocketAddress>> BOUND =
-      Collections.synchronizedMap(new WeakHashMap<>());
 
   /**
    * Binds a TCP listener for each of {@code ctx.options.listens}, in order, and adds each
@@ -34,9 +29,10 @@ public final class SocketSupport {
    * naming the address: "bad-option" (key listen) for an address that cannot name a
    * local socket (unresolved host, nothing to bind), "io" for one the system refuses
    * (port in use, not a local address, not permitted). Listeners already opened stay in
-   * the fd table for the context's close to release.
+   * the fd table for the context's close to release. Returns the addresses bound, in
+   * order (the actual port where port 0 was asked for).
    */
-  public static void openListeners(WasiContext ctx) {
+  public static List<InetSocketAddress> openListeners(WasiContext ctx) {
     List<InetSocketAddress> bound = new ArrayList<>();
     for (InetSocketAddress a : ctx.options.listens) {
       ServerSocketChannel ch = null;
@@ -58,7 +54,7 @@ public final class SocketSupport {
         throw failure(a, e);
       }
     }
-    if (!bound.isEmpty()) BOUND.put(ctx, List.copyOf(bound));
+    return List.copyOf(bound);
   }
 
   private static WasmException failure(InetSocketAddress a, Exception e) {
@@ -73,15 +69,5 @@ public final class SocketSupport {
         ? new WasmException("bad-option", "option :listen: " + message,
             Map.of("key", "listen", "value", where, "expected", "a local host:port to listen on"), e)
         : new WasmException("io", message, Map.of("listen", where), e);
-  }
-
-  /**
-   * The addresses the context's :listen sockets are bound to, in the order given (the
-   * actual port where port 0 was asked for). Empty when it has none. Safe to call from
-   * any thread while the guest runs.
-   */
-  public static List<InetSocketAddress> boundAddresses(WasiContext ctx) {
-    List<InetSocketAddress> l = BOUND.get(ctx);
-    return l == null ? List.of() : l;
   }
 }

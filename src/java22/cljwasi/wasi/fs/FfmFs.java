@@ -1,5 +1,7 @@
 package cljwasi.wasi.fs;
 
+import cljwasi.wasi.fd.Filestat;
+import cljwasi.wasi.fd.Rights;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -11,7 +13,6 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.charset.Charset;
-
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -264,7 +265,7 @@ public final class FfmFs implements NativeFs {
       s.mtim = nanos(b, 112);
       s.dev = makedev(Integer.toUnsignedLong(b.get(JAVA_INT, 136)),
           Integer.toUnsignedLong(b.get(JAVA_INT, 140)));
-      s.filetype = Filestat.typeOfMode(mode);
+      s.filetype = HostStat.typeOfMode(mode);
       return s;
     }
   }

@@ -1,8 +1,8 @@
 package cljwasi.wasi;
 
 /** random_get: cryptographic randomness, or a seeded stream for reproducible runs. */
-final class Random {
-  private Random() {}
+final class RandomFunctions {
+  private RandomFunctions() {}
 
   static void register(WasiHost.Registry r) {
     // random_get(buf, buf_len)

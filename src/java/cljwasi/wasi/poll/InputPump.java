@@ -1,4 +1,4 @@
-package cljwasi.wasi.io;
+package cljwasi.wasi.poll;
 
 import java.io.Closeable;
 import java.io.IOException;

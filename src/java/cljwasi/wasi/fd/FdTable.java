@@ -1,4 +1,4 @@
-package cljwasi.wasi.fs;
+package cljwasi.wasi.fd;
 
 import cljwasi.wasi.Errno;
 import cljwasi.wasi.WasiException;
@@ -40,6 +40,23 @@ public final class FdTable {
     }
     used.put(fd, d);
     return fd;
+  }
+
+  /**
+   * Adds {@code d}, which the caller has just opened, under a new fd; when that fails
+   * (EMFILE) closes it, so the host resource does not leak, and rethrows.
+   */
+  public int addOrClose(Descriptor d) throws IOException {
+    try {
+      return add(d);
+    } catch (RuntimeException e) {
+      try {
+        d.close();
+      } catch (IOException | RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
   }
 
   /** Removes {@code fd} from the table (without closing it) and returns it. */

@@ -1,19 +1,22 @@
 package cljwasi.wasi;
 
-import cljwasi.wasi.fs.Descriptor;
+import cljwasi.wasi.fd.Descriptor;
+import cljwasi.wasi.fd.Filestat;
+import cljwasi.wasi.fd.Rights;
 import cljwasi.wasi.fs.DirectoryDescriptor;
-import cljwasi.wasi.fs.FileDescriptor;
-import cljwasi.wasi.fs.Filestat;
 import cljwasi.wasi.fs.HostDir;
+import cljwasi.wasi.fs.HostStat;
 import cljwasi.wasi.fs.PathOps;
-import cljwasi.wasi.fs.PathResolver;
 import cljwasi.wasi.fs.PathResolver.Resolved;
-import cljwasi.wasi.fs.Rights;
+import cljwasi.wasi.fs.PathResolver;
+import cljwasi.wasi.fs.RegularFileDescriptor;
 import com.dylibso.chicory.runtime.Memory;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 
 /**
  * The path_* functions. Every guest path goes through {@link PathResolver} (the sandbox:
@@ -23,8 +26,8 @@ import java.nio.charset.StandardCharsets;
  * preopen every mutation fails with EROFS before the host is touched (wasmtime says
  * EPERM; EROFS is what a program would see on a read-only mount, so it is ours).
  */
-final class Path {
-  private Path() {}
+final class PathFunctions {
+  private PathFunctions() {}
 
   static void register(WasiHost.Registry r) {
     // path_create_directory(fd, path, path_len)
@@ -32,11 +35,7 @@ final class Path {
     // exist, noent, notdir, perm (escape), rofs, inval, ilseq, loop, io (the preopen's
     // host directory was replaced; see docs/WASI.md, "The filesystem sandbox").
     r.fn("path_create_directory", "fd path path_len", (ctx, mem, a) -> {
-      DirectoryDescriptor dir = dir(ctx, a[0]);
-      dir.require(Rights.PATH_CREATE_DIRECTORY);
-      String path = string(mem, a[1], a[2]);
-      dir.requireWritable();
-      try (Resolved res = PathResolver.resolve(dir, path, false)) {
+      try (Resolved res = changing(ctx, mem, a[0], a[1], a[2], Rights.PATH_CREATE_DIRECTORY)) {
         if (res.exists()) return Errno.EXIST;
         PathOps.mkdir(res);
         return Errno.SUCCESS;
@@ -53,7 +52,7 @@ final class Path {
       dir.require(Rights.PATH_FILESTAT_GET);
       try (Resolved res = PathResolver.resolve(dir, string(mem, a[2], a[3]), follow)) {
         if (!res.exists()) return Errno.NOENT;
-        Filestat.of(res.dir, res.name).write(mem, (int) a[4]);
+        HostStat.of(res.dir, res.name).write(mem, (int) a[4]);
         return Errno.SUCCESS;
       }
     });
@@ -90,18 +89,14 @@ final class Path {
           DirectoryDescriptor src = dir(ctx, a[0]);
           DirectoryDescriptor dst = dir(ctx, a[4]);
           boolean follow = lookup(a[1]);
-          src.require(Rights.PATH_LINK_SOURCE);
-          dst.require(Rights.PATH_LINK_TARGET);
-          String from = string(mem, a[2], a[3]);
-          String to = string(mem, a[5], a[6]);
-          src.requireWritable();
-          dst.requireWritable();
+          Between p = Between.check(mem, src, Rights.PATH_LINK_SOURCE, a[2], a[3],
+              dst, Rights.PATH_LINK_TARGET, a[5], a[6]);
           if (follow) return Errno.INVAL;
-          try (Resolved rs = PathResolver.resolve(src, from, false)) {
+          try (Resolved rs = PathResolver.resolve(src, p.from(), false)) {
             if (rs.name == null) return Errno.PERM;
             if (!rs.exists()) return Errno.NOENT;
             if (rs.isDirectory()) return Errno.PERM;
-            try (Resolved rd = PathResolver.resolve(dst, to, false)) {
+            try (Resolved rd = PathResolver.resolve(dst, p.to(), false)) {
               if (rd.exists()) return Errno.EXIST;
               if (rd.trailingSlash) return Errno.NOENT;
               PathOps.link(rs, rd);
@@ -127,7 +122,7 @@ final class Path {
         (ctx, mem, a) -> {
           Descriptor d = ctx.fds.get((int) a[0]);
           if (!(d instanceof DirectoryDescriptor)) {
-            return d instanceof FileDescriptor ? Errno.NOTDIR : Errno.BADF;
+            return d instanceof RegularFileDescriptor ? Errno.NOTDIR : Errno.BADF;
           }
           DirectoryDescriptor dir = (DirectoryDescriptor) d;
           boolean follow = lookup(a[1]);
@@ -154,7 +149,7 @@ final class Path {
             if (!res.exists()) {
               if (!creat) return Errno.NOENT;
               if (res.trailingSlash) return Errno.ISDIR; // open("new/", O_CREAT), as Linux
-              opened = FileDescriptor.open(res.dir, res.name, read, write, true, excl, trunc,
+              opened = RegularFileDescriptor.open(res.dir, res.name, read, write, true, excl, trunc,
                   false, base & Rights.FILE, inheriting, fdflags);
             } else if (res.isSymlink()) {
               if (creat && excl) return Errno.EXIST;
@@ -168,17 +163,11 @@ final class Path {
             } else {
               if (creat && excl) return Errno.EXIST;
               if (directory) return Errno.NOTDIR;
-              opened = FileDescriptor.open(res.dir, res.name, read, write, false, false, trunc,
+              opened = RegularFileDescriptor.open(res.dir, res.name, read, write, false, false, trunc,
                   dir.readOnly, base & Rights.FILE, inheriting, fdflags);
             }
           }
-          int fd;
-          try {
-            fd = ctx.fds.add(opened);
-          } catch (RuntimeException e) {
-            opened.close();
-            throw e;
-          }
+          int fd = ctx.fds.addOrClose(opened);
           try {
             mem.writeI32((int) a[8], fd);
           } catch (RuntimeException e) { // a bad fd_ptr: do not leak the new fd
@@ -213,11 +202,7 @@ final class Path {
     // reads: the path. errnos: success, badf, notcapable (PATH_REMOVE_DIRECTORY), noent,
     // notdir (a file or a symlink), notempty, inval ("." or ".."), perm, rofs, busy.
     r.fn("path_remove_directory", "fd path path_len", (ctx, mem, a) -> {
-      DirectoryDescriptor dir = dir(ctx, a[0]);
-      dir.require(Rights.PATH_REMOVE_DIRECTORY);
-      String path = string(mem, a[1], a[2]);
-      dir.requireWritable();
-      try (Resolved res = PathResolver.resolve(dir, path, false)) {
+      try (Resolved res = changing(ctx, mem, a[0], a[1], a[2], Rights.PATH_REMOVE_DIRECTORY)) {
         if (res.name == null) return Errno.INVAL;
         if (!res.exists()) return Errno.NOENT;
         if (!res.isDirectory()) return Errno.NOTDIR;
@@ -236,20 +221,16 @@ final class Path {
         (ctx, mem, a) -> {
           DirectoryDescriptor src = dir(ctx, a[0]);
           DirectoryDescriptor dst = dir(ctx, a[3]);
-          src.require(Rights.PATH_RENAME_SOURCE);
-          dst.require(Rights.PATH_RENAME_TARGET);
-          String from = string(mem, a[1], a[2]);
-          String to = string(mem, a[4], a[5]);
-          src.requireWritable();
-          dst.requireWritable();
-          try (Resolved rs = PathResolver.resolve(src, from, false)) {
+          Between p = Between.check(mem, src, Rights.PATH_RENAME_SOURCE, a[1], a[2],
+              dst, Rights.PATH_RENAME_TARGET, a[4], a[5]);
+          try (Resolved rs = PathResolver.resolve(src, p.from(), false)) {
             if (rs.name == null) return Errno.BUSY;
             if (!rs.exists()) return Errno.NOENT;
-            try (Resolved rd = PathResolver.resolve(dst, to, false)) {
+            try (Resolved rd = PathResolver.resolve(dst, p.to(), false)) {
               if (rd.name == null) return Errno.BUSY;
               boolean srcDir = rs.isDirectory();
               if (!srcDir && rd.trailingSlash) return Errno.NOTDIR;
-              java.nio.file.Path sp = rs.path(), dp = rd.path();
+              Path sp = rs.path(), dp = rd.path();
               if (rd.exists()) {
                 Object sk = rs.attrs.fileKey(), dk = rd.attrs.fileKey();
                 if (sk != null && sk.equals(dk)) return Errno.SUCCESS; // same file: no-op
@@ -291,11 +272,7 @@ final class Path {
     // errnos: success, badf, notcapable (PATH_UNLINK_FILE), noent, isdir, notdir
     // ("file/"), perm, rofs, loop.
     r.fn("path_unlink_file", "fd path path_len", (ctx, mem, a) -> {
-      DirectoryDescriptor dir = dir(ctx, a[0]);
-      dir.require(Rights.PATH_UNLINK_FILE);
-      String path = string(mem, a[1], a[2]);
-      dir.requireWritable();
-      try (Resolved res = PathResolver.resolve(dir, path, false)) {
+      try (Resolved res = changing(ctx, mem, a[0], a[1], a[2], Rights.PATH_UNLINK_FILE)) {
         if (res.name == null) return Errno.ISDIR;
         if (!res.exists()) return Errno.NOENT;
         if (res.isDirectory()) return Errno.ISDIR;
@@ -303,6 +280,38 @@ final class Path {
         return Errno.SUCCESS;
       }
     });
+  }
+
+  /**
+   * The path at ptr/len beneath the directory at fd, for a call that changes that
+   * directory: resolved without following a final symlink after the checks, in this
+   * order: EBADF, ENOTCAPABLE without {@code right}, the path's own errors (EFAULT,
+   * EILSEQ), EROFS beneath a read-only preopen.
+   */
+  private static Resolved changing(WasiContext ctx, Memory mem, long fd, long ptr, long len,
+      long right) throws IOException {
+    DirectoryDescriptor dir = dir(ctx, fd);
+    dir.require(right);
+    String path = string(mem, ptr, len);
+    dir.requireWritable();
+    return PathResolver.resolve(dir, path, false);
+  }
+
+  /**
+   * The two paths of a call from one directory to another (path_link, path_rename),
+   * read after checking each directory's right (ENOTCAPABLE) and before checking that
+   * each is writable (EROFS), as the one-directory calls order them.
+   */
+  private record Between(String from, String to) {
+    static Between check(Memory mem, DirectoryDescriptor src, long srcRight, long fromPtr,
+        long fromLen, DirectoryDescriptor dst, long dstRight, long toPtr, long toLen) {
+      src.require(srcRight);
+      dst.require(dstRight);
+      Between b = new Between(string(mem, fromPtr, fromLen), string(mem, toPtr, toLen));
+      src.requireWritable();
+      dst.requireWritable();
+      return b;
+    }
   }
 
   /** The directory at fd, else EBADF. */

@@ -1,13 +1,14 @@
 package cljwasi.wasi;
 
-import cljwasi.wasi.fs.Descriptor;
+import cljwasi.wasi.fd.Descriptor;
+import cljwasi.wasi.fd.Filestat;
+import cljwasi.wasi.fd.Rights;
 import cljwasi.wasi.fs.DirectoryDescriptor;
-import cljwasi.wasi.fs.FileDescriptor;
-import cljwasi.wasi.fs.Filestat;
-import cljwasi.wasi.fs.Rights;
+import cljwasi.wasi.fs.RegularFileDescriptor;
 import cljwasi.wasi.fs.StreamDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -18,8 +19,8 @@ import java.util.List;
  * wasi-common did: a missing right is ENOTCAPABLE. Data moves in bulk,
  * straight between the descriptor and views of guest memory ({@link Iovecs}).
  */
-final class Fd {
-  private Fd() {}
+final class FdFunctions {
+  private FdFunctions() {}
 
   static void register(WasiHost.Registry r) {
     // fd_advise(fd, offset:u64, len:u64, advice)
@@ -132,11 +133,7 @@ final class Fd {
     // writes: prestat (tag u8 @0 = 0 dir, pr_name_len u32 @4).
     // errnos: success, badf (not a preopen), fault.
     r.fn("fd_prestat_get", "fd prestat_ptr", (ctx, mem, a) -> {
-      Descriptor d = ctx.fds.get((int) a[0]);
-      if (!(d instanceof DirectoryDescriptor) || ((DirectoryDescriptor) d).preopen == null) {
-        return Errno.BADF;
-      }
-      byte[] name = ((DirectoryDescriptor) d).preopen.guestPath.getBytes(StandardCharsets.UTF_8);
+      byte[] name = preopenName(ctx, a[0], Errno.BADF);
       mem.writeI32((int) a[1], 0);
       mem.writeI32((int) a[1] + 4, name.length);
       return Errno.SUCCESS;
@@ -146,11 +143,7 @@ final class Fd {
     // writes: the preopen's guest path (no NUL) at path. errnos: success, badf (no such
     // fd), notdir (not a preopen; wasmtime's choice), nametoolong (path_len too small).
     r.fn("fd_prestat_dir_name", "fd path path_len", (ctx, mem, a) -> {
-      Descriptor d = ctx.fds.get((int) a[0]);
-      if (!(d instanceof DirectoryDescriptor) || ((DirectoryDescriptor) d).preopen == null) {
-        return Errno.NOTDIR;
-      }
-      byte[] name = ((DirectoryDescriptor) d).preopen.guestPath.getBytes(StandardCharsets.UTF_8);
+      byte[] name = preopenName(ctx, a[0], Errno.NOTDIR);
       if (name.length > Integer.toUnsignedLong((int) a[2])) return Errno.NAMETOOLONG;
       mem.write((int) a[1], name, 0, name.length);
       return Errno.SUCCESS;
@@ -180,7 +173,7 @@ final class Fd {
       if (d instanceof DirectoryDescriptor) return Errno.BADF;
       if (d instanceof StreamDescriptor && !((StreamDescriptor) d).isInput()) return Errno.BADF;
       d.require(Rights.FD_READ);
-      boolean file = d instanceof FileDescriptor;
+      boolean file = d instanceof RegularFileDescriptor;
       long total = Iovecs.readInto(mem, (int) a[1], (int) a[2], !file, (b, done) -> d.read(b));
       mem.writeI32((int) a[3], (int) total);
       return Errno.SUCCESS;
@@ -202,10 +195,10 @@ final class Fd {
         need += 24 + es.get((int) i).name.length;
       }
       int size = (int) Math.min(need, cap);
-      ByteBuffer out = ByteBuffer.allocate(size).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer out = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
       for (long i = cookie; i >= 0 && i < es.size() && out.hasRemaining(); i++) {
         DirectoryDescriptor.Entry e = es.get((int) i);
-        ByteBuffer h = ByteBuffer.allocate(24).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer h = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
         h.putLong(i + 1).putLong(e.ino).putInt(e.name.length).put(e.type).put(new byte[3]);
         out.put(h.array(), 0, Math.min(24, out.remaining()));
         out.put(e.name, 0, Math.min(e.name.length, out.remaining()));
@@ -265,5 +258,17 @@ final class Fd {
       mem.writeI32((int) a[3], (int) total);
       return Errno.SUCCESS;
     });
+  }
+
+  /**
+   * The guest path of the preopen at {@code fd}, UTF-8; EBADF when no fd is open there,
+   * {@code notPreopen} when it is not a preopened directory.
+   */
+  private static byte[] preopenName(WasiContext ctx, long fd, int notPreopen) {
+    Descriptor d = ctx.fds.get((int) fd);
+    if (!(d instanceof DirectoryDescriptor) || ((DirectoryDescriptor) d).preopen == null) {
+      throw new WasiException(notPreopen);
+    }
+    return ((DirectoryDescriptor) d).preopen.guestPath().getBytes(StandardCharsets.UTF_8);
   }
 }

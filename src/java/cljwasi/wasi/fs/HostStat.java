@@ -1,8 +1,7 @@
 package cljwasi.wasi.fs;
 
-import cljwasi.wasi.Errno;
-import cljwasi.wasi.WasiException;
-import com.dylibso.chicory.runtime.Memory;
+import cljwasi.wasi.fd.Filestat;
+import cljwasi.wasi.fd.Rights;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -15,24 +14,13 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A WASI filestat (64 bytes: dev u64 @0, ino u64 @8, filetype u8 @16, nlink u64 @24,
- * size u64 @32, atim @40, mtim @48, ctim @56, times in ns), read from a java.nio Path.
- * Uses the "unix" attribute view (dev, ino, nlink, ctime, mode) where the FileSystem
- * has one, else the basic view (dev 0, ino from the file key's hash, nlink 1, ctim =
- * mtim), so any FileSystem provider works.
+ * A host file's metadata as a WASI {@link Filestat}, read from a java.nio Path or through
+ * a directory handle, and its times set. Uses the "unix" attribute view (dev, ino,
+ * nlink, ctime, mode) where the FileSystem has one, else the basic view (dev 0, ino from
+ * the file key's hash, nlink 1, ctim = mtim), so any FileSystem provider works.
  */
-public final class Filestat {
-  public long dev, ino, nlink, size, atim, mtim, ctim;
-  public byte filetype;
-
-  public static final int SIZE = 64;
-
-  /** Stdio and sockets: everything zero but the filetype, as wasmtime reports them. */
-  public static Filestat ofStream(byte filetype) {
-    Filestat s = new Filestat();
-    s.filetype = filetype;
-    return s;
-  }
+public final class HostStat {
+  private HostStat() {}
 
   /** The metadata of {@code p}, of the link itself when {@code follow} is false. */
   public static Filestat of(Path p, boolean follow) throws IOException {
@@ -165,41 +153,6 @@ public final class Filestat {
   /** {@code t} in ns since the epoch. */
   public static long nanos(FileTime t) {
     return t == null ? 0 : t.to(TimeUnit.NANOSECONDS);
-  }
-
-  public void write(Memory mem, int p) {
-    mem.writeLong(p, dev);
-    mem.writeLong(p + 8, ino);
-    mem.writeLong(p + 16, 0); // filetype byte and padding
-    mem.writeByte(p + 16, filetype);
-    mem.writeLong(p + 24, nlink);
-    mem.writeLong(p + 32, size);
-    mem.writeLong(p + 40, atim);
-    mem.writeLong(p + 48, mtim);
-    mem.writeLong(p + 56, ctim);
-  }
-
-  /**
-   * The new access and modification times of fd/path_filestat_set_times: {atime, mtime},
-   * each null when unchanged. EINVAL for a time both given and NOW, or unknown flag bits.
-   */
-  public static FileTime[] newTimes(long atim, long mtim, int fst, long nowNanos) {
-    if ((fst & ~0xf) != 0) throw new WasiException(Errno.INVAL);
-    return new FileTime[] {
-      one(atim, fst & Rights.FST_ATIM, fst & Rights.FST_ATIM_NOW, nowNanos),
-      one(mtim, fst & Rights.FST_MTIM, fst & Rights.FST_MTIM_NOW, nowNanos)
-    };
-  }
-
-  private static FileTime one(long ts, int set, int now, long nowNanos) {
-    if (set != 0 && now != 0) throw new WasiException(Errno.INVAL);
-    if (set != 0) {
-      // u64 nanoseconds; values past 2262 do not fit a signed long
-      if (ts < 0) throw new WasiException(Errno.OVERFLOW);
-      return FileTime.from(ts, TimeUnit.NANOSECONDS);
-    }
-    if (now != 0) return FileTime.from(nowNanos, TimeUnit.NANOSECONDS);
-    return null;
   }
 
   /** Sets the times through {@code view} (a handle's view of a file, never following it). */

@@ -1,11 +1,12 @@
 package cljwasi.wasi;
 
 import java.lang.management.ManagementFactory;
+import java.lang.management.OperatingSystemMXBean;
 import java.lang.management.ThreadMXBean;
 
 /** clock_res_get, clock_time_get: realtime, monotonic, process and thread CPU time. */
-final class Clock {
-  private Clock() {}
+final class ClockFunctions {
+  private ClockFunctions() {}
 
   static final int REALTIME = 0, MONOTONIC = 1, PROCESS_CPUTIME = 2, THREAD_CPUTIME = 3;
 
@@ -61,7 +62,7 @@ final class Clock {
   }
 
   private static long processCpuNanos() {
-    java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+    OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
     if (os instanceof com.sun.management.OperatingSystemMXBean) {
       long t = ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime();
       if (t >= 0) return t;

@@ -1,11 +1,10 @@
 package cljwasi.wasi;
 
-import cljwasi.wasi.fs.Descriptor;
-import cljwasi.wasi.fs.Rights;
+import cljwasi.wasi.fd.Descriptor;
+import cljwasi.wasi.fd.Rights;
+import cljwasi.wasi.net.ChannelDescriptor;
 import cljwasi.wasi.net.ListenerDescriptor;
 import cljwasi.wasi.net.SocketDescriptor;
-import cljwasi.wasi.net.SocketSupport;
-import com.dylibso.chicory.runtime.Memory;
 import java.nio.ByteBuffer;
 
 /**
@@ -13,8 +12,8 @@ import java.nio.ByteBuffer;
  * (:listen) and the connections accepted from them. An fd that is not a socket gives
  * ENOTSOCK, a closed one EBADF; a listener where a connection is needed ENOTCONN.
  */
-final class Sock {
-  private Sock() {}
+final class SockFunctions {
+  private SockFunctions() {}
 
   static final int RIFLAGS_RECV_PEEK = 1, RIFLAGS_RECV_WAITALL = 2;
   static final int SDFLAGS_RD = 1, SDFLAGS_WR = 2;
@@ -32,14 +31,7 @@ final class Sock {
       d.require(Rights.SOCK_ACCEPT);
       int flags = (int) a[1] & 0xffff;
       mem.readInt((int) a[2]); // fault before accepting, not after
-      SocketDescriptor s = ((ListenerDescriptor) d).accept(flags);
-      int fd;
-      try {
-        fd = ctx.fds.add(s);
-      } catch (RuntimeException e) {
-        s.close();
-        throw e;
-      }
+      int fd = ctx.fds.addOrClose(((ListenerDescriptor) d).accept(flags));
       mem.writeI32((int) a[2], fd);
       return Errno.SUCCESS;
     });
@@ -60,11 +52,11 @@ final class Sock {
           if ((riFlags & ~(RIFLAGS_RECV_PEEK | RIFLAGS_RECV_WAITALL)) != 0) {
             throw new WasiException(Errno.NOTSUP);
           }
-          int[][] iovs = iovecs(mem, (int) a[1], (int) a[2]);
-          long total = 0;
-          for (int[] v : iovs) total += v[1] & 0xffffffffL;
-          byte[] buf = new byte[(int) Math.min(total, 1 << 24)];
-          ByteBuffer bb = ByteBuffer.wrap(buf);
+          // every iovec is checked before any input is consumed, so a bad one loses nothing
+          long total = Iovecs.check(mem, (int) a[1], (int) a[2]);
+          // Java has no MSG_PEEK or MSG_WAITALL: the bytes come into one buffer, then go
+          // to the iovecs in order
+          ByteBuffer bb = ByteBuffer.allocate((int) Math.min(total, 1 << 24));
           boolean peek = (riFlags & RIFLAGS_RECV_PEEK) != 0;
           int n = s.recv(bb, peek);
           if ((riFlags & RIFLAGS_RECV_WAITALL) != 0 && !peek) {
@@ -81,13 +73,8 @@ final class Sock {
               n += more;
             }
           }
-          int off = 0;
-          for (int[] v : iovs) {
-            if (off >= n) break;
-            int k = Math.min(v[1], n - off);
-            mem.write(v[0], buf, off, k);
-            off += k;
-          }
+          bb.flip();
+          Iovecs.readInto(mem, (int) a[1], (int) a[2], false, (b, done) -> Iovecs.move(bb, b));
           mem.writeI32((int) a[4], n);
           mem.writeShort((int) a[5], (short) 0);
           return Errno.SUCCESS;
@@ -104,15 +91,13 @@ final class Sock {
     r.fn("sock_send", "fd si_data si_data_len si_flags so_datalen_ptr", (ctx, mem, a) -> {
       SocketDescriptor s = connected(ctx, (int) a[0]);
       s.require(Rights.FD_WRITE);
-      int[][] iovs = iovecs(mem, (int) a[1], (int) a[2]);
-      long total = 0;
-      for (int[] v : iovs) total += v[1] & 0xffffffffL;
-      if (total > Integer.MAX_VALUE) throw new WasiException(Errno.INVAL);
-      ByteBuffer bb = ByteBuffer.allocate((int) total);
-      for (int[] v : iovs) bb.put(mem.readBytes(v[0], v[1]));
-      bb.flip();
-      int n = bb.hasRemaining() ? s.write(bb) : 0;
-      mem.writeI32((int) a[4], n);
+      if (Iovecs.check(mem, (int) a[1], (int) a[2]) > Integer.MAX_VALUE) {
+        throw new WasiException(Errno.INVAL);
+      }
+      // straight from guest memory; a socket write takes all unless NONBLOCK, whose
+      // EAGAIN after some bytes ends the call with their count
+      long n = Iovecs.writeFrom(mem, (int) a[1], (int) a[2], (b, done) -> s.write(b));
+      mem.writeI32((int) a[4], (int) n);
       return Errno.SUCCESS;
     });
 
@@ -129,14 +114,9 @@ final class Sock {
     });
   }
 
-  /** Opens the :listen sockets as fds after the preopened directories. */
-  static void openListeners(WasiContext ctx) {
-    SocketSupport.openListeners(ctx);
-  }
-
   private static Descriptor socket(WasiContext ctx, int fd) {
     Descriptor d = ctx.fds.get(fd);
-    if (!(d instanceof SocketDescriptor) && !(d instanceof ListenerDescriptor)) {
+    if (!(d instanceof ChannelDescriptor)) {
       throw new WasiException(Errno.NOTSOCK);
     }
     return d;
@@ -146,19 +126,5 @@ final class Sock {
     Descriptor d = socket(ctx, fd);
     if (!(d instanceof SocketDescriptor)) throw new WasiException(Errno.NOTCONN);
     return (SocketDescriptor) d;
-  }
-
-  /** The (ptr, len) pairs of an iovec/ciovec array. */
-  private static int[][] iovecs(Memory mem, int ptr, int len) {
-    if (len < 0 || len > 1024) throw new WasiException(Errno.INVAL);
-    int[][] out = new int[len][];
-    for (int i = 0; i < len; i++) {
-      int p = mem.readInt(ptr + i * 8);
-      int l = mem.readInt(ptr + i * 8 + 4);
-      if (l < 0) throw new WasiException(Errno.INVAL);
-      if (l > 0) mem.read(p + l - 1); // EFAULT now rather than after consuming input
-      out[i] = new int[] {p, l};
-    }
-    return out;
   }
 }

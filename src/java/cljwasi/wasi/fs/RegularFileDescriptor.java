@@ -2,12 +2,18 @@ package cljwasi.wasi.fs;
 
 import cljwasi.wasi.Errno;
 import cljwasi.wasi.WasiException;
+import cljwasi.wasi.fd.Descriptor;
+import cljwasi.wasi.fd.Filestat;
+import cljwasi.wasi.fd.Rights;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileTime;
 import java.util.HashSet;
 import java.util.Set;
@@ -21,7 +27,7 @@ import java.util.Set;
  * operation checks the fd's rights; a file under a read-only preopen refuses metadata
  * changes with EROFS (it cannot have been opened for writing).
  */
-public final class FileDescriptor extends Descriptor {
+public final class RegularFileDescriptor extends Descriptor {
   private final FileChannel ch;
   /**
    * The directory it was opened in and its name there; used (through the handle) for
@@ -33,7 +39,7 @@ public final class FileDescriptor extends Descriptor {
   private final Filestat opened;
   private boolean closed;
 
-  private FileDescriptor(FileChannel ch, HostDir dir, String name, boolean readOnly,
+  private RegularFileDescriptor(FileChannel ch, HostDir dir, String name, boolean readOnly,
       Filestat opened, long base, long inheriting, int fdflags) {
     super(base, inheriting, fdflags);
     this.ch = ch;
@@ -50,7 +56,7 @@ public final class FileDescriptor extends Descriptor {
    * writable channel in java.nio, so they imply one; the fd's rights still decide what
    * the guest may do).
    */
-  public static FileDescriptor open(HostDir dir, String name, boolean read, boolean write,
+  public static RegularFileDescriptor open(HostDir dir, String name, boolean read, boolean write,
       boolean create, boolean excl, boolean trunc, boolean readOnly, long base,
       long inheriting, int fdflags) throws IOException {
     Set<OpenOption> o = new HashSet<>();
@@ -63,13 +69,13 @@ public final class FileDescriptor extends Descriptor {
     try {
       Filestat st;
       try {
-        st = Filestat.of(dir, name);
-      } catch (java.nio.file.NoSuchFileException e) {
+        st = HostStat.of(dir, name);
+      } catch (NoSuchFileException e) {
         // some FileSystems (zipfs) show a created entry only once it is closed
         st = Filestat.ofStream(Rights.FT_REGULAR_FILE);
         st.nlink = 1;
       }
-      return new FileDescriptor(ch, dir.retain().track(), name, readOnly, st, base, inheriting,
+      return new RegularFileDescriptor(ch, dir.retain().track(), name, readOnly, st, base, inheriting,
           fdflags);
     } catch (IOException | RuntimeException e) {
       ch.close();
@@ -172,7 +178,7 @@ public final class FileDescriptor extends Descriptor {
   public Filestat filestat() throws IOException {
     Filestat now = null;
     try {
-      now = Filestat.of(dir, name);
+      now = HostStat.of(dir, name);
     } catch (IOException e) {
       // renamed or unlinked since it was opened
     }
@@ -208,14 +214,14 @@ public final class FileDescriptor extends Descriptor {
   public void setTimes(FileTime[] times) throws IOException {
     require(Rights.FD_FILESTAT_SET_TIMES);
     if (readOnly) throw new WasiException(Errno.ROFS);
-    Filestat now = Filestat.of(dir, name);
+    Filestat now = HostStat.of(dir, name);
     if (now.dev != opened.dev || now.ino != opened.ino) throw new WasiException(Errno.NOENT);
     if (dir.fd >= 0 || opened.filetype == Rights.FT_REGULAR_FILE
         || opened.filetype == Rights.FT_DIRECTORY) {
       PathOps.setTimes(dir, name, times); // utimensat(AT_SYMLINK_NOFOLLOW), or openat + futimens
     } else {
-      Filestat.setTimes(java.nio.file.Files.getFileAttributeView(dir.resolve(name),
-          java.nio.file.attribute.BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS), times);
+      HostStat.setTimes(Files.getFileAttributeView(dir.resolve(name),
+          BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS), times);
     }
   }
 

@@ -1,8 +1,8 @@
 package cljwasi.wasi;
 
 /** sched_yield. */
-final class Sched {
-  private Sched() {}
+final class SchedFunctions {
+  private SchedFunctions() {}
 
   static void register(WasiHost.Registry r) {
     // sched_yield(): reads and writes no memory. errnos: success.

@@ -1,4 +1,4 @@
-package cljwasi.wasi.fs;
+package cljwasi.wasi.fd;
 
 /** WASI rights bits, filetypes and flag words (wasi_snapshot_preview1's witx). */
 public final class Rights {

@@ -1,4 +1,4 @@
-package cljwasi.wasi.io;
+package cljwasi.wasi.poll;
 
 import java.io.IOException;
 

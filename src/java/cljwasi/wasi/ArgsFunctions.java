@@ -4,8 +4,8 @@ import com.dylibso.chicory.runtime.Memory;
 import java.util.List;
 
 /** args_get, args_sizes_get: the guest's argv, UTF-8, NUL-terminated. */
-final class Args {
-  private Args() {}
+final class ArgsFunctions {
+  private ArgsFunctions() {}
 
   static void register(WasiHost.Registry r) {
     // args_sizes_get(argc_ptr, argv_buf_size_ptr)

@@ -1,10 +1,10 @@
 package cljwasi.wasi;
 
-import cljwasi.wasi.fs.Descriptor;
-import cljwasi.wasi.fs.Rights;
-import cljwasi.wasi.io.Pollable;
-import cljwasi.wasi.io.Readiness;
-import cljwasi.wasi.io.Waiter;
+import cljwasi.wasi.fd.Descriptor;
+import cljwasi.wasi.fd.Rights;
+import cljwasi.wasi.poll.Pollable;
+import cljwasi.wasi.poll.Readiness;
+import cljwasi.wasi.poll.Waiter;
 import com.dylibso.chicory.runtime.Memory;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,8 +24,8 @@ import java.util.List;
  * POLLNVAL for that entry. Regular files are always ready. End of input or a closed
  * peer sets FD_READWRITE_HANGUP.
  */
-final class Poll {
-  private Poll() {}
+final class PollFunctions {
+  private PollFunctions() {}
 
   static final int EVENTTYPE_CLOCK = 0, EVENTTYPE_FD_READ = 1, EVENTTYPE_FD_WRITE = 2;
   static final int SUBCLOCKFLAGS_ABSTIME = 1;
@@ -130,15 +130,15 @@ final class Poll {
 
   private static long deadline(WasiContext ctx, int id, long timeout, boolean abs, int nsubs) {
     switch (id) {
-      case Clock.REALTIME:
-      case Clock.MONOTONIC:
+      case ClockFunctions.REALTIME:
+      case ClockFunctions.MONOTONIC:
         if (!abs) return Waiter.deadlineIn(timeout);
-        long now = Clock.now(ctx, id);
+        long now = ClockFunctions.now(ctx, id);
         // timeouts are u64: compare unsigned; a time already past is due at once
         if (Long.compareUnsigned(timeout, now) <= 0) return System.nanoTime();
         return Waiter.deadlineIn(timeout - now);
-      case Clock.PROCESS_CPUTIME:
-      case Clock.THREAD_CPUTIME:
+      case ClockFunctions.PROCESS_CPUTIME:
+      case ClockFunctions.THREAD_CPUTIME:
         // wasmtime only sleeps on these as the lone relative subscription
         if (!abs && nsubs == 1) return Waiter.deadlineIn(timeout);
         throw new WasiException(Errno.INVAL);

@@ -1,8 +1,8 @@
 package cljwasi.wasi;
 
 /** proc_exit, proc_raise. */
-final class Proc {
-  private Proc() {}
+final class ProcFunctions {
+  private ProcFunctions() {}
 
   static void register(WasiHost.Registry r) {
     // proc_exit(rval): ends the command with exit code rval (unwinds the guest; never

@@ -1,10 +1,11 @@
-package cljwasi.wasi.fs;
+package cljwasi.wasi.fd;
 
 import cljwasi.wasi.Errno;
 import cljwasi.wasi.WasiException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.attribute.FileTime;
 
 /**
  * An open WASI file descriptor: a file, a directory, a stdio stream or a socket. Holds
@@ -68,7 +69,7 @@ public abstract class Descriptor implements Closeable {
 
   // The operations below default to the errno wasmtime gives for a stream (stdio, pipe,
   // socket): positions make no sense on it (ESPIPE); file-only operations are EBADF.
-  // FileDescriptor and DirectoryDescriptor override them and check rights themselves.
+  // RegularFileDescriptor and DirectoryDescriptor override them and check rights themselves.
 
   /** fd_seek: moves the position; returns the new one. */
   public long seek(long offset, int whence) throws IOException {
@@ -101,7 +102,7 @@ public abstract class Descriptor implements Closeable {
   }
 
   /** fd_filestat_set_times, with {atime, mtime} as computed by Filestat.newTimes. */
-  public void setTimes(java.nio.file.attribute.FileTime[] times) throws IOException {
+  public void setTimes(FileTime[] times) throws IOException {
     throw new WasiException(Errno.BADF);
   }
 

@@ -1,4 +1,4 @@
-package cljwasi.wasi.io;
+package cljwasi.wasi.poll;
 
 /**
  * What poll_oneoff reports for one ready FD_READ or FD_WRITE subscription: the event's
