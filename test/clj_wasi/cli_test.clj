@@ -117,6 +117,35 @@
       (is (str/includes? (:out r) "in: from elsewhere"))
       (is (= "written by wasm\n" (slurp (io/file dir "out.txt"))) "relative --dir is the caller's directory"))))
 
+;; ---- the launcher's start-up archive (bin/clj-wasi) --------------------------------
+
+(defn- archives []
+  (->> (.listFiles (io/file "target/runner"))
+       (filter #(re-matches #"(cds|aot)-.*\.(jsa|aot)" (.getName ^java.io.File %)))))
+
+(deftest a-missing-stale-or-broken-archive-never-fails-a-run
+  (let [launcher (.getAbsolutePath (io/file "bin/clj-wasi"))
+        hello (.getAbsolutePath (io/file (wasm "hello")))
+        run #(sh [launcher hello])
+        ok? (fn [r] (and (= 0 (:exit r)) (= "hello, world\n" (:out r)) (= "" (:err r))))]
+    (testing "without an archive: the guest's output alone, while one is made in the background"
+      (run! #(.delete ^java.io.File %) (archives))
+      (let [r (run)] (is (ok? r) (pr-str r))))
+    (testing "the background training run leaves an archive for the next run"
+      (let [deadline (+ (System/currentTimeMillis) 60000)]
+        (while (and (empty? (archives)) (< (System/currentTimeMillis) deadline)) (Thread/sleep 200)))
+      (is (seq (archives)))
+      (let [r (run)] (is (ok? r) (pr-str r))))
+    (testing "an archive overwritten with garbage only costs time"
+      (doseq [^java.io.File f (archives)]
+        (.setWritable f true)
+        (spit f (apply str (repeat 4096 "not an archive "))))
+      (let [r (run)] (is (ok? r) (pr-str r))))
+    (testing "CLJ_WASI_CDS=0 runs without one"
+      (let [r (sh ["env" "CLJ_WASI_CDS=0" launcher hello])]
+        (is (ok? r) (pr-str r))))
+    (run! #(.delete ^java.io.File %) (archives))))
+
 ;; ---- timeouts -------------------------------------------------------------------
 
 (defn- timed-cli
