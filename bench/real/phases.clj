@@ -38,7 +38,7 @@
         module ((requiring-resolve 'clj-wasi.wasm/module) module-file)
         t2 (System/nanoTime)
         cache (clojure.lang.Reflector/invokeConstructor
-               (Class/forName "cljwasi.CompileCache")
+               (Class/forName "cljwasi.engine.cache.CompileCache")
                (object-array [(.toPath (java.io.File. ^String cache-dir))]))
         _ (clojure.lang.Reflector/invokeInstanceMethod
            module "machineFactory"
