@@ -315,9 +315,7 @@
 
       (String. (wasm/read-bytes inst 1024 5) \"UTF-8\")"
   ^bytes [inst offset len]
-  (let [m (memory inst)]
-    (mem/check-range m offset len)
-    (.readBytes m (int offset) (int len))))
+  (mem/read-bytes (memory inst) offset len))
 
 (defn write-bytes!
   "Writes byte array `bs` into the instance's memory at `offset`; returns the count."
@@ -421,8 +419,9 @@
          (wasm/call inst :c_strlen (wasm/cstr \"hello\"))])  ; int c_strlen(const char *s)
       ;=> [3 5]"
   [inst name & args]
-  (let [f (fn inst name)]
-    (if-not (some blob args)
+  (let [f (fn inst name)
+        blobs (mapv blob args)] ; each argument encoded once
+    (if-not (some some? blobs)
       (apply f args)
       (let [j (java-instance inst)
             [alloc-name free-name] (guest-allocator j)
@@ -443,11 +442,11 @@
                           (doseq [[p n] (rseq @allocated)]
                             (if free-takes-len? (free p n) (free p))))
               result (try
-                       (apply f (mapcat (core/fn [a]
-                                          (if-let [b (blob a)]
-                                            (if (core/instance? CString a) [(place b)] [(place b) (alength b)])
-                                            [a]))
-                                        args))
+                       (apply f (mapcat (core/fn [a ^bytes b]
+                                          (cond (nil? b) [a]
+                                                (core/instance? CString a) [(place b)]
+                                                :else [(place b) (alength b)]))
+                                        args blobs))
                        (catch Throwable t
                          ;; after a trap the guest's heap may be broken and free trap
                          ;; too: the caller sees the call's failure, free's is suppressed
@@ -588,8 +587,8 @@
           closed (.isClosed j)]
       (cond-> {:module (.name (.module j)) :closed closed
                :exports (exports inst) :imports (imports inst)}
-        (and (not closed) (.memory (.chicory j))) (assoc :memory {:bytes (memory-size inst)
-                                                                  :pages (quot (memory-size inst) 65536)})
+        (and (not closed) (.memory (.chicory j))) (assoc :memory (let [bytes (memory-size inst)]
+                                                                   {:bytes bytes :pages (quot bytes 65536)}))
         (not closed) (assoc :globals (globals-now inst)))))
   ExportFn
   (datafy [f]

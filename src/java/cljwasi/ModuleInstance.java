@@ -100,12 +100,9 @@ public final class ModuleInstance implements Closeable {
               + " JVM heap can spare",
           Map.of("limit", "heap", "requested", limits.initialPages()));
     }
-    HeapGuardedMemory mem = new HeapGuardedMemory(maxPages < 0 ? limits
+    return new HeapGuardedMemory(maxPages < 0 ? limits
         : new MemoryLimits(limits.initialPages(), Math.min(limits.maximumPages(), maxPages),
             limits.shared()));
-    // without it, atomic instructions on a non-shared memory trap on JDK 22+
-    ChicoryInternals.lendAtomicsMonitor(mem.inner());
-    return mem;
   }
 
   private ImportValues resolveImports(Builder b) {

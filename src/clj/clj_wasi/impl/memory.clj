@@ -154,6 +154,12 @@
   (let [b (.getBytes s StandardCharsets/UTF_8)]
     (java.util.Arrays/copyOf b (inc (alength b)))))
 
+(defn read-bytes
+  "`len` bytes from `offset`, as a byte array."
+  ^bytes [^Memory m offset len]
+  (check-range m offset len)
+  (.readBytes m (int offset) (int len)))
+
 (defn write-bytes!
   "Writes `bs` at `offset`; returns the count."
   [^Memory m offset ^bytes bs]

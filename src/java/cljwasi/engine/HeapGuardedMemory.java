@@ -39,6 +39,8 @@ public final class HeapGuardedMemory implements Memory {
 
   public HeapGuardedMemory(MemoryLimits limits) {
     this.inner = new ByteArrayMemory(limits);
+    // without it, atomic instructions on a non-shared memory trap on JDK 22+
+    ChicoryInternals.lendAtomicsMonitor(inner);
   }
 
   /** The memory itself (for code that reads its pages directly). */
