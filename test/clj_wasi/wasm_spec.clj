@@ -123,10 +123,9 @@
   [{:keys [type value lane_type] :as e} actual]
   (case type
     ("i32" "i64" "f32" "f64") (scalar-matches? type value (first actual))
-    "v128" (let [lane-type (if (#{"f32" "f64"} lane_type) lane_type (str "i" (subs lane_type 1)))]
-             (every? true? (map (fn [ev av]
-                                  (scalar-matches? (if (#{"i8" "i16"} lane-type) "i32" lane-type) ev av))
-                                value (lane-values lane-type (first actual) (second actual)))))
+    "v128" (every? true? (map (fn [ev av]
+                                (scalar-matches? (if (#{"i8" "i16"} lane_type) "i32" lane_type) ev av))
+                              value (lane-values lane_type (first actual) (second actual))))
     ("funcref" "externref") (if (nil? value)
                               (not= Value/REF_NULL_VALUE (first actual)) ; (ref.func)/(ref.extern): any non-null
                               (= (ref-bits e) (first actual)))))
@@ -154,11 +153,12 @@
                            "f32" (format "(f32.const %s 0x%08x)" (Float/intBitsToFloat (unchecked-int v)) (bit-and v 0xffffffff))
                            "f64" (format "(f64.const %s 0x%016x)" (Double/longBitsToDouble v) v)
                            "v128" (let [lt (:lane_type e)
-                                        lt (if (#{"f32" "f64"} lt) lt (str "i" (subs lt 1)))]
+                                        show (case lt
+                                               "f32" #(str (Float/intBitsToFloat (unchecked-int %)))
+                                               "f64" #(str (Double/longBitsToDouble %))
+                                               str)]
                                     (str "(v128.const " lt " "
-                                         (str/join " " (map #(if (= lt "f32") (str (Float/intBitsToFloat (unchecked-int %)))
-                                                               (if (= lt "f64") (str (Double/longBitsToDouble %)) (str %)))
-                                                            (lane-values lt (first mine) (second mine))))
+                                         (str/join " " (map show (lane-values lt (first mine) (second mine))))
                                          ")"))
                            (if (= v Value/REF_NULL_VALUE) "(ref.null)" (str "(ref " v ")"))))))
       (cond-> (str/join " " out)
@@ -355,7 +355,7 @@
 (defn report
   "Runs every converted file on every engine and prints the counts per engine (the
   figures of docs/TESTING.md): commands, passed, failed, blocked by a failed module,
-  skipped (text modules)."
+  skipped (text modules). bin/clojure -M:spec-report"
   []
   (let [tally (atom {})]
     (doseq [name (files)
@@ -369,3 +369,7 @@
       (println (format "%-12s %d files, %d commands: %d passed, %d failed, %d blocked, %d skipped"
                        (name engine) files (+ pass fail blocked skipped) pass fail blocked skipped)))
     @tally))
+
+(defn -main [& _]
+  (report)
+  (shutdown-agents))

@@ -12,7 +12,10 @@
             [clojure.java.io :as io]
             [clojure.set :as set]
             [clojure.string :as str]
-            [clojure.test :refer [deftest is testing]]))
+            [clojure.test :refer [deftest is testing]]
+            [clojure.test.check.clojure-test :refer [defspec]]
+            [clojure.test.check.generators :as gen]
+            [clojure.test.check.properties :as prop]))
 
 (def ^:private known-failures (edn/read-string (slurp "test/spec/known_failures.edn")))
 
@@ -100,3 +103,39 @@
   (testing "the converted files have commands, modules and assertions"
     (is (> (count (spec/files)) 100))
     (is (every? #(seq (spec/commands %)) (take 5 (spec/files))))))
+
+;; The harness itself: a command whose expectation is made wrong must fail. Any assert_return
+;; of a number (one bit of its expected value flipped), any assert_trap (expected to return
+;; instead), in files of every number type.
+
+(def ^:private mutation-files ["i32" "i64" "f32" "f64" "conversions" "int_exprs"])
+
+(defn- mutable? [{:keys [type expected]}]
+  (or (= type "assert_trap")
+      (and (= type "assert_return") (= 1 (count expected))
+           (#{"i32" "i64" "f32" "f64"} (:type (first expected)))
+           (not (str/starts-with? (:value (first expected)) "nan:")))))
+
+(defn- mutate
+  "`cmd` with its expectation made wrong (bit `bit` of a number flipped)."
+  [{:keys [type expected] :as cmd} bit]
+  (if (= type "assert_trap")
+    (-> cmd (assoc :type "assert_return" :expected []) (dissoc :text))
+    (let [{t :type v :value} (first expected)
+          width (if (#{"i32" "f32"} t) 32 64)]
+      (assoc-in cmd [:expected 0 :value]
+                (Long/toUnsignedString (bit-flip (Long/parseUnsignedLong v) (mod bit width)))))))
+
+(defspec a-wrong-expectation-fails 40
+  (prop/for-all [file (gen/elements mutation-files)
+                 pick gen/nat
+                 bit (gen/choose 0 63)]
+    (let [cmds (vec (spec/commands file))
+          candidates (filterv #(mutable? (cmds %)) (range (count cmds)))
+          i (candidates (mod pick (count candidates)))
+          run #(spec/run-file file :interpreter (spec/module-cache file) %)
+          outcome-at (fn [results] (:outcome (nth results i)))]
+      (and (= :pass (outcome-at (run cmds)))
+           (let [o (outcome-at (run (assoc cmds i (mutate (cmds i) bit))))]
+             (and (= :fail (spec/outcome-kind o))
+                  (str/includes? (second o) "expected")))))))
