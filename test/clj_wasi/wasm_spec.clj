@@ -327,10 +327,7 @@
   "A function of a module's file name to its parse outcome, parsing each once: give the
   same one to every engine's run of file `name`."
   [name]
-  (let [cache (atom {})]
-    (fn [filename]
-      (or (@cache filename)
-          ((swap! cache #(if (% filename) % (assoc % filename (parse-outcome name filename)))) filename)))))
+  (memoize #(parse-outcome name %)))
 
 (defn run-file
   "Runs every command of file `name` on `engine`: a vector of {:line :type :outcome}
