@@ -1,0 +1,211 @@
+(ns clj-wasi.fuzz-test
+  "Differential fuzzing (issue 15): every module of the corpus test/fuzz/corpus (made by
+  binaryen's wasm-opt --translate-to-fuzz, test/fuzz/build.sh) runs on each engine
+  under test and on the reference, the :interpreter engine (Chicory's interpreter; the
+  project's for SIMD modules), with the same cases; results, traps and their kinds,
+  host calls, globals after each case, and the final memory and tables must agree.
+  docs/TESTING.md, \"Differential fuzzing\", says how to run, extend and reproduce.
+
+  Environment:
+    CLJ_WASI_FUZZ_ENGINES  engines under test, comma-separated (default compiler,auto);
+                           run with -Dclj-wasi.compiler=own to check the own compiler
+    CLJ_WASI_FUZZ_FRESH=N  also N fresh modules from a random first seed (printed), when
+                           wasm-opt and openssl are on the PATH
+    CLJ_WASI_FUZZ_SEED=S   the first seed of the fresh modules (to reproduce a run)"
+  (:require [clj-wasi.fuzz-harness :as fz]
+            [clj-wasi.test-util :refer [sh]]
+            [clojure.string :as str]
+            [clojure.test :refer [deftest is testing]])
+  (:import (cljwasi Engine Module)
+           (cljwasi.engine ModulePlan$Route)
+           (java.io File)))
+
+(def corpus-dir "test/fuzz/corpus")
+
+(def random-rounds
+  "Passes over the exports with random arguments, after the one with default ones."
+  8)
+
+(def reference-timeout-ms
+  "Per call on the reference: binaryen's hang limit keeps every case short, so a case that
+  runs this long is skipped (with the rest of its module), and counted."
+  2000)
+
+(def engine-timeout-ms
+  "Per call on an engine under test: generous, so that only a real hang fails."
+  10000)
+
+(def known-crashes
+  "Failures of Chicory itself that the fuzzer finds, by `fz/crash-signature`; a case
+  that ends in one on the reference is compared all the same (the engine must fail the
+  same way), and counted. Each is reproduced by `known-crashes-still-happen`: when
+  Chicory fixes one, that test fails and the entry goes."
+  {"java.lang.ArrayIndexOutOfBoundsException at com.dylibso.chicory.runtime.StackFrame.reset"
+   {:what (str "Chicory 1.7.5's interpreter: a self tail call (return_call to the running"
+               " function) in a function that declares locals; StackFrame.reset reads an"
+               " argument for every local")
+    :module "test/wasm/self_tail_call.wasm" :export "count_down" :args [1]}})
+
+(defn- engines-under-test []
+  (let [spec (or (System/getenv "CLJ_WASI_FUZZ_ENGINES") "compiler,auto")]
+    (mapv #(Engine/valueOf (str/upper-case (str/trim %))) (str/split spec #","))))
+
+(defn- wasm-files [dir]
+  (sort-by #(.getName ^File %)
+           (filter #(str/ends-with? (.getName ^File %) ".wasm") (.listFiles (File. ^String dir)))))
+
+(defn- crashes
+  "The :crash signatures of the failures in run `r`."
+  [r]
+  (keep #(get-in % [:failure :crash]) (:cases r)))
+
+(defn- show-args
+  "A case's argument slots as hex, for a reproduction."
+  [args]
+  (str "[" (str/join " " (map #(str "0x" (Long/toHexString %)) args)) "]"))
+
+(defn- engine-name [^Engine e] (str/lower-case (str e)))
+
+(defn- short-class
+  "A machine's class name without its package."
+  [^String class-name]
+  (when class-name (subs class-name (inc (.lastIndexOf class-name ".")))))
+
+(defn- check-module
+  "Runs module file `f` on the reference and every engine in `engines`; returns
+  {:cases n :skipped :timeout|nil :refused #{engines} :known {signature n}
+   :divergences [...] :unknown-crashes [...]}."
+  [^File f engines]
+  (let [^Module m (fz/parse-module f)
+        name (.getName f)
+        cases (fz/plan m (.hashCode name) random-rounds)
+        reference (fz/run-module m Engine/INTERPRETER cases reference-timeout-ms)
+        ran (subvec cases 0 (count (:cases reference)))
+        timeout? (some #(= :timeout (get-in % [:failure :type])) (:cases reference))
+        where (fn [engine d]
+                (merge {:module (.getPath f) :engine engine
+                        :reproduce (when (:case d)
+                                     (format "case %d: export %s args %s (after cases 0..%d in order)"
+                                             (:case d) (:export d) (show-args (:args d))
+                                             (dec (:case d))))}
+                       (dissoc d :args)))
+        runs (for [engine engines
+                   :let [refused? (= ModulePlan$Route/REFUSED (.route (.plan m) engine))]]
+               (let [got (when-not refused? (fz/run-module m engine ran engine-timeout-ms))]
+                 (if (or refused? (= :compile (get-in got [:instantiate :type])))
+                   ;; the compiler refuses what it cannot run (Chicory's compiler: a v128
+                   ;; in any function type); :auto falls back, :compiler says so
+                   {:refused #{engine}}
+                   {:divergences (map #(where engine %) (fz/divergences ran reference got))
+                    :crashes (crashes got)
+                    :machine [(engine-name engine) (short-class (:machine got))]})))
+        all-crashes (concat (crashes reference) (mapcat :crashes runs))]
+    {:cases (count ran)
+     :machines (frequencies (cons ["interpreter" (short-class (:machine reference))]
+                                  (keep :machine runs)))
+     :compared (* (count ran) (count (remove :refused runs)))
+     :skipped (when timeout? :timeout)
+     :refused (reduce into #{} (keep :refused runs))
+     :known (frequencies (filter known-crashes all-crashes))
+     :unknown-crashes (distinct (map #(str (.getPath f) ": " %) (remove known-crashes all-crashes)))
+     :divergences (vec (mapcat :divergences runs))}))
+
+(defn- run-corpus
+  "Checks every module of `files`; returns the summed report."
+  [files engines]
+  (reduce (fn [acc ^File f]
+            (let [r (check-module f engines)]
+              (-> acc
+                  (update :modules inc)
+                  (update :bytes + (.length f))
+                  (update :cases + (:cases r))
+                  (update :compared + (:compared r))
+                  (update :skipped + (if (:skipped r) 1 0))
+                  (update :refused #(merge-with + % (frequencies (map engine-name (:refused r)))))
+                  (update :machines #(merge-with + % (:machines r)))
+                  (update :known #(merge-with + % (:known r)))
+                  (update :unknown-crashes into (:unknown-crashes r))
+                  (update :divergences into (:divergences r)))))
+          {:modules 0 :bytes 0 :cases 0 :compared 0 :skipped 0 :refused {} :known {} :machines {}
+           :unknown-crashes [] :divergences []}
+          files))
+
+(defn- report!
+  "Prints the summary line of a run and asserts it is clean."
+  [label {:keys [modules bytes cases compared skipped refused known machines divergences
+                 unknown-crashes]}
+   engines millis]
+  (println (format (str "  %s: %d modules (%d bytes), %d cases, %d engine x case comparisons"
+                        " (%s vs interpreter) in %.1f s\n    modules skipped at a reference"
+                        " timeout: %d; refused by an engine: %s; known Chicory crashes hit: %s"
+                        "\n    machines (engine, machine: modules): %s")
+                   label modules bytes cases compared (str/join "," (map engine-name engines))
+                   (/ millis 1000.0) skipped (or (not-empty refused) "none")
+                   (or (not-empty (vals known)) "none")
+                   (str/join ", " (map (fn [[[e c] n]] (str e " " c ": " n)) (sort machines)))))
+  (is (empty? divergences)
+      (str (count divergences) " divergences, the first ones:\n"
+           (str/join "\n" (map pr-str (take 8 divergences)))))
+  (is (empty? unknown-crashes)
+      (str "engine crashes (a host error no fuzz import raises):\n"
+           (str/join "\n" (take 8 unknown-crashes)))))
+
+(deftest corpus-agrees-with-the-interpreter
+  (let [files (wasm-files corpus-dir)
+        engines (engines-under-test)
+        t0 (System/currentTimeMillis)
+        r (run-corpus files engines)]
+    (is (>= (count files) 100) "the corpus is there (test/fuzz/build.sh)")
+    (is (>= (:compared r) 1000) "thousands of cases")
+    (report! "corpus" r engines (- (System/currentTimeMillis) t0))))
+
+(defn- on-path? [cmd]
+  (zero? (:exit (sh ["sh" "-c" (str "command -v " cmd)]))))
+
+(deftest fresh-modules-agree-with-the-interpreter
+  (let [n (some-> (System/getenv "CLJ_WASI_FUZZ_FRESH") parse-long)]
+    (if (and n (pos? n) (on-path? "wasm-opt") (on-path? "openssl"))
+      (let [seed (or (some-> (System/getenv "CLJ_WASI_FUZZ_SEED") parse-long)
+                     (+ 1000000 (rand-int 1000000000)))
+            dir (.toFile (java.nio.file.Files/createTempDirectory
+                          "clj-wasi-fuzz" (make-array java.nio.file.attribute.FileAttribute 0)))
+            _ (println (format "  fresh: %d modules from seed %d into %s (CLJ_WASI_FUZZ_SEED=%d reproduces)"
+                               n seed dir seed))
+            gen (sh ["test/fuzz/build.sh" "--first" (str seed) "--count" (str n)
+                     "--out" (str dir) "--no-filter"])
+            _ (is (zero? (:exit gen)) (:err gen))
+            files (filter #(some-> (fz/parse-module %) fz/runnable?) (wasm-files (str dir)))
+            engines (engines-under-test)
+            t0 (System/currentTimeMillis)]
+        (report! "fresh" (run-corpus files engines) engines (- (System/currentTimeMillis) t0)))
+      (println "  fresh: none (CLJ_WASI_FUZZ_FRESH=N, with wasm-opt and openssl on the PATH, adds N)"))))
+
+(deftest known-crashes-still-happen
+  (doseq [[signature {:keys [what module export args]}] known-crashes]
+    (testing what
+      (let [^Module m (Module/parse (.toPath (File. ^String module)))
+            case {:export export :params ["i32"] :results ["i32"] :args (long-array args)}]
+        (doseq [engine [Engine/INTERPRETER Engine/AUTO]]
+          (is (= [signature] (crashes (fz/run-module m engine [case] 5000)))
+              (str module " on " engine ": if Chicory fixed this, drop it from known-crashes")))))))
+
+(deftest harness-imports-behave-as-binaryens
+  ;; test/wasm/src/fuzz_imports.wat says what each export does
+  (let [m (Module/parse (.toPath (File. "test/wasm/fuzz_imports.wasm")))
+        cases (fz/plan m 0 0)
+        expected {"thrower" {:failure {:type :host-error :host-throw true}
+                             :log [["log-i32" 1] ["throw"]]}
+                  "trapper" {:failure {:type :trap :kind :unreachable} :log [["log-i32" 3]]}
+                  "fine" {:result [5] :log [["log-i32" 4]]}
+                  "catches" {:result [101]
+                             :log [["call-export-catch" 1] ["log-i32" 1] ["throw"]
+                                   ["call-export-catch" 3] ["log-i32" 4] ["call-export-catch" 0]]}
+                  "catch_trap" {:failure {:type :trap :kind :unreachable}
+                                :log [["call-export-catch" 2] ["log-i32" 3]]}
+                  "calls" {:failure {:type :host-error :host-throw true}
+                           :log [["call-export" 3] ["log-i32" 4] ["call-export" 1] ["log-i32" 1]
+                                 ["throw"]]}}]
+    (is (= (keys expected) (map :export cases)))
+    (doseq [engine [Engine/INTERPRETER Engine/COMPILER Engine/AUTO]
+            [c o] (map vector cases (:cases (fz/run-module m engine cases 5000)))]
+      (is (= (expected (:export c)) (dissoc o :globals)) (str engine " " (:export c))))))
