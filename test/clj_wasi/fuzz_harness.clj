@@ -15,9 +15,10 @@
   (:require [clojure.string :as str])
   (:import (cljwasi Engine Module ModuleInstance WasmException)
            (clojure.lang ExceptionInfo)
-           (com.dylibso.chicory.runtime ExportFunction GlobalInstance HostFunction Instance
-                                        TableInstance WasmFunctionHandle)
-           (com.dylibso.chicory.wasm.types ExternalType FunctionImport FunctionType ValType)
+           (com.dylibso.chicory.runtime ExecutionListener ExportFunction GlobalInstance HostFunction
+                                        ImportValues Instance MStack TableInstance
+                                        WasmFunctionHandle)
+           (com.dylibso.chicory.wasm.types FunctionImport FunctionType Instruction OpCode ValType)
            (java.security MessageDigest)
            (java.util ArrayList HexFormat List SplittableRandom)))
 
@@ -52,8 +53,8 @@
       "v128" [x (aget xs (inc i))]
       x)))
 
-(defn- values
-  "The observable values of `types` laid out in `xs`."
+(defn values
+  "The observable values of `types` (names) laid out in the long slots `xs`."
   [types ^longs xs]
   (loop [[t & more :as ts] types, i 0, out []]
     (if (empty? ts)
@@ -338,6 +339,53 @@
            :first-difference (first-difference (:memory expected) (:memory got))}])
        (when (and (contains? expected :tables) (not= (:tables expected) (:tables got)))
          [{:what :tables :expected (:tables expected) :got (:tables got)}])))))
+
+;; ---- probes for known bugs -----------------------------------------------------------------
+
+(defn- replay-watching
+  "Replays `cases` on the reference's machine (the :interpreter engine's) with `listener`
+  seeing every instruction before it runs, as `run-module` runs them (outcomes are not
+  kept); the index of the first case after which `hit?` is true, or nil."
+  [^Module m cases ^ExecutionListener listener hit?]
+  (let [^Instance inst (-> (Instance/builder (.parsed m))
+                           (.withImportValues (-> (ImportValues/builder)
+                                                  (.withFunctions (host-functions m (ArrayList.)))
+                                                  (.build)))
+                           (.withMachineFactory (.machineFactory m Engine/INTERPRETER nil))
+                           (.withTableFactory (.tableFactory m))
+                           (.withUnsafeExecutionListener listener)
+                           (.withStart false)
+                           (.build))
+        reset (when (contains? (.exports m) hang-limit-export) (.export inst hang-limit-export))]
+    (loop [[{:keys [^String export ^longs args]} & more :as cs] cases, i 0]
+      (when (seq cs)
+        (try
+          (when reset (.apply ^ExportFunction reset (long-array 0)))
+          (.apply (.export inst export) args)
+          (catch Throwable _ nil))
+        (if (hit?) i (recur more (inc i)))))))
+
+(def ^:private wrapping-stores
+  "The stores Chicory 1.7.5's interpreter computes the effective address of in 32 bits."
+  #{OpCode/I32_STORE8 OpCode/I64_STORE8 OpCode/I64_STORE32})
+
+(defn first-store-wrap
+  "The index of the first of `cases` in which the reference ran an i32.store8, i64.store8
+  or i64.store32 whose effective address (unsigned base plus offset) is past 2^32 - 1, or
+  nil. Chicory 1.7.5's interpreter does not trap on those: it stores at the address
+  wrapped modulo 2^32 (test/wasm/src/store_wrap.wat)."
+  [^Module m cases]
+  (let [hit (volatile! false)]
+    (replay-watching
+     m cases
+     (reify ExecutionListener
+       (onExecution [_ ins stack]
+         (when (wrapping-stores (.opcode ^Instruction ins))
+           (let [^MStack stack stack
+                 base (bit-and (aget (.array stack) (- (.size stack) 2)) 0xFFFFFFFF)]
+             (when (> (+ base (.operand ^Instruction ins 1)) 0xFFFFFFFF)
+               (vreset! hit true))))))
+     #(deref hit))))
 
 ;; ---- the corpus ---------------------------------------------------------------------------
 

@@ -46,6 +46,34 @@
                " argument for every local")
     :module "test/wasm/self_tail_call.wasm" :export "count_down" :args [1]}})
 
+(def known-divergences
+  "Divergences from the reference that are bugs of the reference itself (Chicory's
+  interpreter, which the engines under test are compared with), by id: what it is, and a
+  probe telling whether the reference hit it, (probe module cases) -> the index of the
+  first case in which it did, or nil. An engine whose first divergence on a module comes
+  at or after that case is counted under the id instead of failing (from there on the
+  states differ, so the rest of the module says nothing). `known-divergences-still-happen`
+  checks that each bug is still there."
+  {:store-wrap
+   {:what (str "Chicory 1.7.5's interpreter: i32.store8, i64.store8 and i64.store32 whose"
+               " base + offset passes 2^32 - 1 store at the wrapped address instead of"
+               " trapping")
+    :probe fz/first-store-wrap}})
+
+(defn- first-case
+  "The first case `divergences` name (memory and tables count as after the last)."
+  [divergences]
+  (reduce min Long/MAX_VALUE (map #(or (:case %) Long/MAX_VALUE) divergences)))
+
+(defn- explained-by
+  "The id of the known divergence that explains `divergences` of module `m` run with
+  `cases`, or nil; `hits` memoises each probe's answer for the module."
+  [hits ^Module m cases divergences]
+  (some (fn [[id {:keys [probe]}]]
+          (let [at (or (get @hits id) (get (swap! hits assoc id (probe m cases)) id))]
+            (when (and at (<= at (first-case divergences))) id)))
+        known-divergences))
+
 (defn- engines-under-test []
   (let [spec (or (System/getenv "CLJ_WASI_FUZZ_ENGINES") "compiler,auto")]
     (mapv #(Engine/valueOf (str/upper-case (str/trim %))) (str/split spec #","))))
@@ -82,6 +110,7 @@
         reference (fz/run-module m Engine/INTERPRETER cases reference-timeout-ms)
         ran (subvec cases 0 (count (:cases reference)))
         timeout? (some #(= :timeout (get-in % [:failure :type])) (:cases reference))
+        hits (atom {})
         where (fn [engine d]
                 (merge {:module (.getPath f) :engine engine
                         :reproduce (when (:case d)
@@ -96,9 +125,12 @@
                    ;; the compiler refuses what it cannot run (Chicory's compiler: a v128
                    ;; in any function type); :auto falls back, :compiler says so
                    {:refused #{engine}}
-                   {:divergences (map #(where engine %) (fz/divergences ran reference got))
-                    :crashes (crashes got)
-                    :machine [(engine-name engine) (short-class (:machine got))]})))
+                   (let [ds (fz/divergences ran reference got)
+                         known (when (seq ds) (explained-by hits m ran ds))]
+                     {:divergences (when-not known (map #(where engine %) ds))
+                      :known-divergence known
+                      :crashes (crashes got)
+                      :machine [(engine-name engine) (short-class (:machine got))]}))))
         all-crashes (concat (crashes reference) (mapcat :crashes runs))]
     {:cases (count ran)
      :machines (frequencies (cons ["interpreter" (short-class (:machine reference))]
@@ -107,6 +139,7 @@
      :skipped (when timeout? :timeout)
      :refused (reduce into #{} (keep :refused runs))
      :known (frequencies (filter known-crashes all-crashes))
+     :known-divergences (frequencies (keep :known-divergence runs))
      :unknown-crashes (distinct (map #(str (.getPath f) ": " %) (remove known-crashes all-crashes)))
      :divergences (vec (mapcat :divergences runs))}))
 
@@ -124,31 +157,44 @@
                   (update :refused #(merge-with + % (frequencies (map engine-name (:refused r)))))
                   (update :machines #(merge-with + % (:machines r)))
                   (update :known #(merge-with + % (:known r)))
+                  (update :known-divergences #(merge-with + % (:known-divergences r)))
                   (update :unknown-crashes into (:unknown-crashes r))
                   (update :divergences into (:divergences r)))))
           {:modules 0 :bytes 0 :cases 0 :compared 0 :skipped 0 :refused {} :known {} :machines {}
+           :known-divergences {}
            :unknown-crashes [] :divergences []}
           files))
 
+(defn- brief
+  "A divergence on one line, long values cut."
+  [d]
+  (let [cut #(let [t (pr-str %)] (if (> (count t) 240) (str (subs t 0 240) "...") t))]
+    (format "%s on %s: %s differs%s: expected %s, got %s" (:module d) (engine-name (:engine d))
+            (name (:what d)) (if (:reproduce d) (str " at " (:reproduce d)) "")
+            (cut (:expected d)) (cut (:got d)))))
+
 (defn- report!
-  "Prints the summary line of a run and asserts it is clean."
-  [label {:keys [modules bytes cases compared skipped refused known machines divergences
-                 unknown-crashes]}
+  "Prints the summary of a run and asserts it is clean."
+  [label {:keys [modules bytes cases compared skipped refused known known-divergences machines
+                 divergences unknown-crashes]}
    engines millis]
   (println (format (str "  %s: %d modules (%d bytes), %d cases, %d engine x case comparisons"
                         " (%s vs interpreter) in %.1f s\n    modules skipped at a reference"
-                        " timeout: %d; refused by an engine: %s; known Chicory crashes hit: %s"
+                        " timeout: %d; refused by an engine: %s\n    known Chicory crashes"
+                        " hit: %s; known divergences (engine x module): %s"
                         "\n    machines (engine, machine: modules): %s")
                    label modules bytes cases compared (str/join "," (map engine-name engines))
                    (/ millis 1000.0) skipped (or (not-empty refused) "none")
-                   (or (not-empty (vals known)) "none")
+                   (or (not-empty (vals known)) "none") (or (not-empty known-divergences) "none")
                    (str/join ", " (map (fn [[[e c] n]] (str e " " c ": " n)) (sort machines)))))
-  (is (empty? divergences)
-      (str (count divergences) " divergences, the first ones:\n"
-           (str/join "\n" (map pr-str (take 8 divergences)))))
-  (is (empty? unknown-crashes)
+  (let [firsts (vals (reduce (fn [m d] (update m [(:module d) (engine-name (:engine d))] #(or % d)))
+                             (sorted-map) divergences))]
+    (is (zero? (count divergences))
+        (str (count divergences) " divergences; the first of each module and engine:\n"
+             (str/join "\n" (map brief (take 10 firsts))))))
+  (is (zero? (count unknown-crashes))
       (str "engine crashes (a host error no fuzz import raises):\n"
-           (str/join "\n" (take 8 unknown-crashes)))))
+           (str/join "\n" (take 10 unknown-crashes)))))
 
 (deftest corpus-agrees-with-the-interpreter
   (let [files (wasm-files corpus-dir)
@@ -189,6 +235,26 @@
           (is (= [signature] (crashes (fz/run-module m engine [case] 5000)))
               (str module " on " engine ": if Chicory fixed this, drop it from known-crashes")))))))
 
+(deftest known-divergences-still-happen
+  (testing (:what (:store-wrap known-divergences))
+    ;; test/wasm/src/store_wrap.wat: each store with offset 22 at -7 must trap; Chicory's
+    ;; interpreter writes at 15 instead (but for store16)
+    (let [^Module m (Module/parse (.toPath (File. "test/wasm/store_wrap.wasm")))
+          at (fn [export base] {:export export :args (long-array [base]) :results []})
+          word {:export "word" :args (long-array [12]) :results ["i32"]}
+          cases [(at "store8" 1) (at "store16" -7) word (at "store8" -7) word
+                 (at "i64_store8" -7) word (at "i64_store32" -7) word]
+          oob {:type :trap :kind :out-of-bounds-memory-access}
+          outcomes (fn [engine] (mapv #(or (:failure %) (:result %))
+                                      (:cases (fz/run-module m engine cases 5000))))
+          probe (:probe (:store-wrap known-divergences))]
+      (is (= [[] oob [0] oob [0] oob [0] oob [0]] (outcomes Engine/COMPILER)) "the compiler traps")
+      (is (= [[] oob [0] [] [0x5a000000] [] [0x5a000000] [] [0x5a000000]]
+             (outcomes Engine/INTERPRETER))
+          "if Chicory's interpreter traps now, drop :store-wrap from known-divergences")
+      (is (= 3 (probe m cases)) "the probe sees it")
+      (is (nil? (probe m (take 3 cases)))))))
+
 (deftest harness-imports-behave-as-binaryens
   ;; test/wasm/src/fuzz_imports.wat says what each export does
   (let [m (Module/parse (.toPath (File. "test/wasm/fuzz_imports.wasm")))
@@ -209,3 +275,36 @@
     (doseq [engine [Engine/INTERPRETER Engine/COMPILER Engine/AUTO]
             [c o] (map vector cases (:cases (fz/run-module m engine cases 5000)))]
       (is (= (expected (:export c)) (dissoc o :globals)) (str engine " " (:export c))))))
+
+(deftest values-canonicalise-only-float-nans
+  ;; NaN payloads of f32/f64 results are nondeterministic in the spec; nothing else is
+  (let [v (fn [types & slots] (fz/values types (long-array slots)))]
+    (is (= (v ["f32"] 0x7fc00000) (v ["f32"] 0xffc00001) (v ["f32"] 0x7f800001)))
+    (is (= (v ["f64"] 0x7ff8000000000000) (v ["f64"] (unchecked-long 0xfff0000000000001))))
+    (is (not= (v ["f32"] 0x7f800000) (v ["f32"] 0x7fc00000)) "infinity is no NaN")
+    (is (not= (v ["i32"] 0x7fc00000) (v ["i32"] 0x7fc00001)))
+    (is (not= (v ["v128"] 0x7ff8000000000000 0) (v ["v128"] 0x7ff8000000000001 0)))
+    (is (= [5 -1 [1 2] 7] (v ["i32" "i32" "v128" "i64"] 5 0xffffffff 1 2 7)))))
+
+(deftest divergences-name-every-difference
+  ;; the comparison itself: a run agrees with a rerun, and each observable changed alone is
+  ;; named, and only it
+  (let [f (first (wasm-files corpus-dir))
+        m (fz/parse-module f)
+        cases (fz/plan m 7 1)
+        run #(fz/run-module m Engine/INTERPRETER cases reference-timeout-ms)
+        r (run)
+        i (first (keep-indexed (fn [i o] (when (seq (:result o)) i)) (:cases r)))
+        flip (fn [x] (if (= :nan x) 0 (bit-xor (if (vector? x) (first x) x) 1)))
+        changed {:result #(update-in % [:cases i :result 0] flip)
+                 :failure #(assoc-in % [:cases i :failure] {:type :trap :kind :unreachable})
+                 :log #(update-in % [:cases i :log] conj ["log-i32" 0])
+                 :globals #(update-in % [:cases i :globals] conj 0)
+                 :memory #(update % :memory (fn [^bytes b]
+                                              (doto (aclone b) (aset-byte 100 (unchecked-byte (inc (aget b 100)))))))
+                 :tables #(update % :tables conj [])
+                 :instantiate #(assoc % :instantiate {:type :trap :kind :unreachable})}]
+    (is (some? i) (str f " has a case with a result"))
+    (is (empty? (fz/divergences cases r (run))) "runs are deterministic")
+    (doseq [[what change] changed]
+      (is (= [what] (distinct (map :what (fz/divergences cases r (change r))))) (name what)))))
