@@ -69,14 +69,17 @@
   [divergences]
   (reduce min Long/MAX_VALUE (map #(or (:case %) Long/MAX_VALUE) divergences)))
 
+(defn- probes
+  "Each known divergence's probe of module `m` run with `cases`, delayed (a probe replays
+  the module: only a module that diverges pays for it, once)."
+  [^Module m cases]
+  (into {} (for [[id {:keys [probe]}] known-divergences] [id (delay (probe m cases))])))
+
 (defn- explained-by
-  "The id of the known divergence that explains `divergences` of module `m` run with
-  `cases`, or nil; `hits` memoises each probe's answer for the module."
-  [hits ^Module m cases divergences]
-  (some (fn [[id {:keys [probe]}]]
-          (let [at (or (get @hits id) (get (swap! hits assoc id (probe m cases)) id))]
-            (when (and at (<= at (first-case divergences))) id)))
-        known-divergences))
+  "The id of the known divergence that explains `divergences`, by the module's `probes`,
+  or nil."
+  [probes divergences]
+  (some (fn [[id hit]] (when (and @hit (<= @hit (first-case divergences))) id)) probes))
 
 (defn- engines-under-test []
   (let [spec (or (System/getenv "CLJ_WASI_FUZZ_ENGINES") "compiler,auto")]
@@ -104,9 +107,9 @@
   (when class-name (subs class-name (inc (.lastIndexOf class-name ".")))))
 
 (defn- check-module
-  "Runs module file `f` on the reference and every engine in `engines`; returns
-  {:cases n :skipped :timeout|nil :refused #{engines} :known {signature n}
-   :divergences [...] :unknown-crashes [...]}."
+  "Runs module file `f` on the reference and every engine in `engines`; returns its
+  part of the report: {:cases :compared :skipped :refused :machines :known
+  :known-divergences :unknown-crashes :divergences}."
   [^File f engines]
   (let [^Module m (fz/parse-module f)
         name (.getName f)
@@ -114,13 +117,15 @@
         reference (fz/run-module m Engine/INTERPRETER cases reference-timeout-ms)
         ran (subvec cases 0 (count (:cases reference)))
         timeout? (some #(= :timeout (get-in % [:failure :type])) (:cases reference))
-        hits (atom {})
+        module-probes (probes m ran)
         where (fn [engine d]
                 (merge {:module (.getPath f) :engine engine
                         :reproduce (when (:case d)
-                                     (format "case %d: export %s args %s (after cases 0..%d in order)"
-                                             (:case d) (:export d) (show-args (:args d))
-                                             (dec (:case d))))}
+                                     (format "case %d: export %s args %s%s" (:case d) (:export d)
+                                             (show-args (:args d))
+                                             (if (pos? (:case d))
+                                               (format " (after cases 0..%d, in order)" (dec (:case d)))
+                                               "")))}
                        (dissoc d :args)))
         runs (for [engine engines
                    :let [refused? (= ModulePlan$Route/REFUSED (.route (.plan m) engine))]]
@@ -130,7 +135,7 @@
                    ;; in any function type); :auto falls back, :compiler says so
                    {:refused #{engine}}
                    (let [ds (fz/divergences ran reference got)
-                         known (when (seq ds) (explained-by hits m ran ds))]
+                         known (when (seq ds) (explained-by module-probes ds))]
                      {:divergences (when-not known (map #(where engine %) ds))
                       :known-divergence known
                       :crashes (crashes got)
@@ -189,7 +194,7 @@
                         "\n    machines (engine, machine: modules): %s")
                    label modules bytes cases compared (str/join "," (map engine-name engines))
                    (/ millis 1000.0) skipped (or (not-empty refused) "none")
-                   (or (not-empty (vals known)) "none") (or (not-empty known-divergences) "none")
+                   (or (not-empty known) "none") (or (not-empty known-divergences) "none")
                    (str/join ", " (map (fn [[[e c] n]] (str e " " c ": " n)) (sort machines)))))
   (let [firsts (vals (reduce (fn [m d] (update m [(:module d) (engine-name (:engine d))] #(or % d)))
                              (sorted-map) divergences))]
