@@ -4,7 +4,9 @@
       bin/clojure -M:bench --only realcode --print-compilation [--kernel vm] [--quick]
 
   Each kernel runs once, in a child JVM (this JVM's options and class path) with
-  -XX:+PrintCompilation and -Xlog:class+load=debug. The generated classes are the ones
+  -XX:+PrintCompilation, -Xlog:class+load=debug and a flight recording (JFR's
+  jdk.Deoptimization events say why compiled code was thrown away: JDK 17 has no
+  -Xlog:deoptimization). The generated classes are the ones
   a class loader other than the JDK's and Clojure's defined (so whichever compiler made
   them: Chicory's, or the project's own with -Dclj-wasi.compiler=own). For their methods
   the summary lists compilations skipped (COMPILE SKIPPED), C2 code thrown away (made not
@@ -21,6 +23,7 @@
            (java.lang.management ManagementFactory)
            (java.nio.file Files)
            (java.util.jar JarInputStream)
+           (jdk.jfr.consumer RecordedEvent RecordedMethod RecordingFile)
            (org.objectweb.asm ClassReader ClassVisitor MethodVisitor Opcodes)
            (org.objectweb.asm.commons CodeSizeEvaluator)))
 
@@ -150,22 +153,41 @@
                    (assoc acc pending {:loader loader :bytes bytes})
                    acc)))))))
 
+(defn read-deoptimizations
+  "The jdk.Deoptimization events of the flight recording `file`, as maps {:method :bci
+  :instruction :reason :action :compiler}."
+  [^File file]
+  (for [^RecordedEvent e (RecordingFile/readAllEvents (.toPath file))
+        :when (= "jdk.Deoptimization" (.getName (.getEventType e)))
+        :let [^RecordedMethod m (.getValue e "method")]
+        :when m]
+    {:method (str (.getName (.getType m)) "::" (.getName m))
+     :bci (.getValue e "bci") :instruction (.getValue e "instruction")
+     :reason (.getValue e "reason") :action (.getValue e "action") :compiler (.getValue e "compiler")}))
+
 (defn summarize
   "What happened to the generated methods: a map of counts and method lists."
-  [{:keys [compilations classes sizes]}]
+  [{:keys [compilations classes sizes deoptimizations]}]
   (let [gen (filter #(contains? classes (:class %)) compilations)
         by-method (group-by :method gen)
         sizes (merge (into {} (map (juxt :method :bytes) gen)) sizes)
         max-level (fn [evs] (apply max 0 (keep #(when (= :compiled (:event %)) (:level %)) evs)))
         compiled (set (keys by-method))
         c2 (set (filter #(= 4 (max-level (by-method %))) compiled))
-        never (remove compiled (keys sizes))]
+        never (remove compiled (keys sizes))
+        generated? (fn [m] (contains? classes (first (str/split m #"::"))))]
     {:classes (count classes)
      :class-bytes (reduce + (keep :bytes (vals classes)))
      :loaders (set (map :loader (vals classes)))
      :methods (count sizes)
      :compiled (count compiled)
      :c2 (count c2)
+     :c2-methods (sort-by (comp - sizes) c2)
+     :traps (->> deoptimizations
+                 (filter (comp generated? :method))
+                 (map (juxt :method :bci :instruction :reason :action))
+                 frequencies
+                 (sort-by (comp - val)))
      :below-c2 (sort-by (comp - sizes) (remove c2 compiled))
      :skipped (distinct (map (juxt :method :level :reason) (filter #(= :skipped (:event %)) gen)))
      :deopt-c2 (distinct (map (juxt :method :osr?) (filter #(and (= :not-entrant (:event %)) (= 4 (:level %))) gen)))
@@ -195,6 +217,7 @@
              (if from-cache? (str (:methods s) " (sizes from the compile cache)")
                  (str (:methods s) " seen by the JIT (the engine left no classes in the cache)"))
              (:compiled s) (:c2 s))
+     (str "- reached C2: " (list-methods (:c2-methods s) sizes 6))
      (str "- compiled but never by C2: " (list-methods (:below-c2 s) sizes 6))
      (str "- COMPILE SKIPPED: " (if (empty? (:skipped s)) "none"
                                     (str/join "; " (for [[m l r] (:skipped s)] (format "`%s` tier %s: %s" (short-name m) l r)))))
@@ -202,6 +225,10 @@
           (if (empty? (:deopt-c2 s)) "none"
               (str/join ", " (for [[m osr?] (:deopt-c2 s)] (str "`" (short-name m) "`" (when osr? " (OSR)")))))
           (format "; tier 1-3 code replaced: %d" (:replaced s)))
+     (str "- deoptimisations (JFR): "
+          (if (empty? (:traps s)) "none"
+              (str/join "; " (for [[[m bci insn reason action] n] (take 8 (:traps s))]
+                               (format "`%s` bci %s `%s`: %s, %s (x%d)" (short-name m) bci insn reason action n)))))
      (str "- never compiled: " (if from-cache? (list-methods (:never-compiled s) sizes 6) "unknown (no sizes)")
           (when (seq (:huge s))
             (str "; over HugeMethodLimit (" huge-method-limit " B, never compiled): "
@@ -218,9 +245,11 @@
   (let [tmp (.toFile (Files/createTempDirectory "clj-wasi-hotspot" (make-array java.nio.file.attribute.FileAttribute 0)))
         log-file (io/file tmp "class-load.log")
         result-file (io/file tmp "result.edn")
+        jfr-file (io/file tmp "run.jfr")
         cache (io/file tmp "cache")
         cmd (java-command ["-XX:+PrintCompilation"
-                           (str "-Xlog:class+load=debug:file=" log-file)]
+                           (str "-Xlog:class+load=debug:file=" log-file)
+                           (str "-XX:StartFlightRecording=settings=profile,filename=" jfr-file)]
                           (concat ["clojure.main" "-m" "clj-wasi.bench.hotspot"
                                    (clojure.core/name engine) (str cache) (str result-file) wasm-file]
                                   args))
@@ -231,7 +260,8 @@
       (let [{:keys [sizes] :as result} (edn/read-string (slurp result-file))]
         {:summary (summarize {:compilations (parse-print-compilation out)
                               :classes (parse-class-loads (slurp log-file))
-                              :sizes sizes})
+                              :sizes sizes
+                              :deoptimizations (read-deoptimizations jfr-file)})
          :from-cache? (boolean (seq sizes))
          :exit (:exit result)
          :out (:out result)})

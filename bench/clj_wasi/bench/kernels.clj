@@ -251,7 +251,7 @@
     (loop [i 0]
       (when (< i n)
         (let [r (long (next!)) s (long (next!))]
-          (dotimes [k 8]
+          (dotimes [k (min 8 (- n i))]
             (let [p (bit-or (bit-shift-left (bit-and (unsigned-bit-shift-right r (* 8 k)) 255) 8)
                             (bit-and (unsigned-bit-shift-right s (* 8 k)) 255))]
               (aset pairs p (inc (aget pairs p))))))

@@ -35,7 +35,10 @@ int main(int argc, char **argv) {
     if (!a || !b || !out) { fputs("out of memory\n", stderr); return 1; }
     for (size_t i = 0; i < n; i += 8) {
         uint64_t r = xorshift_next(), s = xorshift_next();
-        for (int k = 0; k < 8; k++) { a[i + k] = (uint8_t)(r >> (8 * k)); b[i + k] = (uint8_t)(s >> (8 * k)); }
+        for (size_t k = 0; k < 8 && i + k < n; k++) {
+            a[i + k] = (uint8_t)(r >> (8 * k));
+            b[i + k] = (uint8_t)(s >> (8 * k));
+        }
     }
     uint64_t h = 0;
     for (int r = 0; r < reps; r++) {
