@@ -629,41 +629,42 @@
           :measured (format "worst %s%s (%s)" (if bound? "> " "") (fx wx) wn) :met met
           :by (format "%+.2fx" (- wx 2.0))}))]))
 
-(defn- target-rows [{:keys [kernels stdout copy calls startup] :as res}]
+(defn- issue-5-rows [{:keys [kernels stdout copy calls startup]}]
   (remove nil?
-          (concat
-           [(when kernels
-              (let [g (geomean (keep #(ratio (best (:results %) :clj-compiler) (best (:results %) :node)) kernels))]
-                (when g
-                  {:target "compiled CPU kernels, geomean within 1.5x of Node"
-                   :measured (fx g) :met (<= g 1.5)
-                   :by (if (<= g 1.5) (format "%.2fx to spare" (- 1.5 g)) (format "%.1fx too slow (%.2fx over)" (/ g 1.5) (- g 1.5)))})))
-            (when stdout
-              (when-let [b (best (:results stdout) :clj-compiler)]
-                (let [rate (/ (* (:mib stdout) 1024 1024) b 1e9)]
-                  {:target "stdout, 4 KiB writes: >= 1 GB/s (clj-wasi :compiler)"
-                   :measured (format "%.2f GB/s" rate) :met (>= rate 1.0)
-                   :by (format "%+.0f%%" (* 100 (- rate 1.0)))})))
-            (when copy
-              (when-let [b (best (:results copy) :clj-compiler)]
-                (let [pct (* 100 (/ (get-in copy [:cp :best]) b))]
-                  {:target "file copy >= 80% of cp's throughput (clj-wasi :compiler)"
-                   :measured (format "%.0f%% of cp" pct) :met (>= pct 80)
-                   :by (format "%+.0f points" (- pct 80))})))
-            (when calls
-              (let [o (get-in calls [:compiler :overhead-ns])]
-                {:target "wasm/fn <= 30 ns above a direct ExportFunction.apply (:compiler)"
-                 :measured (format "%+.1f ns" o) :met (<= o 30)
-                 :by (format "%+.1f ns vs the 30 ns budget" (- o 30))}))
-            (when startup
-              (let [i (* 1000 (get-in startup [:warm :clj-interpreter :median]))]
-                {:target "warm hello-world < 50 ms, :interpreter"
-                 :measured (format "%.1f ms" i) :met (< i 50) :by (format "%+.1f ms" (- i 50))}))
-            (when startup
-              (let [c (* 1000 (get-in startup [:warm :clj-compiler :median]))]
-                {:target "warm hello-world < 300 ms, :compiler"
-                 :measured (format "%.1f ms" c) :met (< c 300) :by (format "%+.1f ms" (- c 300))}))]
-           (issue-15-rows res))))
+          [(when kernels
+             (let [g (geomean (keep #(ratio (best (:results %) :clj-compiler) (best (:results %) :node)) kernels))]
+               (when g
+                 {:target "compiled CPU kernels, geomean within 1.5x of Node"
+                  :measured (fx g) :met (<= g 1.5)
+                  :by (if (<= g 1.5) (format "%.2fx to spare" (- 1.5 g)) (format "%.1fx too slow (%.2fx over)" (/ g 1.5) (- g 1.5)))})))
+           (when stdout
+             (when-let [b (best (:results stdout) :clj-compiler)]
+               (let [rate (/ (* (:mib stdout) 1024 1024) b 1e9)]
+                 {:target "stdout, 4 KiB writes: >= 1 GB/s (clj-wasi :compiler)"
+                  :measured (format "%.2f GB/s" rate) :met (>= rate 1.0)
+                  :by (format "%+.0f%%" (* 100 (- rate 1.0)))})))
+           (when copy
+             (when-let [b (best (:results copy) :clj-compiler)]
+               (let [pct (* 100 (/ (get-in copy [:cp :best]) b))]
+                 {:target "file copy >= 80% of cp's throughput (clj-wasi :compiler)"
+                  :measured (format "%.0f%% of cp" pct) :met (>= pct 80)
+                  :by (format "%+.0f points" (- pct 80))})))
+           (when calls
+             (let [o (get-in calls [:compiler :overhead-ns])]
+               {:target "wasm/fn <= 30 ns above a direct ExportFunction.apply (:compiler)"
+                :measured (format "%+.1f ns" o) :met (<= o 30)
+                :by (format "%+.1f ns vs the 30 ns budget" (- o 30))}))
+           (when startup
+             (let [i (* 1000 (get-in startup [:warm :clj-interpreter :median]))]
+               {:target "warm hello-world < 50 ms, :interpreter"
+                :measured (format "%.1f ms" i) :met (< i 50) :by (format "%+.1f ms" (- i 50))}))
+           (when startup
+             (let [c (* 1000 (get-in startup [:warm :clj-compiler :median]))]
+               {:target "warm hello-world < 300 ms, :compiler"
+                :measured (format "%.1f ms" c) :met (< c 300) :by (format "%+.1f ms" (- c 300))}))]))
+
+(defn- target-rows [res]
+  (concat (issue-5-rows res) (remove nil? (issue-15-rows res))))
 
 (defn- report [{:keys [machine cfg quick? kernels realcode simd interp stdout copy calls startup engines-used] :as res}]
   (let [compiled-cols (filterv #{:node :clj-compiler :clj-auto :chicory-compiler} engines-used)
@@ -673,8 +674,8 @@
     (str/join
      "\n"
      (concat
-      [(str "Run " (if quick? "`bin/clojure -M:bench --quick` (smoke run: small workloads, 1 repetition; not representative)"
-                   "`bin/clojure -M:bench`") " on " (:date machine) ".")
+      [(str "Run `" (:command res) "`" (when quick? " (smoke run: small workloads, 1 repetition; not representative)")
+            " on " (:date machine) ".")
        ""
        (str "- Machine: " (:cpu machine) ", " (:cores machine) " cores, " (:memory machine) " RAM; " (:os machine))
        (str "- JDK: " (:jdk machine) "; JVM options: `" (:jvm-args machine) "`")
@@ -800,7 +801,8 @@
 
 (defn- print-compilation!
   "--print-compilation: each selected kernel once in a child JVM under PrintCompilation
-  (clj-wasi.bench.hotspot); the summaries go to stdout and `path`."
+  (clj-wasi.bench.hotspot), stopped after the config's :timeout-secs; each summary goes
+  to stdout as it comes, and all of them to `path`."
   [cfg want? kernel path]
   (let [ks (for [[section simd?] [[:kernels false] [:realcode false] [:simd true]]
                  :when (want? section)
@@ -808,27 +810,33 @@
                  :when (or (nil? kernel) (= kernel (:name k)))]
              ;; :compiler refuses SIMD modules today; :auto compiles all but their SIMD functions
              (assoc k :engine (if simd? :auto :compiler)))
-        text (str/join
-              "\n"
-              (concat
-               [(str "PrintCompilation summaries, " (.format (ZonedDateTime/now) DateTimeFormatter/RFC_1123_DATE_TIME)
-                     "; JDK " (System/getProperty "java.runtime.version")
-                     "; clj-wasi.compiler=" (or (System/getProperty "clj-wasi.compiler") "(not set)"))
-                ""]
-               (mapcat (fn [k]
-                         (log "  PrintCompilation:" (:name k) (str/join " " (:args k)) "on" (:engine k))
-                         (let [expected (expected-output k)
-                               r (hotspot/inspect-kernel k (wasm-file (:name k)))]
-                           (concat (hotspot/report-kernel k (:summary r) (:from-cache? r))
-                                   (when-not (and (zero? (long (:exit r))) (= expected (:out r)))
-                                     [(str "**The run failed or printed the wrong output:** exit " (:exit r)
-                                           ", " (pr-str (:out r))) ""]))))
-                       ks)))]
-    (when (empty? ks)
-      (throw (ex-info (str "no kernel selected (--only / --kernel " kernel ")") {:type :bench/usage})))
-    (println text)
+        _ (when (empty? ks)
+            (throw (ex-info (str "no kernel selected (--only / --kernel " kernel ")") {:type :bench/usage})))
+        header (str "PrintCompilation summaries, " (.format (ZonedDateTime/now) DateTimeFormatter/RFC_1123_DATE_TIME)
+                    "; JDK " (System/getProperty "java.runtime.version")
+                    "; clj-wasi.compiler=" (or (System/getProperty "clj-wasi.compiler") "(not set)")
+                    "; runs stopped after " (:timeout-secs cfg) " s\n")
+        _ (println header)
+        blocks (doall
+                (for [k ks]
+                  (let [_ (log "  PrintCompilation:" (:name k) (str/join " " (:args k)) "on" (:engine k))
+                        expected (expected-output k)
+                        r (hotspot/inspect-kernel k (wasm-file (:name k)) (:timeout-secs cfg))
+                        block (str/join
+                               "\n"
+                               (cond
+                                 (:error r) [(str "#### " (:name k)) "" (str "**" (:error r) "**") ""]
+                                 :else (concat (hotspot/report-kernel k (:summary r) (:from-cache? r))
+                                               (cond
+                                                 (:timed-out? r) [(str "(The run was stopped after " (:timeout-secs cfg) " s.)") ""]
+                                                 (not (and (= 0 (:exit r)) (= expected (:out r))))
+                                                 [(str "**The run failed or printed the wrong output:** exit " (:exit r)
+                                                       ", " (pr-str (:out r))) ""]))))]
+                    (println block)
+                    (flush)
+                    block)))]
     (io/make-parents (io/file path))
-    (spit path text)
+    (spit path (str/join "\n" (cons header blocks)))
     (log "wrote" path)))
 
 (defn -main [& args]
@@ -853,7 +861,8 @@
           _ (when-not node? (log "node not found on PATH: Node columns are left out"))
           m (machine)
           _ (log "machine:" m)
-          res (cond-> {:machine m :cfg cfg :quick? (boolean quick) :engines-used engines-used}
+          res (cond-> {:machine m :cfg cfg :quick? (boolean quick) :engines-used engines-used
+                       :command (str/join " " (cons "bin/clojure -M:bench" args))}
                 (want? :kernels) (assoc :kernels (do (log "CPU kernels, compiled") (kernel-bench cfg (:kernels cfg) compiled)))
                 (want? :realcode) (assoc :realcode (do (log "real-code kernels") (kernel-bench cfg (:realcode cfg) issue-15 true)))
                 (want? :simd) (assoc :simd (do (log "SIMD kernels") (kernel-bench cfg (:simd cfg) issue-15 true)))

@@ -98,14 +98,21 @@
        (apply merge {})))
 
 (defn child-main
-  "In the child JVM: runs the kernel once on `engine`, compiling into `cache-dir`, then
-  writes {:exit :out :sizes} to `result-file` as EDN (not to stdout, where HotSpot writes
-  its PrintCompilation lines)."
-  [engine cache-dir result-file wasm-file & args]
-  (let [r (wasm/run (Files/readAllBytes (.toPath (io/file wasm-file)))
-                    {:engine (keyword engine) :args (vec args) :cache-dir cache-dir
-                     :argv0 (.getName (io/file wasm-file)) :stdout :capture :stderr :capture})]
-    (spit result-file (pr-str {:exit (:exit r) :out (:out r) :sizes (cached-method-sizes cache-dir)}))))
+  "In the child JVM: runs the kernel once on `engine`, compiling into `cache-dir` and
+  stopping it after `timeout-ms` (a slow engine still shows what the JIT made of it by
+  then), then writes {:exit :out :timed-out? :sizes} to `result-file` as EDN (not to
+  stdout, where HotSpot writes its PrintCompilation lines)."
+  [engine cache-dir timeout-ms result-file wasm-file & args]
+  (let [r (try (wasm/run (Files/readAllBytes (.toPath (io/file wasm-file)))
+                         {:engine (keyword engine) :args (vec args) :cache-dir cache-dir
+                          :timeout-ms (parse-long timeout-ms)
+                          :argv0 (.getName (io/file wasm-file)) :stdout :capture :stderr :capture})
+               (catch clojure.lang.ExceptionInfo e
+                 (if (= :wasm/timeout (:type (ex-data e)))
+                   {:exit nil :out (:out (ex-data e)) :timed-out? true}
+                   (throw e))))]
+    (spit result-file (pr-str (assoc (select-keys r [:exit :out :timed-out?])
+                                     :sizes (cached-method-sizes cache-dir))))))
 
 ;; ---------------------------------------------------------------------------
 ;; in the parent: read the logs
@@ -239,9 +246,10 @@
      ""]))
 
 (defn inspect-kernel
-  "Runs kernel `k` ({:name :args}) in a child JVM under PrintCompilation; returns
-  {:summary :from-cache? :exit :out} (the kernel's exit code and stdout)."
-  [{:keys [name args engine]} wasm-file]
+  "Runs kernel `k` ({:name :args :engine}) in a child JVM under PrintCompilation, for at
+  most `timeout-secs`; returns {:summary :from-cache? :exit :out :timed-out?} (the kernel's
+  exit code and stdout), or {:error message} when the child JVM failed."
+  [{:keys [name args engine]} wasm-file timeout-secs]
   (let [tmp (.toFile (Files/createTempDirectory "clj-wasi-hotspot" (make-array java.nio.file.attribute.FileAttribute 0)))
         log-file (io/file tmp "class-load.log")
         result-file (io/file tmp "result.edn")
@@ -251,20 +259,22 @@
                            (str "-Xlog:class+load=debug:file=" log-file)
                            (str "-XX:StartFlightRecording=settings=profile,filename=" jfr-file)]
                           (concat ["clojure.main" "-m" "clj-wasi.bench.hotspot"
-                                   (clojure.core/name engine) (str cache) (str result-file) wasm-file]
+                                   (clojure.core/name engine) (str cache) (str (* 1000 (long timeout-secs)))
+                                   (str result-file) wasm-file]
                                   args))
         {:keys [exit out]} (run-process cmd)]
     (try
-      (when-not (zero? exit)
-        (throw (ex-info (str "the child JVM failed (exit " exit ")") {:type :bench/child-failed :cmd cmd})))
-      (let [{:keys [sizes] :as result} (edn/read-string (slurp result-file))]
-        {:summary (summarize {:compilations (parse-print-compilation out)
-                              :classes (parse-class-loads (slurp log-file))
-                              :sizes sizes
-                              :deoptimizations (read-deoptimizations jfr-file)})
-         :from-cache? (boolean (seq sizes))
-         :exit (:exit result)
-         :out (:out result)})
+      (if-not (and (zero? exit) (.exists result-file))
+        {:error (str "the child JVM failed (exit " exit ")")}
+        (let [{:keys [sizes] :as result} (edn/read-string (slurp result-file))]
+          {:summary (summarize {:compilations (parse-print-compilation out)
+                                :classes (parse-class-loads (slurp log-file))
+                                :sizes sizes
+                                :deoptimizations (read-deoptimizations jfr-file)})
+           :from-cache? (boolean (seq sizes))
+           :exit (:exit result)
+           :out (:out result)
+           :timed-out? (:timed-out? result)}))
       (finally
         (doseq [^File f (reverse (file-seq tmp))] (.delete f))))))
 
