@@ -1,7 +1,7 @@
 (ns clj-wasi.bench
   "The clj-wasi benchmark suite (issue 5).
 
-      bin/clojure -M:bench                 # full run, ~7 min on 2 cores; writes docs/PERFORMANCE.md
+      bin/clojure -M:bench                 # full run, ~15 min on 2 cores; writes docs/PERFORMANCE.md
       bin/clojure -M:bench --quick         # smoke run, ~1 min; writes bench/out/PERFORMANCE-quick.md
       bin/clojure -M:bench --only kernels,interp,stdout,copy,calls,startup [--out FILE]
       bin/clojure -M:bench --only kernels,realcode,simd [--quick]   # the compiler kernels
@@ -663,11 +663,25 @@
                {:target "warm hello-world < 300 ms, :compiler"
                 :measured (format "%.1f ms" c) :met (< c 300) :by (format "%+.1f ms" (- c 300))}))]))
 
-(defn- target-rows [res]
-  (concat (issue-5-rows res) (remove nil? (issue-15-rows res))))
+(defn- view
+  "The part of a run's results one block of PERFORMANCE.md shows: :issue-15 (the compiler
+  kernels: kernels, realcode, simd) or :issue-5 (everything but realcode and simd)."
+  [res v]
+  (case v
+    :issue-15 (dissoc res :interp :stdout :copy :calls :startup)
+    :issue-5 (dissoc res :realcode :simd)))
 
-(defn- report [{:keys [machine cfg quick? kernels realcode simd interp stdout copy calls startup engines-used] :as res}]
-  (let [compiled-cols (filterv #{:node :clj-compiler :clj-auto :chicory-compiler} engines-used)
+(defn- target-rows [res v]
+  (case v
+    :issue-5 (issue-5-rows res)
+    :issue-15 (remove nil? (issue-15-rows res))))
+
+(defn- report
+  "The markdown of view `v` (see `view`) of a run's results."
+  [res v]
+  (let [{:keys [machine cfg quick? kernels realcode simd interp stdout copy calls startup engines-used] :as res}
+        (view res v)
+        compiled-cols (filterv #{:node :clj-compiler :clj-auto :chicory-compiler} engines-used)
         issue-15-cols (filterv #{:node :clj-compiler :clj-auto} engines-used)
         interp-cols (filterv #{:node :clj-interpreter :chicory-interpreter} engines-used)
         io-engines (filterv (set engines-used) engines)]
@@ -685,7 +699,7 @@
        (str "- Load average (/proc/loadavg) at start: " (:load machine) "; at end: " (:load-end res)
             " (other processes on the machine compete for its " (:cores machine) " cores)")
        ""]
-      (when-let [rows (seq (target-rows res))]
+      (when-let [rows (seq (target-rows res v))]
         (concat ["### Targets" ""
                  "| target | measured | met? | by |" "|---|---:|---|---|"]
                 (for [{:keys [target measured met by]} rows]
@@ -797,8 +811,6 @@
     (log "running the benchmark with -Dclj-wasi.compiler=" compiler "in a child JVM")
     (-> (ProcessBuilder. ^java.util.List cmd) (.inheritIO) (.start) (.waitFor))))
 
-(def ^:private issue-15-sections #{:kernels :realcode :simd})
-
 (defn- print-compilation!
   "--print-compilation: each selected kernel once in a child JVM under PrintCompilation
   (clj-wasi.bench.hotspot), stopped after the config's :timeout-secs; each summary goes
@@ -872,16 +884,20 @@
                 (want? :calls) (assoc :calls (do (log "calls") (calls-bench cfg)))
                 (want? :startup) (assoc :startup (do (log "start-up") (startup-bench cfg node?))))
           res (assoc res :load-end (first (str/split-lines (:out (sh/sh "cat" "/proc/loadavg")))))
-          text (report res)
-          ;; a run of only the compiler kernels (with a new set) fills the issue-15 section
-          markers (if (and only (every? issue-15-sections only) (some #{:realcode :simd} only))
-                    issue-15-markers
-                    results-markers)
+          ran (set (filter res [:kernels :realcode :simd :interp :stdout :copy :calls :startup]))
+          ;; the compiler kernels of issue 15 and the rest (issue 5) have a block each; the
+          ;; CPU kernels are in both, and alone only in the issue-5 one
+          blocks (cond-> []
+                   (some #{:realcode :simd} ran) (conj [issue-15-markers (report res :issue-15)])
+                   (or (some #{:interp :stdout :copy :calls :startup} ran)
+                       (and (:kernels ran) (not-any? #{:realcode :simd} ran)))
+                   (conj [results-markers (report res :issue-5)]))
           path (or out (if quick "bench/out/PERFORMANCE-quick.md" "docs/PERFORMANCE.md"))]
       (io/make-parents (io/file "bench/out/x"))
       (spit "bench/out/results.edn" (pr-str (dissoc res :cfg)))
-      (println text)
-      (write-report! path text markers)
+      (doseq [[markers text] blocks]
+        (println text)
+        (write-report! path text markers))
       (log (format "total %.0f s" (secs t0 (now))))
       (shutdown-agents)
       (System/exit 0))))
