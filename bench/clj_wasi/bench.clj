@@ -1,9 +1,13 @@
 (ns clj-wasi.bench
   "The clj-wasi benchmark suite (issue 5).
 
-      bin/clojure -M:bench                 # full run, ~7 min on 2 cores; writes docs/PERFORMANCE.md
+      bin/clojure -M:bench                 # full run, ~15 min on 2 cores; writes docs/PERFORMANCE.md
       bin/clojure -M:bench --quick         # smoke run, ~1 min; writes bench/out/PERFORMANCE-quick.md
       bin/clojure -M:bench --only kernels,interp,stdout,copy,calls,startup [--out FILE]
+      bin/clojure -M:bench --only kernels,realcode,simd [--quick]   # the compiler kernels
+      bin/clojure -M:bench --compiler own ...   # the same with -Dclj-wasi.compiler=own
+      bin/clojure -M:bench --only realcode --print-compilation [--kernel vm]
+                                           # what HotSpot does with the generated code
 
   Every figure is measured in the same JVM run for clj-wasi (:compiler, :auto,
   :interpreter), Chicory's own WASI (com.dylibso.chicory.wasi.WasiPreview1, on Chicory's
@@ -11,7 +15,9 @@
   (bench/node/run.mjs, one Node process per repetition). Every run's output is checked.
   Times are wall clock (System/nanoTime) of compile + instantiate + run, in process,
   from the module's bytes already in memory; best of N repetitions unless stated."
-  (:require [clj-wasi.wasm :as wasm]
+  (:require [clj-wasi.bench.hotspot :as hotspot]
+            [clj-wasi.bench.kernels :as kernels]
+            [clj-wasi.wasm :as wasm]
             [clojure.edn :as edn]
             [clojure.java.io :as io]
             [clojure.java.shell :as sh]
@@ -47,6 +53,14 @@
                     {:name "sieve" :args ["2000000" "1"] :what "primes below 2M, once"}
                     {:name "sha256" :args ["1"] :what "SHA-256 of 1 MiB"}
                     {:name "nbody" :args ["100000"] :what "n-body, 100k steps"}]
+   ;; issue 15: code that looks like real programs, and SIMD (-msimd128)
+   :realcode kernels/realcode-full
+   :simd kernels/simd-full
+   ;; a clj-wasi run of a new-section kernel is stopped after this long (an engine that
+   ;; interprets a SIMD kernel would take many minutes); a run over repeat-limit-secs is
+   ;; not repeated
+   :timeout-secs 30
+   :repeat-limit-secs 10
    :stdout-mib 256
    :copy-mib 256
    :calls 10000000
@@ -63,6 +77,10 @@
                     {:name "sieve" :args ["200000" "1"] :what "primes below 200k, once"}
                     {:name "sha256" :args ["1"] :what "SHA-256 of 1 MiB"}
                     {:name "nbody" :args ["10000"] :what "n-body, 10k steps"}]
+   :realcode kernels/realcode-quick
+   :simd kernels/simd-quick
+   :timeout-secs 10
+   :repeat-limit-secs 10
    :stdout-mib 32
    :copy-mib 32
    :calls 1000000
@@ -109,17 +127,11 @@
   (let [md (MessageDigest/getInstance "SHA-256")
         chunk (* 1024 1024)
         bb (.order (ByteBuffer/allocate chunk) ByteOrder/LITTLE_ENDIAN)
-        x (long-array [(unchecked-long 0x9E3779B97F4A7C15)])
-        mul (unchecked-long 0x2545F4914F6CDD1D)]
+        next! (kernels/xorshift64*)]
     (dotimes [_ mib]
       (.clear bb)
       (dotimes [_ (quot chunk 8)]
-        (let [v (aget x 0)
-              v (bit-xor v (unsigned-bit-shift-right v 12))
-              v (bit-xor v (bit-shift-left v 25))
-              v (bit-xor v (unsigned-bit-shift-right v 27))]
-          (aset x 0 v)
-          (.putLong bb (unchecked-multiply v mul))))
+        (.putLong bb (long (next!))))
       (.update md (.array bb)))
     (apply str (map #(format "%02x" (bit-and (long %) 0xff)) (.digest md)))))
 
@@ -131,14 +143,15 @@
    "50000" "-0.169075164\n-0.169078071\n"
    "10000" "-0.169075164\n-0.169016441\n"})
 
-(defn- expected-output [{:keys [name args]}]
+(defn- expected-output [{:keys [name args] :as k}]
   (case name
     "fib" (let [n (parse-long (first args))] (format "fib(%d) = %d\n" n (fib-expected n)))
     "sieve" (let [[l r] args]
               (format "primes below %s: %d (x%s)\n" l (sieve-count (parse-long l)) r))
     "sha256" (format "sha256(%s MiB) = %s\n" (first args) (sha256-expected (parse-long (first args))))
     "nbody" (or (nbody-expected (first args))
-                (throw (ex-info (str "no expected n-body output for " (first args) " steps") {})))))
+                (throw (ex-info (str "no expected n-body output for " (first args) " steps") {})))
+    (kernels/expected-output k)))
 
 ;; ---------------------------------------------------------------------------
 ;; running one module on one engine
@@ -155,12 +168,14 @@
       ([b off len] (aset counter 0 (+ (aget counter 0) (long len))) nil))))
 
 (defn- clj-run
-  "One clj-wasi run of `bytes`: {:secs :exit :out}. opts: :engine :args :stdout :preopens."
-  [^bytes bytes name {:keys [engine args stdout preopens]}]
+  "One clj-wasi run of `bytes`: {:secs :exit :out}. opts: :engine :args :stdout :preopens
+  :timeout-secs."
+  [^bytes bytes name {:keys [engine args stdout preopens timeout-secs]}]
   (let [t0 (now)
         r (wasm/run bytes (cond-> {:engine engine :args (vec args) :argv0 (str name ".wasm")
                                    :stdout (or stdout :capture) :stderr :capture}
-                            preopens (assoc :preopens preopens)))
+                            preopens (assoc :preopens preopens)
+                            timeout-secs (assoc :timeout-ms (* 1000 (long timeout-secs)))))
         t1 (now)]
     {:secs (secs t0 t1) :exit (:exit r) :out (:out r) :err (:err r)}))
 
@@ -229,39 +244,64 @@
 
 (defn- measure
   "Runs `reps` times (calling `before` first, untimed); each run's result is checked with
-  `check` (returns an error string or nil). {:best :times :error}."
-  [engine bytes name opts reps {:keys [check before]}]
-  (loop [i 0 times []]
-    (if (= i reps)
-      {:best (apply min times) :median (nth (sort times) (quot (count times) 2)) :times times}
-      (let [_ (when before (before))
-            r (try (run-once engine bytes name opts)
-                   (catch Throwable t {:error (str (class t) ": " (ex-message t))}))
-            problem (or (:error r)
-                        (when-not (= 0 (:exit r)) (str "exit " (:exit r) " " (:err r)))
-                        (when check (check r)))]
-        (if problem
-          (do (log "   " (engine-label engine) name "FAILED:" problem) {:error problem :times times})
-          (do (log (format "    %-26s %-8s %8.3f s" (engine-label engine) name (double (:secs r))))
-              (recur (inc i) (conj times (:secs r)))))))))
+  `check` (returns an error string or nil). A run longer than `repeat-limit-secs` is not
+  repeated. {:best :times} or {:error :error-type :times}; :error-type is the ex-info's
+  :type (e.g. :wasm/compile when an engine refuses the module, :wasm/timeout)."
+  [engine bytes name opts reps {:keys [check before repeat-limit-secs]}]
+  (let [done (fn [times] {:best (apply min times) :median (nth (sort times) (quot (count times) 2))
+                          :times times})]
+    (loop [i 0 times []]
+      (if (= i reps)
+        (done times)
+        (let [_ (when before (before))
+              r (try (run-once engine bytes name opts)
+                     (catch Throwable t {:error (str (class t) ": " (ex-message t))
+                                         :error-type (:type (ex-data t))}))
+              problem (or (:error r)
+                          (when-not (= 0 (:exit r)) (str "exit " (:exit r) " " (:err r)))
+                          (when check (check r)))]
+          (cond
+            problem
+            (do (log "   " (engine-label engine) name "FAILED:" problem)
+                {:error problem :error-type (:error-type r) :times times})
+
+            (and repeat-limit-secs (> (double (:secs r)) (double repeat-limit-secs)))
+            (do (log (format "    %-26s %-8s %8.3f s (too slow to repeat)" (engine-label engine) name (double (:secs r))))
+                (done (conj times (:secs r))))
+
+            :else
+            (do (log (format "    %-26s %-8s %8.3f s" (engine-label engine) name (double (:secs r))))
+                (recur (inc i) (conj times (:secs r))))))))))
 
 (defn- read-bytes ^bytes [^String f] (Files/readAllBytes (.toPath (io/file f))))
 
 ;; ---------------------------------------------------------------------------
 ;; the benchmarks
 
-(defn- kernel-bench [cfg kernels engines-used]
-  (vec
-   (for [k kernels]
-     (let [expected (expected-output k)
-           bytes (read-bytes (wasm-file (:name k)))
-           check (fn [r] (when-not (= expected (:out r))
-                           (str "output " (pr-str (:out r)) ", expected " (pr-str expected))))]
-       (log "  " (:what k) "->" (pr-str expected))
-       (assoc k :expected expected
-              :results (into {} (for [e engines-used]
-                                  [e (measure e bytes (:name k) {:args (:args k)} (:reps cfg)
-                                              {:check check})])))))))
+(defn- kernel-bench
+  "Runs every kernel on every engine. With `limited?`, clj-wasi runs stop after the
+  config's :timeout-secs and runs over :repeat-limit-secs are not repeated."
+  ([cfg kernels engines-used] (kernel-bench cfg kernels engines-used false))
+  ([cfg kernels engines-used limited?]
+   (vec
+    (for [k kernels]
+      (let [expected (expected-output k)
+            bytes (read-bytes (wasm-file (:name k)))
+            check (fn [r] (when-not (= expected (:out r))
+                            (str "output " (pr-str (:out r)) ", expected " (pr-str expected))))]
+        (log "  " (:what k) "->" (pr-str expected))
+        (assoc k :expected expected
+               :results (into {} (for [e engines-used]
+                                   [e (cond-> (measure e bytes (:name k)
+                                               (cond-> {:args (:args k)}
+                                                 (and limited? (not= e :node)) (assoc :timeout-secs (:timeout-secs cfg)))
+                                               (:reps cfg)
+                                               (cond-> {:check check}
+                                                 limited? (assoc :repeat-limit-secs (:repeat-limit-secs cfg))))
+                                      ;; a timed-out run took at least the timeout
+                                      true (as-> r (if (= :wasm/timeout (:error-type r))
+                                                     (assoc r :at-least (:timeout-secs cfg))
+                                                     r)))]))))))))
 
 (defn- stdout-bench [cfg engines-used]
   (let [mib (:stdout-mib cfg)
@@ -468,41 +508,70 @@
      :jvm-args (str/join " " (.getInputArguments (java.lang.management.ManagementFactory/getRuntimeMXBean)))
      :node (or node "not found")
      :git git
+     :compiler (if-let [c (System/getProperty "clj-wasi.compiler")]
+                 (str "`" c "`")
+                 "not set (the default compiler)")
      :load (first (str/split-lines (slurp-safe "/proc/loadavg")))
      :date (.format (ZonedDateTime/now) DateTimeFormatter/RFC_1123_DATE_TIME)}))
 
 (defn- best [results e] (get-in results [e :best]))
 
-(defn- cell [results e base]
+(defn- seconds
+  "An engine's time for a kernel: [secs lower-bound?] (a timed-out run: at least the
+  timeout), or nil when it has none (refused, failed, not run)."
+  [results e]
   (let [r (get results e)]
+    (cond (:best r) [(:best r) false]
+          (:at-least r) [(:at-least r) true])))
+
+(defn- cell [results e base]
+  (let [r (get results e)
+        [t bound?] (seconds results e)
+        gt (if bound? "> " "")]
     (cond
       (nil? r) "-"
-      (:error r) "FAILED"
-      :else (str (f3 (:best r)) (when-let [x (ratio (:best r) base)] (str " (" (fx x) ")"))))))
+      t (str gt (f3 t) (when-let [x (ratio t base)] (str " (" gt (fx x) ")")))
+      (= :wasm/compile (:error-type r)) "refused"
+      :else "FAILED")))
 
-(defn- kernel-table [rows cols]
-  (let [head (str "| kernel | workload | " (str/join " | " (map engine-label cols))
-                  " | clj-wasi / Chicory |")
-        sep (str "|---|---|" (str/join "|" (repeat (inc (count cols)) "---:")) "|")
-        [clj-e chi-e] (if (some #{:clj-compiler} cols)
+(defn- geomean-cell
+  "The geomean of an engine's ratios to Node: \"> \" when a timed-out run is in it, and
+  how many kernels it covers when some have no time."
+  [rows e]
+  (let [xs (keep #(when-let [[t bound?] (seconds (:results %) e)]
+                    (when-let [x (ratio t (best (:results %) :node))] [x bound?]))
+                 rows)]
+    (if (empty? xs)
+      "-"
+      (str (when (some second xs) "> ") (fx (geomean (map first xs)))
+           (when (< (count xs) (count rows)) (format " (%d of %d)" (count xs) (count rows)))))))
+
+(defn- kernel-table
+  "Seconds and ratios to Node per kernel and engine, a geomean row, and clj-wasi / Chicory
+  when Chicory's engine of the same kind is a column."
+  [rows cols]
+  (let [[clj-e chi-e] (if (some #{:clj-compiler} cols)
                         [:clj-compiler :chicory-compiler]
-                        [:clj-interpreter :chicory-interpreter])]
+                        [:clj-interpreter :chicory-interpreter])
+        chicory? (some #{chi-e} cols)
+        head (str "| kernel | workload | " (str/join " | " (map engine-label cols))
+                  (when chicory? " | clj-wasi / Chicory") " |")
+        sep (str "|---|---|" (str/join "|" (repeat (cond-> (count cols) chicory? inc) "---:")) "|")]
     (str/join "\n"
               (concat [head sep]
                       (for [{:keys [name what results]} rows]
                         (let [base (best results :node)]
                           (str "| " name " | " what " | "
                                (str/join " | " (for [e cols] (if (= e :node) (f3 base) (cell results e base))))
-                               " | " (fx (ratio (best results clj-e) (best results chi-e))) " |")))
+                               (when chicory?
+                                 (str " | " (fx (ratio (best results clj-e) (best results chi-e)))))
+                               " |")))
                       [(str "| **geomean vs Node** | | "
-                            (str/join " | " (for [e cols]
-                                              (if (= e :node) "1.00x"
-                                                  (fx (geomean (keep #(ratio (best (:results %) e)
-                                                                             (best (:results %) :node))
-                                                                     rows))))))
-                            " | " (fx (geomean (keep #(ratio (best (:results %) clj-e)
-                                                             (best (:results %) chi-e))
-                                                     rows)))
+                            (str/join " | " (for [e cols] (if (= e :node) "1.00x" (geomean-cell rows e))))
+                            (when chicory?
+                              (str " | " (fx (geomean (keep #(ratio (best (:results %) clj-e)
+                                                                    (best (:results %) chi-e))
+                                                            rows)))))
                             " |")]))))
 
 (defn- io-table [results engines-used total metric]
@@ -523,7 +592,44 @@
 
 (defn- gbps [total s] (format "%.2f GB/s" (/ total s 1e9)))
 
-(defn- target-rows [{:keys [kernels stdout copy calls startup]}]
+(defn- node-ratios
+  "[kernel ratio lower-bound?] for each kernel `pick` gives a time for; (pick results)
+  returns [secs lower-bound?] or nil."
+  [rows pick]
+  (keep (fn [{:keys [name results]}]
+          (when-let [[t bound?] (pick results)]
+            (when-let [x (ratio t (best results :node))] [name x bound?])))
+        rows))
+
+(defn- issue-15-rows
+  "The issue-15 targets for the compiler: the four kernels (geomean <= 1.3x, none over
+  1.6x), the real-code set (geomean <= 1.5x) and the SIMD set (each <= 2x; :auto when
+  :compiler refuses SIMD)."
+  [{:keys [kernels realcode simd]}]
+  (let [on (fn [& es] (fn [results] (some #(seconds results %) es)))
+        gt (fn [rs] (if (some #(nth % 2) rs) "> " ""))
+        worst (fn [rs] (apply max-key second rs))]
+    [(when-let [rs (seq (node-ratios kernels (on :clj-compiler)))]
+       (let [g (geomean (map second rs)) [wn wx] (worst rs)
+             met (and (<= g 1.3) (<= wx 1.6) (= (count rs) (count kernels)))]
+         {:target "issue 15: the four kernels, geomean <= 1.3x Node and none over 1.6x (:compiler)"
+          :measured (format "geomean %s, worst %s (%s)" (fx g) (fx wx) wn) :met met
+          :by (format "geomean %+.2fx, worst %+.2fx" (- g 1.3) (- wx 1.6))}))
+     (when-let [rs (seq (node-ratios realcode (on :clj-compiler)))]
+       (let [g (geomean (map second rs))
+             met (and (<= g 1.5) (= (count rs) (count realcode)) (not-any? #(nth % 2) rs))]
+         {:target "issue 15: real-code kernels, geomean <= 1.5x Node (:compiler)"
+          :measured (str (gt rs) (fx g) (when (< (count rs) (count realcode))
+                                          (format " (%d of %d kernels)" (count rs) (count realcode))))
+          :met met :by (format "%+.2fx" (- g 1.5))}))
+     (when-let [rs (seq (node-ratios simd (on :clj-compiler :clj-auto)))]
+       (let [[wn wx bound?] (worst rs)
+             met (and (<= wx 2.0) (= (count rs) (count simd)) (not-any? #(nth % 2) rs))]
+         {:target "issue 15: SIMD kernels, each <= 2x Node (:compiler; :auto where it refuses SIMD)"
+          :measured (format "worst %s%s (%s)" (if bound? "> " "") (fx wx) wn) :met met
+          :by (format "%+.2fx" (- wx 2.0))}))]))
+
+(defn- issue-5-rows [{:keys [kernels stdout copy calls startup]}]
   (remove nil?
           [(when kernels
              (let [g (geomean (keep #(ratio (best (:results %) :clj-compiler) (best (:results %) :node)) kernels))]
@@ -557,24 +663,43 @@
                {:target "warm hello-world < 300 ms, :compiler"
                 :measured (format "%.1f ms" c) :met (< c 300) :by (format "%+.1f ms" (- c 300))}))]))
 
-(defn- report [{:keys [machine cfg quick? kernels interp stdout copy calls startup engines-used] :as res}]
-  (let [compiled-cols (filterv #{:node :clj-compiler :clj-auto :chicory-compiler} engines-used)
+(defn- view
+  "The part of a run's results one block of PERFORMANCE.md shows: :issue-15 (the compiler
+  kernels: kernels, realcode, simd) or :issue-5 (everything but realcode and simd)."
+  [res v]
+  (case v
+    :issue-15 (dissoc res :interp :stdout :copy :calls :startup)
+    :issue-5 (dissoc res :realcode :simd)))
+
+(defn- target-rows [res v]
+  (case v
+    :issue-5 (issue-5-rows res)
+    :issue-15 (remove nil? (issue-15-rows res))))
+
+(defn- report
+  "The markdown of view `v` (see `view`) of a run's results."
+  [res v]
+  (let [{:keys [machine cfg quick? kernels realcode simd interp stdout copy calls startup engines-used] :as res}
+        (view res v)
+        compiled-cols (filterv #{:node :clj-compiler :clj-auto :chicory-compiler} engines-used)
+        issue-15-cols (filterv #{:node :clj-compiler :clj-auto} engines-used)
         interp-cols (filterv #{:node :clj-interpreter :chicory-interpreter} engines-used)
         io-engines (filterv (set engines-used) engines)]
     (str/join
      "\n"
      (concat
-      [(str "Run " (if quick? "`bin/clojure -M:bench --quick` (smoke run: small workloads, 1 repetition; not representative)"
-                   "`bin/clojure -M:bench`") " on " (:date machine) ".")
+      [(str "Run `" (:command res) "`" (when quick? " (smoke run: small workloads, 1 repetition; not representative)")
+            " on " (:date machine) ".")
        ""
        (str "- Machine: " (:cpu machine) ", " (:cores machine) " cores, " (:memory machine) " RAM; " (:os machine))
        (str "- JDK: " (:jdk machine) "; JVM options: `" (:jvm-args machine) "`")
        (str "- Node: " (:node machine) "; Chicory 1.7.5; clj-wasi commit " (:git machine))
+       (str "- Compiler (`clj-wasi.compiler` property): " (:compiler machine))
        (str "- Repetitions: best of " (:reps cfg) " per figure (start-up: see below)")
        (str "- Load average (/proc/loadavg) at start: " (:load machine) "; at end: " (:load-end res)
             " (other processes on the machine compete for its " (:cores machine) " cores)")
        ""]
-      (when-let [rows (seq (target-rows res))]
+      (when-let [rows (seq (target-rows res v))]
         (concat ["### Targets" ""
                  "| target | measured | met? | by |" "|---|---:|---|---|"]
                 (for [{:keys [target measured met by]} rows]
@@ -583,6 +708,15 @@
       (when kernels
         ["### CPU kernels, compiled engines (seconds, best of N; ratio vs Node)" ""
          (kernel-table kernels compiled-cols) ""])
+      (when realcode
+        ["### Real-code kernels, compiled engines (issue 15; seconds, best of N; ratio vs Node)" ""
+         (kernel-table realcode issue-15-cols) ""])
+      (when simd
+        ["### SIMD kernels, `-msimd128` (issue 15; seconds, best of N; ratio vs Node)" ""
+         (str "\"refused\": the engine does not run SIMD (`:wasm/compile`). \"> N s\": clj-wasi runs are "
+              "stopped after " (:timeout-secs cfg) " s (the time is a lower bound); runs over "
+              (:repeat-limit-secs cfg) " s are not repeated.") ""
+         (kernel-table simd issue-15-cols) ""])
       (when interp
         ["### CPU kernels, interpreters (reduced workloads; seconds, best of N; ratio vs Node)" ""
          "Node runs the same reduced workloads, where its time is mostly compile + WASI set-up, so these ratios understate how much slower an interpreter is per instruction." ""
@@ -620,15 +754,20 @@
                   (format "| %s | %.1f | %.1f |" label (* 1000 median) (* 1000 best)))
                 [""]))))))
 
-(def ^:private begin-marker "<!-- BEGIN RESULTS (generated by bin/clojure -M:bench; do not edit by hand) -->")
-(def ^:private end-marker "<!-- END RESULTS -->")
+(def ^:private results-markers
+  ["<!-- BEGIN RESULTS (generated by bin/clojure -M:bench; do not edit by hand) -->"
+   "<!-- END RESULTS -->"])
 
-(def ^:private template
-  (str "# Performance\n\n" begin-marker "\n" end-marker "\n"))
+(def ^:private issue-15-markers
+  ["<!-- BEGIN ISSUE 15 KERNELS (generated by bin/clojure -M:bench --only kernels,realcode,simd; do not edit by hand) -->"
+   "<!-- END ISSUE 15 KERNELS -->"])
 
-(defn- write-report! [^String path text]
+(defn- write-report!
+  "Replaces the text between `markers` in the file at `path` (appending the markers when
+  the file lacks them)."
+  [^String path text [begin-marker end-marker]]
   (let [f (io/file path)
-        old (if (.exists f) (slurp f) template)
+        old (if (.exists f) (slurp f) "# Performance\n")
         old (if (str/includes? old begin-marker) old (str old "\n" begin-marker "\n" end-marker "\n"))
         i (str/index-of old begin-marker)
         j (str/index-of old end-marker)
@@ -647,34 +786,118 @@
       "--only" (recur (rest more) (assoc o :only (set (map keyword (str/split (first more) #",")))))
       "--out" (recur (rest more) (assoc o :out (first more)))
       "--no-node" (recur more (assoc o :no-node true))
-      (throw (ex-info (str "unknown argument " a "; use --quick, --only a,b, --out FILE, --no-node") {})))))
+      "--compiler" (recur (rest more) (assoc o :compiler (first more)))
+      "--print-compilation" (recur more (assoc o :print-compilation true))
+      "--kernel" (recur (rest more) (assoc o :kernel (first more)))
+      (throw (ex-info (str "unknown argument " a "; use --quick, --only a,b, --out FILE, --no-node, "
+                           "--compiler NAME, --print-compilation [--kernel NAME]")
+                      {:type :bench/usage})))))
+
+(defn- without-option
+  "args without `flag` and the value after it."
+  [args flag]
+  (loop [[a & more] args, acc []]
+    (cond (nil? a) acc
+          (= a flag) (recur (rest more) acc)
+          :else (recur more (conj acc a)))))
+
+(defn- rerun-with-compiler
+  "Runs this benchmark again in a child JVM with -Dclj-wasi.compiler=NAME (the engine reads
+  the property when it loads, so it cannot be changed in this JVM); returns its exit code."
+  [compiler args]
+  (let [cmd (hotspot/java-command [(str "-Dclj-wasi.compiler=" compiler)]
+                                  (concat ["clojure.main" "-m" "clj-wasi.bench"]
+                                          (without-option args "--compiler")))]
+    (log "running the benchmark with -Dclj-wasi.compiler=" compiler "in a child JVM")
+    (-> (ProcessBuilder. ^java.util.List cmd) (.inheritIO) (.start) (.waitFor))))
+
+(defn- print-compilation!
+  "--print-compilation: each selected kernel once in a child JVM under PrintCompilation
+  (clj-wasi.bench.hotspot), stopped after the config's :timeout-secs; each summary goes
+  to stdout as it comes, and all of them to `path`."
+  [cfg want? kernel path]
+  (let [ks (for [[section simd?] [[:kernels false] [:realcode false] [:simd true]]
+                 :when (want? section)
+                 k (get cfg section)
+                 :when (or (nil? kernel) (= kernel (:name k)))]
+             ;; :compiler refuses SIMD modules today; :auto compiles all but their SIMD functions
+             (assoc k :engine (if simd? :auto :compiler)))
+        _ (when (empty? ks)
+            (throw (ex-info (str "no kernel selected (--only / --kernel " kernel ")") {:type :bench/usage})))
+        header (str "PrintCompilation summaries, " (.format (ZonedDateTime/now) DateTimeFormatter/RFC_1123_DATE_TIME)
+                    "; JDK " (System/getProperty "java.runtime.version")
+                    "; clj-wasi.compiler=" (or (System/getProperty "clj-wasi.compiler") "(not set)")
+                    "; runs stopped after " (:timeout-secs cfg) " s\n")
+        _ (println header)
+        blocks (doall
+                (for [k ks]
+                  (let [_ (log "  PrintCompilation:" (:name k) (str/join " " (:args k)) "on" (:engine k))
+                        expected (expected-output k)
+                        r (hotspot/inspect-kernel k (wasm-file (:name k)) (:timeout-secs cfg))
+                        block (str/join
+                               "\n"
+                               (cond
+                                 (:error r) [(str "#### " (:name k)) "" (str "**" (:error r) "**") ""]
+                                 :else (concat (hotspot/report-kernel k (:summary r) (:from-cache? r))
+                                               (cond
+                                                 (:timed-out? r) [(str "(The run was stopped after " (:timeout-secs cfg) " s.)") ""]
+                                                 (not (and (= 0 (:exit r)) (= expected (:out r))))
+                                                 [(str "**The run failed or printed the wrong output:** exit " (:exit r)
+                                                       ", " (pr-str (:out r))) ""]))))]
+                    (println block)
+                    (flush)
+                    block)))]
+    (io/make-parents (io/file path))
+    (spit path (str/join "\n" (cons header blocks)))
+    (log "wrote" path)))
 
 (defn -main [& args]
-  (let [{:keys [quick only out no-node]} (parse-cli args)
+  (let [{:keys [quick only out no-node compiler print-compilation kernel]} (parse-cli args)
         cfg (if quick quick-config full-config)
-        want? (fn [k] (or (nil? only) (contains? only k)))
-        node? (and (not no-node) (node-available?))
-        engines-used (if node? engines (vec (remove #{:node} engines)))
-        compiled (filterv #{:node :clj-compiler :clj-auto :chicory-compiler} engines-used)
-        interpreters (filterv #{:node :clj-interpreter :chicory-interpreter} engines-used)
-        t0 (now)
-        _ (when-not node? (log "node not found on PATH: Node columns are left out"))
-        m (machine)
-        _ (log "machine:" m)
-        res (cond-> {:machine m :cfg cfg :quick? (boolean quick) :engines-used engines-used}
-              (want? :kernels) (assoc :kernels (do (log "CPU kernels, compiled") (kernel-bench cfg (:kernels cfg) compiled)))
-              (want? :interp) (assoc :interp (do (log "CPU kernels, interpreters") (kernel-bench cfg (:interp-kernels cfg) interpreters)))
-              (want? :stdout) (assoc :stdout (do (log "stdout") (stdout-bench cfg engines-used)))
-              (want? :copy) (assoc :copy (do (log "file copy") (copy-bench cfg engines-used)))
-              (want? :calls) (assoc :calls (do (log "calls") (calls-bench cfg)))
-              (want? :startup) (assoc :startup (do (log "start-up") (startup-bench cfg node?))))
-        res (assoc res :load-end (first (str/split-lines (:out (sh/sh "cat" "/proc/loadavg")))))
-        text (report res)
-        path (or out (if quick "bench/out/PERFORMANCE-quick.md" "docs/PERFORMANCE.md"))]
-    (io/make-parents (io/file "bench/out/x"))
-    (spit "bench/out/results.edn" (pr-str (dissoc res :cfg)))
-    (println text)
-    (write-report! path text)
-    (log (format "total %.0f s" (secs t0 (now))))
-    (shutdown-agents)
-    (System/exit 0)))
+        want? (fn [k] (or (nil? only) (contains? only k)))]
+    (cond
+      (and compiler (not= compiler (System/getProperty "clj-wasi.compiler")))
+      (do (shutdown-agents) (System/exit (rerun-with-compiler compiler args)))
+
+      print-compilation
+      (do (print-compilation! cfg want? kernel (or out "bench/out/print-compilation.md"))
+          (shutdown-agents)
+          (System/exit 0)))
+    (let [node? (and (not no-node) (node-available?))
+          engines-used (if node? engines (vec (remove #{:node} engines)))
+          compiled (filterv #{:node :clj-compiler :clj-auto :chicory-compiler} engines-used)
+          ;; the issue-15 sets run on Node and the engines the project's compiler will back
+          issue-15 (filterv #{:node :clj-compiler :clj-auto} engines-used)
+          interpreters (filterv #{:node :clj-interpreter :chicory-interpreter} engines-used)
+          t0 (now)
+          _ (when-not node? (log "node not found on PATH: Node columns are left out"))
+          m (machine)
+          _ (log "machine:" m)
+          res (cond-> {:machine m :cfg cfg :quick? (boolean quick) :engines-used engines-used
+                       :command (str/join " " (cons "bin/clojure -M:bench" args))}
+                (want? :kernels) (assoc :kernels (do (log "CPU kernels, compiled") (kernel-bench cfg (:kernels cfg) compiled)))
+                (want? :realcode) (assoc :realcode (do (log "real-code kernels") (kernel-bench cfg (:realcode cfg) issue-15 true)))
+                (want? :simd) (assoc :simd (do (log "SIMD kernels") (kernel-bench cfg (:simd cfg) issue-15 true)))
+                (want? :interp) (assoc :interp (do (log "CPU kernels, interpreters") (kernel-bench cfg (:interp-kernels cfg) interpreters)))
+                (want? :stdout) (assoc :stdout (do (log "stdout") (stdout-bench cfg engines-used)))
+                (want? :copy) (assoc :copy (do (log "file copy") (copy-bench cfg engines-used)))
+                (want? :calls) (assoc :calls (do (log "calls") (calls-bench cfg)))
+                (want? :startup) (assoc :startup (do (log "start-up") (startup-bench cfg node?))))
+          res (assoc res :load-end (first (str/split-lines (:out (sh/sh "cat" "/proc/loadavg")))))
+          ran (set (filter res [:kernels :realcode :simd :interp :stdout :copy :calls :startup]))
+          ;; the compiler kernels of issue 15 and the rest (issue 5) have a block each; the
+          ;; CPU kernels are in both, and alone only in the issue-5 one
+          blocks (cond-> []
+                   (some #{:realcode :simd} ran) (conj [issue-15-markers (report res :issue-15)])
+                   (or (some #{:interp :stdout :copy :calls :startup} ran)
+                       (and (:kernels ran) (not-any? #{:realcode :simd} ran)))
+                   (conj [results-markers (report res :issue-5)]))
+          path (or out (if quick "bench/out/PERFORMANCE-quick.md" "docs/PERFORMANCE.md"))]
+      (io/make-parents (io/file "bench/out/x"))
+      (spit "bench/out/results.edn" (pr-str (dissoc res :cfg)))
+      (doseq [[markers text] blocks]
+        (println text)
+        (write-report! path text markers))
+      (log (format "total %.0f s" (secs t0 (now))))
+      (shutdown-agents)
+      (System/exit 0))))
