@@ -359,7 +359,7 @@
                           {:type :wasm/bad-option :key ~k :value ~v :expected (:expected (by-key ~k))}
                           e#)))))
 
-(defn- compile-cache
+(defn compile-cache
   "The CompileCache for :cache-dir (default: the user's cache folder; false: none)."
   ^CompileCache [d]
   (cond
@@ -368,13 +368,14 @@
     :else (for-option :cache-dir d (CompileCache. (.toPath (jio/file (str d)))))))
 
 (defn configure-instance!
-  "Sets `load`'s options (already validated) but :imports on ModuleInstance builder `b`."
-  [^ModuleInstance$Builder b opts]
+  "Sets `load`'s options (already validated) but :imports on ModuleInstance builder `b`;
+  `cache` is (compile-cache (:cache-dir opts))."
+  [^ModuleInstance$Builder b opts cache]
   (.engine b (case (:engine opts :auto)
                :auto Engine/AUTO
                :compiler Engine/COMPILER
                :interpreter Engine/INTERPRETER))
-  (.compileCache b (compile-cache (:cache-dir opts)))
+  (.compileCache b cache)
   (when-let [n (:max-memory-pages opts)] (.maxMemoryPages b (int n)))
   (when-let [ms (:timeout-ms opts)] (.timeoutMillis b (long ms)))
   b)
