@@ -10,7 +10,6 @@
   trap (as wasmtime does on Unix)."
   (:require [clj-wasi.impl.options :as options]
             [clj-wasi.wasm :as wasm]
-            [clojure.datafy]
             [clojure.java.io :as io]
             [clojure.string :as str])
   (:import (java.io File)
@@ -118,7 +117,7 @@ options:
   before, see on-big-stack); prints each result on a line; returns the exit code 0."
   [inst fname args started!]
   (let [f (wasm/fn inst fname)
-        {:keys [params]} (clojure.datafy/datafy f)]
+        {:keys [params]} (first (filter #(= fname (:name %)) (wasm/exports inst)))]
     (when-not (= (count params) (count args))
       (options/usage-error (format "--invoke %s takes %d argument%s %s, got %d" fname (count params)
                            (if (= 1 (count params)) "" "s") (pr-str params) (count args))))

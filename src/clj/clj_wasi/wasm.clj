@@ -26,9 +26,11 @@
   start clean instances from.
   A guest's proc_exit never exits the JVM.
 
-  Every public function has an s/fdef (in clj-wasi.specs, loaded with this namespace;
-  its options maps checked key by key), so
+  Every public function has an s/fdef in clj-wasi.specs (its options maps checked key
+  by key; not loaded with this namespace, which keeps the command line's start-up
+  short), so
 
+      (require 'clj-wasi.specs)
       (clojure.spec.test.alpha/instrument
         (clojure.spec.test.alpha/enumerate-namespace 'clj-wasi.wasm))
 
@@ -603,5 +605,3 @@
   (datafy [f]
     {:name (.export-name f) :kind :function :params (.params f) :results (.results f)}))
 
-;; The s/fdefs of the functions above (they name them, so they load last).
-(require 'clj-wasi.specs)
