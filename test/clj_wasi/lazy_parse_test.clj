@@ -82,6 +82,9 @@
               (is (= 1 (:function d)))
               (is (= "bad" (:export d))))))))))
 
+(defn- facts-entries [^File dir]
+  (filter #(and (.isFile ^File %) (re-find #"/facts/" (str %))) (file-seq dir)))
+
 ;; ---- below the size: lazy once a run has validated the module ---------------------------
 
 (def ^:private remembered-modules
@@ -169,7 +172,7 @@
 (deftest a-corrupt-facts-entry-means-an-eager-parse
   (with-temp-dir [dir]
     (parse-with-cache "numbers" dir)
-    (let [entries (filter #(and (.isFile ^File %) (re-find #"/facts/" (str %))) (file-seq dir))]
+    (let [entries (facts-entries dir)]
       (is (= 1 (count entries)))
       (doseq [^File f entries]
         (let [bs (Files/readAllBytes (.toPath f))]
@@ -177,3 +180,24 @@
           (Files/write (.toPath f) bs (make-array java.nio.file.OpenOption 0))))
       (is (not (.lazy (.plan (parse-with-cache "numbers" dir)))) "corrupt: parsed eagerly again")
       (is (.lazy (.plan (parse-with-cache "numbers" dir))) "and the entry rewritten"))))
+
+(deftest facts-are-only-used-for-the-very-bytes-they-were-recorded-for
+  ;; an entry is found by a fingerprint (CRC-32C, length) and holds a copy of the module:
+  ;; a recorded copy that differs from the module in one byte (the entry's own checksum
+  ;; made right again, as for a fingerprint collision) is not used
+  (with-temp-dir [dir]
+    (let [bytes (Files/readAllBytes (.toPath (io/file (wasm "numbers"))))]
+      (parse-with-cache "numbers" dir)
+      (doseq [^File f (facts-entries dir)]
+        (let [bs (Files/readAllBytes (.toPath f))
+              ;; after the copy come 9 bytes of facts (numbers: a flag, two empty sets)
+              i (- (alength bs) 9 5)
+              tail (java.util.Arrays/copyOfRange bs (- (alength bs) 9 (alength bytes)) (- (alength bs) 9))]
+          (is (java.util.Arrays/equals bytes tail) "the entry ends with the module's copy and the facts")
+          (aset-byte bs i (unchecked-byte (inc (aget bs i))))
+          (let [crc (java.util.zip.CRC32C.)]
+            (.update crc bs 4 (- (alength bs) 4))
+            (.putInt (java.nio.ByteBuffer/wrap bs) (unchecked-int (.getValue crc))))
+          (Files/write (.toPath f) bs (make-array java.nio.file.OpenOption 0))))
+      (is (not (.lazy (.plan (parse-with-cache "numbers" dir)))) "other bytes: parsed eagerly")
+      (is (.lazy (.plan (parse-with-cache "numbers" dir))) "the entry rewritten for these"))))

@@ -124,8 +124,10 @@
     :spec (s/spec #(or (false? %) (dir-like? %)))
     :expected "a directory (string, File or Path) for compiled classes, or false for none"
     :doc (str "where compiled classes are kept between runs (default: $XDG_CACHE_HOME/clj-wasi "
-              "or ~/.cache/clj-wasi; false: nowhere). Entries are keyed by the module's hash "
-              "and the engine version, checksummed, and rebuilt when corrupt.")
+              "or ~/.cache/clj-wasi; false: nowhere), with a record that the module validated, "
+              "so that its next load decodes each function only when it first runs. Entries "
+              "are keyed by the module's hash and the engine version, checksummed, and rebuilt "
+              "when corrupt.")
     :cli [{:flag "--cache-dir" :arg "DIR" :help "keep compiled classes in DIR (default ~/.cache/clj-wasi)"
            :value identity}
           {:flag "--no-cache" :help "compile afresh, store nothing" :value (constantly false)}]}

@@ -48,7 +48,7 @@ import java.util.TreeSet;
  *
  * <p>Modules below the size are parsed eagerly the first time and lazily after that: given a
  * compile cache, an eager parse records what it established ({@link ModuleFacts}: every body
- * validated, the scan's sets) under the module's digest, and the next parse of the same bytes
+ * validated, the scan's sets, the digest) for the module's bytes, and the next parse of them
  * finds it there, frames the code section as for a large module, decodes each body at its
  * first use without validating it again, and takes the scan from the record ({@code lazy} and
  * {@code scanned} both true). So a second run decodes only what it executes (or what the
@@ -117,9 +117,9 @@ public record ModulePlan(
     boolean lazy = LazyParser.available() && large && code != null;
     // below the size: what a previous run established, when the cache has it
     boolean remember = cache != null && !large && code != null && LazyParser.available();
-    String digest = remember ? LazyParser.digest(bytes) : null;
-    ModuleFacts facts = digest != null ? ModuleFacts.read(cache, digest) : null;
-    WasmModule m = facts != null ? LazyParser.parse(bytes, code, digest, false)
+    ModuleFacts.Recorded recorded = remember ? ModuleFacts.lookup(cache, bytes) : null;
+    ModuleFacts facts = recorded == null ? null : recorded.facts();
+    WasmModule m = facts != null ? LazyParser.parse(bytes, code, recorded.digest(), false)
         : lazy ? LazyParser.parse(bytes, code)
         : Parser.parse(bytes);
 
@@ -135,8 +135,8 @@ public record ModulePlan(
       tail.addAll(facts.tailCallFunctions());
     } else {
       usesSimd = !lazy && scan(m, simd, tail, patched);
-      if (digest != null && m.digest() != null) {
-        new ModuleFacts(usesSimd, simd, tail).write(cache, digest);
+      if (remember && m.digest() != null) {
+        new ModuleFacts(usesSimd, simd, tail).write(cache, bytes, m.digest());
       }
     }
     boolean anyPatched = false;

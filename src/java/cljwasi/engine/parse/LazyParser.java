@@ -163,7 +163,7 @@ public final class LazyParser {
   }
 
   /** "sha-256:" and the Base64 of the SHA-256 of the bytes, as Chicory's parser makes it. */
-  public static String digest(byte[] bytes) {
+  private static String digest(byte[] bytes) {
     try {
       return "sha-256:" + Base64.getEncoder().encodeToString(
           MessageDigest.getInstance("SHA-256").digest(bytes));
