@@ -7,7 +7,11 @@
   Stdin, stdout and stderr pass straight through; the process exits with the module's
   exit code. Errors print one line to stderr and exit non-zero: 2 for a bad option,
   1 for a module that cannot be loaded or a limit hit, 124 for a timeout, 134 for a
-  trap (as wasmtime does on Unix)."
+  trap (as wasmtime does on Unix).
+
+  bin/clj-wasi starts the Java entry point cljwasi.cli.Main instead, which runs a plain
+  command line without loading Clojure and hands the rest here (see its class comment);
+  both read the flags with cljwasi.cli.CommandLine."
   (:require [clj-wasi.impl.options :as options]
             [clj-wasi.wasm :as wasm]
             [clojure.java.io :as io]
