@@ -9,7 +9,9 @@
   ARGS` does, one step at a time, and prints the time of each step to stderr as one EDN
   map after the marker `real.phases`:
     :load         (require 'clj-wasi.main): the runtime, AOT-compiled as the runner loads it
-    :parse        wasm/module of the file (read, decode, validate)
+    :parse        the module's file parsed as the runner parses it, with the compile
+                  cache (cold: read, decode, validate every body and record that in the
+                  cache; warm: framed only, each body decoded at its first use)
     :compile      the module's machine factory for engine :auto: compiling to JVM
                   bytecode, or loading the classes from the compile cache
     :instantiate  wasm/load-wasi with the runner's options (memory, WASI context, start)
@@ -35,11 +37,13 @@
   (let [t0 (System/nanoTime)
         _ (require 'clj-wasi.main)
         t1 (System/nanoTime)
-        module ((requiring-resolve 'clj-wasi.wasm/module) module-file)
-        t2 (System/nanoTime)
         cache (clojure.lang.Reflector/invokeConstructor
                (Class/forName "cljwasi.engine.cache.CompileCache")
                (object-array [(.toPath (java.io.File. ^String cache-dir))]))
+        module (clojure.lang.Reflector/invokeStaticMethod
+                (Class/forName "cljwasi.Module") "parse"
+                (object-array [(.toPath (java.io.File. ^String module-file)) cache]))
+        t2 (System/nanoTime)
         _ (clojure.lang.Reflector/invokeInstanceMethod
            module "machineFactory"
            (object-array [(clojure.lang.Reflector/getStaticField "cljwasi.Engine" "AUTO") cache]))

@@ -6,7 +6,8 @@
 
   Each public function, in source order, gets its arglists, its docstring (indented
   blocks become code blocks) and the :args of its spec."
-  (:require [clj-wasi.wasm]
+  (:require [clj-wasi.specs]
+            [clj-wasi.wasm]
             [clojure.spec.alpha :as s]
             [clojure.string :as str]))
 

@@ -1,5 +1,7 @@
 (ns clj-wasi.cli-test
-  "The command-line runner, run as a separate JVM the way users run it."
+  "The command-line runner, run as a separate JVM the way users run it: through its Java
+  entry point, cljwasi.cli.Main, as bin/clj-wasi starts it (which runs plain command lines
+  in Java and hands the rest to clj-wasi.main); and the two entry points compared."
   (:require [clj-wasi.main :as main]
             [clj-wasi.test-util :refer [java-cmd sh wasm with-temp-dir]]
             [clojure.java.io :as io]
@@ -7,7 +9,34 @@
             [clojure.test :refer [deftest is testing]]))
 
 (defn- cli [args & opts]
+  (apply sh (apply java-cmd "cljwasi.cli.Main" args) opts))
+
+(defn- clojure-cli
+  "The Clojure runner alone (bin/clojure -M:run without the launcher)."
+  [args & opts]
   (apply sh (apply java-cmd "clojure.main" "-m" "clj-wasi.main" args) opts))
+
+(deftest both-entry-points-run-a-command-line-alike
+  ;; the Java entry point runs the plain ones itself and hands the others over: the same
+  ;; exit code, output and messages either way
+  (with-temp-dir [dir]
+    (spit (io/file dir "in.txt") "from host")
+    (doseq [[args stdin] [[[(wasm "hello")]]
+                          [[(wasm "exit_with") "3" "stderr"]]
+                          [[(wasm "exit_with") "200"]] ; a trap
+                          [[(wasm "upper")] "abc\n"]
+                          [["--env" "A=1" "--env=B=x=y" "--dir" (str dir "::/sandbox")
+                            "--engine" "interpreter" "--no-cache" (wasm "echo_args") "x y"]]
+                          [["--dir-ro" (str dir "::/sandbox") (wasm "fileio") "/sandbox"]]
+                          [["--max-output-bytes" "5" (wasm "hello")]] ; a limit
+                          [["--engine" "bogus" (wasm "hello")]]
+                          [["--max-memory-pages" "70000" (wasm "hello")]]
+                          [["--dir" (str dir "/gone") (wasm "hello")]]
+                          [["--bogus" (wasm "hello")]]
+                          [[(wasm "traps")]] ; no _start
+                          [[(wasm "invalid_body")]]
+                          [["no/such/module.wasm"]]]]
+      (is (= (clojure-cli args :stdin stdin) (cli args :stdin stdin)) (pr-str args)))))
 
 (deftest runs-commands-with-their-exit-codes-and-stdio
   (let [r (cli [(wasm "exit_with") "3" "stderr"])]

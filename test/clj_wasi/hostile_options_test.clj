@@ -51,7 +51,7 @@
       [:preopens #(hash-map "/a" (str *a-file*))] [:preopens {"/a" "/no/such/dir"}]
       [:preopens {"/a" "x\u0000y"}] [:preopens {"" "."}] [:preopens [{:guest "/a"}]]
       [:preopens {"/a" 42}] [:preopens "."]
-      [:cache-dir #(str *a-file*)] [:cache-dir "/no/such/dir/deeper"] [:cache-dir "a\u0000b"]
+      [:cache-dir #(str *a-file*)] [:cache-dir #(str *a-file* "/no/such/dir")] [:cache-dir "a\u0000b"]
       [:cache-dir 42] [:cache-dir true]
       [:stdin #(io/file "/no/such/file")] [:stdin (io/file "test")] [:stdin (io/file "a\u0000")]
       [:stdin 42] [:stdin :bogus]

@@ -6,6 +6,7 @@
   the API and the command line; host function signatures checked in one place."
   (:require [clj-wasi.impl.options :as options]
             [clj-wasi.main :as main]
+            [clj-wasi.specs]
             [clj-wasi.test-util :refer [thrown-data wasm with-temp-dir]]
             [clj-wasi.wasm :as wasm]
             [clojure.java.io :as io]

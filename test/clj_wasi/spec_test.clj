@@ -4,6 +4,7 @@
   option key given a bad value, alone or among good ones, throws :wasm/bad-option
   naming that key."
   (:require [clj-wasi.impl.options :as options]
+            [clj-wasi.specs]
             [clj-wasi.test-util :refer [thrown-data]]
             [clj-wasi.wasm :as wasm]
             [clojure.spec.alpha :as s]

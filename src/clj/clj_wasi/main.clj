@@ -7,22 +7,24 @@
   Stdin, stdout and stderr pass straight through; the process exits with the module's
   exit code. Errors print one line to stderr and exit non-zero: 2 for a bad option,
   1 for a module that cannot be loaded or a limit hit, 124 for a timeout, 134 for a
-  trap (as wasmtime does on Unix)."
+  trap (as wasmtime does on Unix).
+
+  bin/clj-wasi starts the Java entry point cljwasi.cli.Main instead, which runs a plain
+  command line without loading Clojure and hands the rest here (see its class comment);
+  both read the flags with cljwasi.cli.CommandLine."
   (:require [clj-wasi.impl.options :as options]
             [clj-wasi.wasm :as wasm]
-            [clojure.datafy]
             [clojure.java.io :as io]
             [clojure.string :as str])
-  (:import (java.io File)
+  (:import (cljwasi.cli Flag Main)
+           (java.io File)
            (java.nio.file Files)
            (java.util.concurrent LinkedBlockingQueue TimeUnit)
            (java.nio.file.attribute FileAttribute)))
 
 (def ^:private invoke-flag
   "--invoke, the one flag that is no option of load-wasi (the runner's own)."
-  {:flag "--invoke" :arg "FUNC" :key :invoke
-   :help "call export FUNC with ARGS instead of running _start"
-   :value #(if (str/blank? %) (options/usage-error "--invoke needs the name of an export") %)})
+  {:flag (.flag Flag/INVOKE) :arg (.arg Flag/INVOKE) :help (.help Flag/INVOKE) :key :invoke})
 
 (def ^:private flags
   "Every flag, in usage order: --invoke, then the options' flags from their table."
@@ -53,32 +55,14 @@ options:
   end at the first argument that is not one (or after `--`). Throws ex-info of type
   :clj-wasi.impl.options/usage for a flag that is unknown, lacks its value or whose
   text cannot become one; the values themselves are checked by load-wasi, as any
-  caller's options are."
+  caller's options are. (Read by cljwasi.cli.CommandLine, as the Java entry point reads it.)"
   [argv]
-  (loop [[a & more :as argv] argv, opts {}]
-    (cond
-      (nil? a) {:opts opts :module nil :args []}
-      (= "--" a) {:opts opts :module (first more) :args (vec (rest more))}
-      (#{"-h" "--help"} a) {:help true}
-      (str/starts-with? a "-")
-      (let [[flag inline] (if (str/starts-with? a "--") (str/split a #"=" 2) [a nil])
-            f (or (first (filter #(and (= flag (:flag %)) (:value %)) flags))
-                  (options/usage-error (str "unknown option " a)))
-            [text more] (cond
-                          (not (:arg f)) [nil more]
-                          inline [inline more]
-                          (seq more) [(first more) (rest more)]
-                          :else (options/usage-error (str flag " needs a value")))]
-        (recur more (options/add-flag opts f text)))
-      :else {:opts opts :module a :args (vec more)})))
+  (options/parse-command-line argv))
 
-(defn- exit-code-for [data]
-  (case (:type data)
-    ::options/usage 2
-    :wasm/bad-option 2
-    :wasm/trap 134
-    :wasm/timeout 124
-    1))
+(defn- exit-code-for
+  "The exit code for an error (cljwasi.cli.Main's, for the Java entry point's errors too)."
+  [data]
+  (Main/exitCode (some-> (:type data) name)))
 
 (defn- parse-invoke-arg
   "Command-line argument `i` for a parameter of type `ty`, as wasmtime reads it:
@@ -118,7 +102,7 @@ options:
   before, see on-big-stack); prints each result on a line; returns the exit code 0."
   [inst fname args started!]
   (let [f (wasm/fn inst fname)
-        {:keys [params]} (clojure.datafy/datafy f)]
+        {:keys [params]} (first (filter #(= fname (:name %)) (wasm/exports inst)))]
     (when-not (= (count params) (count args))
       (options/usage-error (format "--invoke %s takes %d argument%s %s, got %d" fname (count params)
                            (if (= 1 (count params)) "" "s") (pr-str params) (count args))))

@@ -5,9 +5,10 @@
 
       (stest/instrument (stest/enumerate-namespace 'clj-wasi.wasm))
 
-  clj-wasi.wasm loads it after its functions, which the fdefs name."
+  Require it before instrumenting (clj-wasi.wasm does not load it: the specs are for the
+  REPL and tests, and the command-line runner starts faster without them)."
   (:require [clj-wasi.impl.options :as options]
-            [clj-wasi.wasm :as-alias wasm]
+            [clj-wasi.wasm :as wasm]
             [clojure.spec.alpha :as s])
   (:import (clj_wasi.impl.memory CString)
            (java.io File InputStream)

@@ -26,9 +26,11 @@
   start clean instances from.
   A guest's proc_exit never exits the JVM.
 
-  Every public function has an s/fdef (in clj-wasi.specs, loaded with this namespace;
-  its options maps checked key by key), so
+  Every public function has an s/fdef in clj-wasi.specs (its options maps checked key
+  by key; not loaded with this namespace, which keeps the command line's start-up
+  short), so
 
+      (require 'clj-wasi.specs)
       (clojure.spec.test.alpha/instrument
         (clojure.spec.test.alpha/enumerate-namespace 'clj-wasi.wasm))
 
@@ -50,6 +52,7 @@
            (clj_wasi.impl.snapshot Snapshot)
            (clj_wasi.impl.values ExportFn)
            (cljwasi Module ModuleInstance Signature)
+           (cljwasi.engine.cache CompileCache)
            (cljwasi.wasi WasiCall WasiTracer)
            (com.dylibso.chicory.runtime Memory)
            (java.io ByteArrayOutputStream Closeable File InputStream)
@@ -116,6 +119,31 @@
                                     (pr-str inst))
                  {:value inst :expected "an instance"})))
 
+(defn- parse-module
+  "`src` (anything `module` takes) as a Module. With a CompileCache `cache`, a module an
+  earlier run validated is parsed lazily (cljwasi.engine.ModulePlan)."
+  ^Module [src ^CompileCache cache]
+  (errors/translating
+   (cond
+     (core/instance? Module src) src
+     (core/instance? Snapshot src) (.module ^Snapshot src)
+     (string? src) (parse-module (File. ^String src) cache)
+     (core/instance? Path src) (if (wat/wat-name? (str (.getFileName ^Path src)))
+                                 (parse-module (.toFile ^Path src) cache)
+                                 (Module/parse ^Path src cache))
+     (core/instance? File src) (if (wat/wat-name? (.getName ^File src))
+                                 (Module/parse ^bytes (wat/->wasm src) (.getName ^File src) cache)
+                                 (Module/parse (.toPath ^File src) cache))
+     (bytes? src) (Module/parse ^bytes src "module.wasm" cache)
+     (core/instance? URL src) (with-open [in (.openStream ^URL src)]
+                                (Module/parse ^InputStream in
+                                              ^String (last (str/split (.getPath ^URL src) #"/"))
+                                              cache))
+     (core/instance? InputStream src) (Module/parse ^InputStream src "module.wasm" cache)
+     :else (errors/fail :bad-argument (str "cannot load a module from " (pr-str src))
+                        {:value src
+                         :expected "a path, File, Path, URL, byte array, InputStream or module"}))))
+
 (defn module
   "Parses and validates a module once, for instantiating many times (from any thread)
   with `load`, `load-wasi` or `run`, which also take any `src` this takes directly.
@@ -128,25 +156,7 @@
       (def m (wasm/module \"test/wasm/hello.wasm\"))
       (wasm/run m {})"
   ^Module [src]
-  (errors/translating
-   (cond
-     (core/instance? Module src) src
-     (core/instance? Snapshot src) (.module ^Snapshot src)
-     (string? src) (module (File. ^String src))
-     (core/instance? Path src) (if (wat/wat-name? (str (.getFileName ^Path src)))
-                                 (module (.toFile ^Path src))
-                                 (Module/parse ^Path src))
-     (core/instance? File src) (if (wat/wat-name? (.getName ^File src))
-                                 (Module/parse (wat/->wasm src) (.getName ^File src))
-                                 (Module/parse (.toPath ^File src)))
-     (bytes? src) (Module/parse ^bytes src "module.wasm")
-     (core/instance? URL src) (with-open [in (.openStream ^URL src)]
-                           (Module/parse ^InputStream in
-                                         ^String (last (str/split (.getPath ^URL src) #"/"))))
-     (core/instance? InputStream src) (Module/parse ^InputStream src "module.wasm")
-     :else (errors/fail :bad-argument (str "cannot load a module from " (pr-str src))
-                        {:value src
-                         :expected "a path, File, Path, URL, byte array, InputStream or module"}))))
+  (parse-module src nil))
 
 (defn- trace-event [^WasiCall c]
   {:fn (.function c)
@@ -164,14 +174,15 @@
 (defn- instantiate
   "A new instance of `src` with `opts` (already validated), with WASI when `wasi?`."
   [src opts wasi?]
-  (let [m (module src)
+  (let [cache (options/compile-cache (:cache-dir opts))
+        m (parse-module src cache)
         inst-promise (promise)
         trace-atom (atom [])
         {wasi-opts :options captures :captures vfs :files}
         (when wasi? (options/wasi-options opts (.name m) (tracer (:trace opts) trace-atom)))]
     (try
       (let [b (doto (ModuleInstance/builder m)
-                (options/configure-instance! opts)
+                (options/configure-instance! opts cache)
                 (.wasi wasi-opts))]
         (doseq [f (host/host-functions m (:imports opts) inst-promise)] (.hostFunction b f))
         (let [inst (Instance. (errors/translating (.build b)) captures trace-atom vfs)]
@@ -594,5 +605,3 @@
   (datafy [f]
     {:name (.export-name f) :kind :function :params (.params f) :results (.results f)}))
 
-;; The s/fdefs of the functions above (they name them, so they load last).
-(require 'clj-wasi.specs)

@@ -78,10 +78,19 @@ public final class Module {
 
   /** Parses and validates {@code bytes}; {@code name} is used in messages and as argv[0]. */
   public static Module parse(byte[] bytes, String name) {
+    return parse(bytes, name, null);
+  }
+
+  /**
+   * Parses and validates {@code bytes}, consulting the compile {@code cache} (may be null):
+   * a module whose bytes an earlier parse validated is decoded lazily, each function at its
+   * first use ({@link ModulePlan#parse(byte[], CompileCache)}).
+   */
+  public static Module parse(byte[] bytes, String name, CompileCache cache) {
     checkHeader(bytes, name);
     bytes = LegacyEh.translateIfNeeded(bytes, name); // legacy EH -> exnref form
     try {
-      return new Module(ModulePlan.parse(bytes), name);
+      return new Module(ModulePlan.parse(bytes, cache), name);
     } catch (InvalidException e) {
       throw malformed(name, "invalid module: " + e.getMessage(), e);
     } catch (ChicoryException e) {
@@ -93,6 +102,11 @@ public final class Module {
   }
 
   public static Module parse(Path path) {
+    return parse(path, null);
+  }
+
+  /** The module in file {@code path}; {@code cache} as in {@link #parse(byte[], String, CompileCache)}. */
+  public static Module parse(Path path, CompileCache cache) {
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(path);
@@ -103,12 +117,16 @@ public final class Module {
       throw new WasmException("io", "cannot read module file " + path + ": " + e.getMessage(),
           Map.of("path", path.toString()), e);
     }
-    return parse(bytes, path.getFileName().toString());
+    return parse(bytes, path.getFileName().toString(), cache);
   }
 
   public static Module parse(InputStream in, String name) {
+    return parse(in, name, null);
+  }
+
+  public static Module parse(InputStream in, String name, CompileCache cache) {
     try {
-      return parse(in.readAllBytes(), name);
+      return parse(in.readAllBytes(), name, cache);
     } catch (IOException e) {
       throw new WasmException("io", "cannot read module " + name + ": " + e.getMessage(),
           Map.of("name", name), e);

@@ -4,7 +4,10 @@
   their docstrings, and its command-line flags with how a flag's text becomes the
   value. Validation, the error messages, clj-wasi.specs' option specs, the docstrings'
   option lists and the command line's parser and usage text are all derived from the
-  table; below it, the translation of the options into the Java core's builders."
+  table; below it, the translation of the options into the Java core's builders. The
+  flags themselves are declared in Java, cljwasi.cli.Flag, and each option's :cli rows
+  come from there: the runner's Java entry point (cljwasi.cli.Main) reads a command line
+  with them, without loading Clojure, exactly as the Clojure runner does."
   (:require [clj-wasi.impl.errors :as errors]
             [clj-wasi.impl.files :as files]
             [clj-wasi.impl.io :as io]
@@ -13,6 +16,7 @@
             [clojure.spec.alpha :as s]
             [clojure.string :as str])
   (:import (cljwasi Engine ModuleInstance$Builder)
+           (cljwasi.cli CommandLine Flag UsageException)
            (cljwasi.engine.cache CompileCache)
            (cljwasi.wasi WasiClock WasiOptions WasiOptions$Builder)
            (java.io File InputStream OutputStream Reader Writer)
@@ -62,30 +66,12 @@
   [msg]
   (throw (ex-info msg {:type ::usage})))
 
-(defn- nat
-  "Flag text as a non-negative integer (up to 18 digits, so that it fits a long)."
-  [flag s]
-  (or (when (re-matches #"\d{1,18}" s) (parse-long s))
-      (usage-error (format "%s needs a non-negative integer, got %s" flag (pr-str s)))))
-
-(defn- dir-flag [flag read-only]
-  {:flag flag :arg "HOST[::GUEST]" :add :conj
-   :help (if read-only "the same, read-only"
-             "preopen host directory HOST as GUEST (default: HOST as written)")
-   :value (fn [spec]
-            (let [[host guest] (str/split spec #"::" 2)]
-              (when (str/blank? host) (usage-error (str flag " needs HOST[::GUEST]")))
-              {:host host :guest (if (str/blank? guest) host guest) :read-only read-only}))})
-
-(defn- env-var
-  "--env text as a map to merge: NAME=VALUE, or NAME alone to pass this process's
-  variable on, as wasmtime does (nil, no variable at all, when it is unset)."
-  [text]
-  (let [[k v] (str/split text #"=" 2)
-        v (if (nil? v) (System/getenv k) v)]
-    (when (str/blank? k)
-      (usage-error (str "--env needs NAME=VALUE or NAME, got " (pr-str text))))
-    (when v {k v})))
+(defn- cli
+  "The command-line rows of option `k` (cljwasi.cli.Flag declares them): :flag, :arg
+  (nil for a flag without a value) and :help."
+  [k]
+  (vec (for [^Flag f (Flag/of (name k))]
+         {:flag (.flag f) :arg (.arg f) :help (.help f)})))
 
 ;; --- the table ----------------------------------------------------------------------
 ;;
@@ -98,11 +84,9 @@
 ;;   :check     (optional) fn of [value options] -> nil, or [message data] for a value
 ;;              the spec accepts but that cannot be used (a missing directory)
 ;;   :doc       its description in the docstrings of the functions that take it
-;;   :cli       its command-line flags: :flag, :arg (nil for a flag without a value),
-;;              :help, :value (fn of the flag's text -> the value, or the part of it
-;;              one flag gives) and :add (:set, the default; :conj onto a vector;
-;;              :merge into a map), for flags that may be repeated; a row without
-;;              :value is a second line of usage text for the flag before it
+;;   :cli       its command-line flags, from cljwasi.cli.Flag (which says how each
+;;              flag's text becomes the value): :flag, :arg (nil for a flag without a
+;;              value), :help
 
 (def table
   [{:key :imports :in :load
@@ -118,31 +102,27 @@
     :expected "one of :auto, :compiler, :interpreter"
     :doc (str ":auto (default: compiled to JVM bytecode, interpreter where the compiler "
               "refuses), :compiler or :interpreter.")
-    :cli [{:flag "--engine" :arg "E" :help "auto (default), compiler or interpreter"
-           :value keyword}]}
+    :cli (cli :engine)}
    {:key :cache-dir :in :load
     :spec (s/spec #(or (false? %) (dir-like? %)))
     :expected "a directory (string, File or Path) for compiled classes, or false for none"
     :doc (str "where compiled classes are kept between runs (default: $XDG_CACHE_HOME/clj-wasi "
-              "or ~/.cache/clj-wasi; false: nowhere). Entries are keyed by the module's hash "
-              "and the engine version, checksummed, and rebuilt when corrupt.")
-    :cli [{:flag "--cache-dir" :arg "DIR" :help "keep compiled classes in DIR (default ~/.cache/clj-wasi)"
-           :value identity}
-          {:flag "--no-cache" :help "compile afresh, store nothing" :value (constantly false)}]}
+              "or ~/.cache/clj-wasi; false: nowhere), with a record that the module validated, "
+              "so that its next load decodes each function only when it first runs. Entries "
+              "are keyed by the module's hash and the engine version, checksummed, and rebuilt "
+              "when corrupt.")
+    :cli (cli :cache-dir)}
    {:key :max-memory-pages :in :load
     :spec (s/int-in 0 65537)
     :expected "an integer from 0 to 65536"
     :doc "cap on linear memory, in 64 KiB pages."
-    :cli [{:flag "--max-memory-pages" :arg "N" :help "cap linear memory at N 64 KiB pages"
-           :value #(nat "--max-memory-pages" %)}]}
+    :cli (cli :max-memory-pages)}
    {:key :timeout-ms :in :load
     :spec (s/spec pos-int?)
     :expected "a positive integer"
     :doc (str "each call is stopped after this long (:wasm/timeout) and the instance closed. "
               "Loading and compiling are not counted.")
-    ;; the flag takes 0 too, as the shortest timeout there is (the option: 1 ms)
-    :cli [{:flag "--timeout-ms" :arg "N" :help "stop the module N milliseconds after it starts running"
-           :value #(max 1 (nat "--timeout-ms" %))}]}
+    :cli (cli :timeout-ms)}
    {:key :args :in :wasi
     :spec (s/coll-of string? :kind sequential?)
     :expected "a vector of strings (argv after argv[0])"
@@ -156,9 +136,7 @@
     :spec (s/map-of (s/or :string string? :keyword keyword?) string?)
     :expected "a map of string (or keyword) names to string values"
     :doc "{\"NAME\" \"value\"}; nothing of the JVM's environment is passed."
-    :cli [{:flag "--env" :arg "NAME=VALUE" :help "set an environment variable (repeatable)"
-           :value env-var :add :merge}
-          {:flag "--env" :arg "NAME" :help "pass NAME on from this process's environment (if set)"}]}
+    :cli (cli :env)}
    {:key :preopens :in :wasi
     :spec (s/or :map (s/map-of ::guest ::host)
                 :seq (s/coll-of ::preopen :kind sequential?))
@@ -172,7 +150,7 @@
     :doc (str "{\"/guest/path\" \"host/dir\"}, or a vector of {:guest :host :read-only} "
               "(in fd order). The guest can reach nothing outside these directories; under "
               ":read-only true every write fails.")
-    :cli [(dir-flag "--dir" false) (dir-flag "--dir-ro" true)]}
+    :cli (cli :preopens)}
    {:key :stdin :in :wasi
     :spec (s/spec #(or (nil? %) (string? %) (bytes? %) (instance? InputStream %)
                        (instance? Reader %) (instance? File %) (= :inherit %)))
@@ -202,10 +180,7 @@
     :doc (str "stdout+stderr cap: the first write past it fails with ENOSPC (earlier output "
               "is kept); a guest that writes again after that is stopped with :wasm/limit, "
               ":limit :max-output-bytes.")
-    :cli [{:flag "--max-output-bytes" :arg "N"
-           :help (str "cap stdout+stderr: the first write past it fails with ENOSPC, "
-                      "a module that writes again is stopped (exit 1)")
-           :value #(nat "--max-output-bytes" %)}]}
+    :cli (cli :max-output-bytes)}
    {:key :clock :in :wasi
     :spec (s/spec #(or (instance? Instant %) (instance? Date %) (int? %) (callable? %)))
     :expected "an Instant, a Date, epoch nanoseconds, or a function returning epoch nanoseconds"
@@ -219,14 +194,12 @@
     :expected "true, false, or a function of one trace event"
     :doc (str "true (collect; read with `trace`) or a function of each WASI call's event "
               "{:fn \"path_open\" :args {...} :errno :success :nanos 1234}.")
-    :cli [{:flag "--trace" :help "print every WASI call to stderr as EDN"
-           :value (fn [_] (fn [e] (binding [*out* *err*] (prn e))))}]}
+    :cli (cli :trace)}
    {:key :listen :in :wasi
     :spec (s/coll-of (s/and string? port-in-range?) :kind sequential?)
     :expected "a vector of \"host:port\" strings (port 0 to 65535)"
     :doc "[\"127.0.0.1:0\"]: TCP listeners preopened as fds after the directories."
-    :cli [{:flag "--listen" :arg "HOST:PORT" :help "preopen a TCP listener (after the directories)"
-           :value identity :add :conj}]}
+    :cli (cli :listen)}
    {:key :files :in :wasi
     :spec (s/and (s/map-of files/guest-path? files/content?) #(nil? (files/problem %)))
     :problem files/problem
@@ -334,16 +307,31 @@
   []
   (for [{k :key flags :cli} table, f flags] (assoc f :key k)))
 
-(defn add-flag
-  "Options map `opts` with the value of `flag` (an entry of cli-flags) for its text;
-  as it was when that value is nil."
-  [opts {k :key value :value add :add} text]
-  (let [v (value text)]
-    (case (if (nil? v) :none (or add :set))
-      :none opts
-      :set (assoc opts k v)
-      :conj (update opts k (fnil conj []) v)
-      :merge (update opts k #(merge (or % (array-map)) v)))))
+(defn- option-value
+  "Option `k`'s value from the command line's plain Java value `v` (cljwasi.cli.Flag)."
+  [k v]
+  (case k
+    :engine (keyword v)
+    :preopens (mapv (fn [p] (into {} (map (fn [[pk pv]] [(keyword pk) pv])) p)) v)
+    :env (into (array-map) v)
+    :listen (vec v)
+    :trace (fn [e] (binding [*out* *err*] (prn e)))
+    v))
+
+(defn parse-command-line
+  "Command line `argv` read by cljwasi.cli.CommandLine, as {:help true} or {:opts {...}
+  :module path-or-nil :args [...]}, the options as `load-wasi` takes them (but :invoke,
+  the runner's own, a string). Throws ex-info of type ::usage for a flag that is unknown,
+  lacks its value or whose text cannot become one."
+  [argv]
+  (let [^CommandLine cl (try (CommandLine/parse (vec argv))
+                             (catch UsageException e (usage-error (ex-message e))))]
+    (if (.help cl)
+      {:help true}
+      {:opts (into {} (map (fn [[k v]] (let [k (keyword k)] [k (option-value k v)])))
+                   (.options cl))
+       :module (.module cl)
+       :args (vec (.args cl))})))
 
 ;; --- the options as the Java core takes them -----------------------------------------
 
@@ -359,7 +347,7 @@
                           {:type :wasm/bad-option :key ~k :value ~v :expected (:expected (by-key ~k))}
                           e#)))))
 
-(defn- compile-cache
+(defn compile-cache
   "The CompileCache for :cache-dir (default: the user's cache folder; false: none)."
   ^CompileCache [d]
   (cond
@@ -368,13 +356,14 @@
     :else (for-option :cache-dir d (CompileCache. (.toPath (jio/file (str d)))))))
 
 (defn configure-instance!
-  "Sets `load`'s options (already validated) but :imports on ModuleInstance builder `b`."
-  [^ModuleInstance$Builder b opts]
+  "Sets `load`'s options (already validated) but :imports on ModuleInstance builder `b`;
+  `cache` is (compile-cache (:cache-dir opts))."
+  [^ModuleInstance$Builder b opts cache]
   (.engine b (case (:engine opts :auto)
                :auto Engine/AUTO
                :compiler Engine/COMPILER
                :interpreter Engine/INTERPRETER))
-  (.compileCache b (compile-cache (:cache-dir opts)))
+  (.compileCache b cache)
   (when-let [n (:max-memory-pages opts)] (.maxMemoryPages b (int n)))
   (when-let [ms (:timeout-ms opts)] (.timeoutMillis b (long ms)))
   b)

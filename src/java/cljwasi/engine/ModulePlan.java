@@ -1,6 +1,8 @@
 package cljwasi.engine;
 
 import cljwasi.Engine;
+import cljwasi.engine.cache.CompileCache;
+import cljwasi.engine.cache.ModuleFacts;
 import cljwasi.engine.interp.V128Locals;
 import cljwasi.engine.parse.LazyParser;
 import cljwasi.engine.tier.TierConfig;
@@ -44,6 +46,14 @@ import java.util.TreeSet;
  * body): its decoder applies the fix, the tiered compiler looks at each function before
  * compiling it, and its instances always get the tail-call interrupt check.
  *
+ * <p>Modules below the size are parsed eagerly the first time and lazily after that: given a
+ * compile cache, an eager parse records what it established ({@link ModuleFacts}: every body
+ * validated, the scan's sets, the digest) for the module's bytes, and the next parse of them
+ * finds it there, frames the code section as for a large module, decodes each body at its
+ * first use without validating it again, and takes the scan from the record ({@code lazy} and
+ * {@code scanned} both true). So a second run decodes only what it executes (or what the
+ * compiler compiles, when its classes are not cached) and routes the module as the first did.
+ *
  * @param simdFunctions the functions (function index space) that use SIMD
  * @param tailCallFunctions the functions that make a tail call
  * @param interpretedOnly the functions the compiler must leave to the interpreter: both sets
@@ -52,13 +62,14 @@ import java.util.TreeSet;
  *     not compared: a plan's value hash would hash every instruction of its module.)
  */
 public record ModulePlan(
-    /* the module itself, and how it was parsed */
-    WasmModule module, boolean lazy,
+    /* the module itself, how it was parsed (lazy: bodies decoded at first use), and whether
+       the scan's sets are known (an eager parse, or one a previous run recorded) */
+    WasmModule module, boolean lazy, boolean scanned,
     /* the size decision: code section bytes (the one measure), large or not, the tier knobs */
     long codeBytes, boolean large, TierConfig tierConfig,
     /* the function index space: imported functions first */
     int importedFunctions, int functionCount,
-    /* the scan (empty for a lazily parsed module) */
+    /* the scan (empty when not scanned) */
     boolean usesSimd, Set<Integer> simdFunctions, Set<Integer> tailCallFunctions,
     Set<Integer> interpretedOnly, FunctionBody[] patchedBodies) {
 
@@ -84,6 +95,15 @@ public record ModulePlan(
    * malformed or invalid module.
    */
   public static ModulePlan parse(byte[] bytes) {
+    return parse(bytes, null);
+  }
+
+  /**
+   * As {@link #parse(byte[])}; with a compile {@code cache}, a module below the size is parsed
+   * lazily when the cache holds the facts a previous eager parse of the same bytes recorded,
+   * and eagerly (recording them) when it does not.
+   */
+  public static ModulePlan parse(byte[] bytes, CompileCache cache) {
     TierConfig tier = TierConfig.fromSystemProperties();
     int[] code = LazyParser.codeSection(bytes); // null: no code section, or bad framing
     long codeBytes = code == null ? 0 : code[1] - code[0];
@@ -95,18 +115,35 @@ public record ModulePlan(
     // available() first: the first parse runs ChicoryInternals' self-check; bad framing
     // (code null): let Chicory's parser say what is wrong
     boolean lazy = LazyParser.available() && large && code != null;
-    WasmModule m = lazy ? LazyParser.parse(bytes, code) : Parser.parse(bytes);
+    // below the size: what a previous run established, when the cache has it
+    boolean remember = cache != null && !large && code != null && LazyParser.available();
+    ModuleFacts.Recorded recorded = remember ? ModuleFacts.lookup(cache, bytes) : null;
+    ModuleFacts facts = recorded == null ? null : recorded.facts();
+    WasmModule m = facts != null ? LazyParser.parse(bytes, code, recorded.digest(), false)
+        : lazy ? LazyParser.parse(bytes, code)
+        : Parser.parse(bytes);
 
     int imported = m.importSection().count(ExternalType.FUNCTION);
     FunctionBody[] patched = new FunctionBody[m.codeSection().functionBodyCount()];
     Set<Integer> simd = new TreeSet<>();
     Set<Integer> tail = new TreeSet<>();
-    boolean usesSimd = !lazy && scan(m, simd, tail, patched);
+    boolean usesSimd;
+    if (facts != null) {
+      // the bodies' decoder applies the v128-local fix (none patched here)
+      usesSimd = facts.usesSimd();
+      simd.addAll(facts.simdFunctions());
+      tail.addAll(facts.tailCallFunctions());
+    } else {
+      usesSimd = !lazy && scan(m, simd, tail, patched);
+      if (remember && m.digest() != null) {
+        new ModuleFacts(usesSimd, simd, tail).write(cache, bytes, m.digest());
+      }
+    }
     boolean anyPatched = false;
     for (FunctionBody b : patched) anyPatched |= b != null;
     Set<Integer> both = new TreeSet<>(simd);
     both.addAll(tail);
-    return new ModulePlan(m, lazy, codeBytes, large, tier,
+    return new ModulePlan(m, lazy || facts != null, !lazy || facts != null, codeBytes, large, tier,
         imported, imported + m.functionSection().functionCount(),
         usesSimd, Collections.unmodifiableSet(simd), Collections.unmodifiableSet(tail),
         Collections.unmodifiableSet(both),
@@ -119,8 +156,8 @@ public record ModulePlan(
   /** What runs this module under {@code engine}. */
   public Route route(Engine engine) {
     if (engine == Engine.INTERPRETER) {
-      // Chicory's interpreter knows no SIMD; a lazy module was not scanned for it
-      return usesSimd || lazy ? Route.INTERPRETER : Route.CHICORY_INTERPRETER;
+      // Chicory's interpreter knows no SIMD; an unscanned module may use it
+      return usesSimd || !scanned ? Route.INTERPRETER : Route.CHICORY_INTERPRETER;
     }
     if (engine == Engine.AUTO && large && ChicoryInternals.canCompileLayers()) return Route.TIERED;
     if (usesSimd || !tailCallFunctions.isEmpty()) {
@@ -131,10 +168,10 @@ public record ModulePlan(
 
   /**
    * Whether a function of this module may make a tail call, so that its instances need
-   * {@link TailCalls#INTERRUPT_CHECK}: a lazily parsed module is not scanned, so it may.
+   * {@link TailCalls#INTERRUPT_CHECK}: an unscanned (large) module may.
    */
   public boolean mayMakeTailCalls() {
-    return lazy || !tailCallFunctions.isEmpty();
+    return !scanned || !tailCallFunctions.isEmpty();
   }
 
   /** Key of the module's compiled code in the compile cache: the module's SHA-256 digest. */

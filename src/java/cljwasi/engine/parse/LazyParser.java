@@ -88,13 +88,25 @@ public final class LazyParser {
   }
 
   /**
-   * The module parsed lazily. {@code code}: the code section's contents as
-   * {@link #codeSection} found them.
+   * The module parsed lazily, each body validated at its first use. {@code code}: the code
+   * section's contents as {@link #codeSection} found them.
    */
   public static WasmModule parse(byte[] bytes, int[] code) {
+    return parse(bytes, code, null, true);
+  }
+
+  /**
+   * The module parsed lazily. {@code digest}: the bytes' {@link #digest}, or null to compute
+   * it here; {@code validateBodies}: false when a previous parse of the same bytes already
+   * validated every body ({@link cljwasi.engine.cache.ModuleFacts}), so that a body is only
+   * decoded at its first use.
+   */
+  public static WasmModule parse(byte[] bytes, int[] code, String knownDigest,
+      boolean validateBodies) {
     // the digest (compile cache key) on the other core while this one parses
-    java.util.concurrent.CompletableFuture<String> digest =
-        java.util.concurrent.CompletableFuture.supplyAsync(() -> digest(bytes));
+    java.util.concurrent.CompletableFuture<String> digest = knownDigest != null
+        ? java.util.concurrent.CompletableFuture.completedFuture(knownDigest)
+        : java.util.concurrent.CompletableFuture.supplyAsync(() -> digest(bytes));
     Parser.Builder pb = Parser.builder();
     for (int id = 0; id <= 13; id++) if (id != CODE) pb.includeSectionId(id);
     List<Section> sections = new ArrayList<>();
@@ -123,7 +135,7 @@ public final class LazyParser {
       // custom sections: names and producers are not needed to run
     }
 
-    Shared shared = new Shared(bytes, types);
+    Shared shared = new Shared(bytes, types, validateBodies);
     CodeSection.Builder cb = CodeSection.builder();
     ByteBuffer buf = ByteBuffer.wrap(bytes, code[0], code[1] - code[0]).order(ByteOrder.LITTLE_ENDIAN);
     long count = Encoding.readVarUInt32(buf);
@@ -164,15 +176,18 @@ public final class LazyParser {
   private static final class Shared {
     final byte[] bytes;
     final TypeSection types;
+    final boolean validateBodies;
     volatile WasmModule module; // set once the module is built
     private ChicoryInternals.Validator validator; // guarded by this: it is not thread-safe
 
-    Shared(byte[] bytes, TypeSection types) {
+    Shared(byte[] bytes, TypeSection types, boolean validateBodies) {
       this.bytes = bytes;
       this.types = types;
+      this.validateBodies = validateBodies;
     }
 
     synchronized void validate(int funcIndex, FunctionBody body, FunctionType type) {
+      if (!validateBodies) return; // a previous parse of these bytes validated every body
       if (validator == null) validator = new ChicoryInternals.Validator(module);
       validator.validateFunction(funcIndex, body, type);
     }
@@ -250,6 +265,19 @@ public final class LazyParser {
     public int hashCode() {
       return System.identityHashCode(this);
     }
+  }
+
+  /**
+   * How many function bodies of {@code module} have been decoded so far (all of them for an
+   * eagerly parsed module): what a run actually decoded, for tests and measurements.
+   */
+  public static int decodedBodies(WasmModule module) {
+    int n = 0;
+    for (int i = 0; i < module.codeSection().functionBodyCount(); i++) {
+      List<AnnotatedInstruction> code = module.codeSection().getFunctionBody(i).instructions();
+      if (!(code instanceof LazyInstructions) || ((LazyInstructions) code).decoded != null) n++;
+    }
+    return n;
   }
 
   // ---- framing ---------------------------------------------------------------------------

@@ -208,7 +208,7 @@ public final class Tiering {
    * a lazily parsed module's bodies are looked at here, one at a time.
    */
   private boolean mustStayInterpreted(int funcId) {
-    if (!plan.lazy()) return false; // the refused set has them
+    if (plan.scanned()) return false; // the refused set has them
     try {
       return TailCalls.in(module.codeSection().getFunctionBody(funcId - imports));
     } catch (RuntimeException e) {
