@@ -1,6 +1,7 @@
 package cljwasi.engine;
 
 import cljwasi.Engine;
+import cljwasi.engine.eh.TagImports;
 import cljwasi.engine.interp.V128Locals;
 import cljwasi.engine.parse.LazyParser;
 import cljwasi.engine.tier.TierConfig;
@@ -96,6 +97,7 @@ public record ModulePlan(
     // (code null): let Chicory's parser say what is wrong
     boolean lazy = LazyParser.available() && large && code != null;
     WasmModule m = lazy ? LazyParser.parse(bytes, code) : Parser.parse(bytes);
+    TagImports.check(m);
 
     int imported = m.importSection().count(ExternalType.FUNCTION);
     FunctionBody[] patched = new FunctionBody[m.codeSection().functionBodyCount()];
