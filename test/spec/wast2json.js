@@ -129,7 +129,7 @@ function watToBinary(wabt, src, check) {
 }
 
 
-// A module s-expression (module $id? [definition] [binary|quote] ...): {name, kind, bytes|text}
+// A module s-expression (module $id? [binary|quote] ...): {name, bytes} or {name, quote}
 function moduleOf(wabt, src, s, check) {
   const items = s.list.slice(1);
   let name = null;
@@ -323,12 +323,11 @@ function convert(wabt, wastPath, outDir) {
       }
       commands.push(cmd);
     } catch (e) {
-      const why = String(e.message || e).split('\n').filter((l) => l.trim() && !/^\w+ failed:$/.test(l))[0]
-        // libwabt.js can garble the file name it prints: name the .wast
-        .replace(/^.*?:(\d+:\d+: )/, name + '.wast:$1');
+      const lines = String(e.message || e).split('\n').filter((l) => l.trim() && !/^\w+ failed:$/.test(l));
+      // libwabt.js can garble the file name it prints: name the .wast
+      const why = (lines[0] || String(e)).replace(/^.*?:(\d+:\d+: )/, name + '.wast:$1');
       dropped.push(s.line + '\twabt ' + version + ' (libwabt.js): ' + why);
       if (h === 'module') blockedBy = s.line;
-      continue;
     }
   }
   const json = '{"source_filename": ' + JSON.stringify(name + '.wast') + ',\n "commands": [\n  ' +
