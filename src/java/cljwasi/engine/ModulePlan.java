@@ -3,6 +3,7 @@ package cljwasi.engine;
 import cljwasi.Engine;
 import cljwasi.engine.cache.CompileCache;
 import cljwasi.engine.cache.ModuleFacts;
+import cljwasi.engine.eh.TagImports;
 import cljwasi.engine.interp.V128Locals;
 import cljwasi.engine.parse.LazyParser;
 import cljwasi.engine.tier.TierConfig;
@@ -122,6 +123,7 @@ public record ModulePlan(
     WasmModule m = facts != null ? LazyParser.parse(bytes, code, recorded.digest(), false)
         : lazy ? LazyParser.parse(bytes, code)
         : Parser.parse(bytes);
+    TagImports.check(m);
 
     int imported = m.importSection().count(ExternalType.FUNCTION);
     FunctionBody[] patched = new FunctionBody[m.codeSection().functionBodyCount()];
