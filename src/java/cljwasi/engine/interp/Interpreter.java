@@ -334,7 +334,6 @@ public class Interpreter extends InterpreterMachine {
   /** Runs the instruction the carrier {@code ins} stands for. */
   private static void replaced(MStack stack, Instance instance, Deque<StackFrame> callStack,
       Instruction ins) {
-    Operands own = i -> ins.operand(ReplacedInstructions.HEADER + i); // the replaced one's
     switch (ReplacedInstructions.replaced(ins)) {
       case F32_MIN: {
         float b = Value.longToFloat(stack.pop());
@@ -377,21 +376,21 @@ public class Interpreter extends InterpreterMachine {
       case I32_STORE8:
       case I64_STORE8: {
         byte v = (byte) stack.pop();
-        int p = effectiveAddress(stack, own);
-        instance.memory((int) own.get(2)).writeByte(p, v);
+        int p = effectiveAddress(stack, ins);
+        instance.memory((int) ReplacedInstructions.operand(ins, 2)).writeByte(p, v);
         return;
       }
       case I64_STORE32: {
         int v = (int) stack.pop();
-        int p = effectiveAddress(stack, own);
-        instance.memory((int) own.get(2)).writeI32(p, v);
+        int p = effectiveAddress(stack, ins);
+        instance.memory((int) ReplacedInstructions.operand(ins, 2)).writeI32(p, v);
         return;
       }
       case TABLE_FILL:
-        tableFill(stack, instance, (int) own.get(0));
+        tableFill(stack, instance, (int) ReplacedInstructions.operand(ins, 0));
         return;
       case RETURN_CALL:
-        selfTailCall(stack, instance, callStack.peek(), (int) own.get(0));
+        selfTailCall(stack, instance, callStack.peek(), (int) ReplacedInstructions.operand(ins, 0));
         return;
       default:
         throw new IllegalStateException("no replacement for " + ReplacedInstructions.replaced(ins));
@@ -399,12 +398,13 @@ public class Interpreter extends InterpreterMachine {
   }
 
   /**
-   * The address a load or store with memarg {@code own} (align, offset, memory) accesses,
-   * base popped: unsigned base + offset, computed in 64 bits so that it cannot wrap; past
-   * 2^31 - 1 no memory reaches, so that traps here (the memory checks the rest).
+   * The address the store the carrier {@code ins} stands for accesses (memarg: align,
+   * offset, memory), base popped: unsigned base + offset, computed in 64 bits so that it
+   * cannot wrap; past 2^31 - 1 no memory reaches, so that traps here (the memory checks
+   * the rest).
    */
-  private static int effectiveAddress(MStack stack, Operands own) {
-    long ea = (stack.pop() & 0xFFFF_FFFFL) + own.get(1);
+  private static int effectiveAddress(MStack stack, Instruction ins) {
+    long ea = (stack.pop() & 0xFFFF_FFFFL) + ReplacedInstructions.operand(ins, 1);
     if (ea > Integer.MAX_VALUE) throw oob();
     return (int) ea;
   }

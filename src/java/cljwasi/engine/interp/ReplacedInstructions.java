@@ -48,9 +48,17 @@ public final class ReplacedInstructions {
     return ins.operandCount() >= HEADER && ins.operand(0) == MAGIC;
   }
 
+  /** OpCode.values() clones its array on every call: once here, read per carrier run. */
+  private static final OpCode[] OPCODES = OpCode.values();
+
   /** The instruction a carrier stands for. */
   static OpCode replaced(Instruction carrier) {
-    return OpCode.values()[(int) carrier.operand(1)];
+    return OPCODES[(int) carrier.operand(1)];
+  }
+
+  /** Operand {@code i} of the instruction a carrier stands for. */
+  static long operand(Instruction carrier, int i) {
+    return carrier.operand(HEADER + i);
   }
 
   /**
