@@ -16,9 +16,9 @@
   (:import (cljwasi Engine Module ModuleInstance WasmException)
            (clojure.lang ExceptionInfo)
            (com.dylibso.chicory.runtime ExecutionListener ExportFunction GlobalInstance HostFunction
-                                        ImportValues Instance MStack TableInstance
+                                        ImportValues Instance TableInstance
                                         WasmFunctionHandle)
-           (com.dylibso.chicory.wasm.types FunctionImport FunctionType Instruction OpCode ValType)
+           (com.dylibso.chicory.wasm.types FunctionImport FunctionType ValType)
            (java.security MessageDigest)
            (java.util ArrayList HexFormat List SplittableRandom)))
 
@@ -342,8 +342,8 @@
 
 ;; ---- probes for known bugs -----------------------------------------------------------------
 
-(defn- replay-watching
-  "Replays `cases` on the reference's machine (the :interpreter engine's) with `listener`
+(defn replay-watching
+  "For the probes of `known-divergences` (fuzz-test). Replays `cases` on the reference's machine (the :interpreter engine's) with `listener`
   seeing every instruction before it runs, as `run-module` runs them (outcomes are not
   kept); the index of the first case after which `hit?` is true, or nil."
   [^Module m cases ^ExecutionListener listener hit?]
@@ -364,28 +364,6 @@
           (.apply (.export inst export) args)
           (catch Throwable _ nil))
         (if (hit?) i (recur more (inc i)))))))
-
-(def ^:private wrapping-stores
-  "The stores Chicory 1.7.5's interpreter computes the effective address of in 32 bits."
-  #{OpCode/I32_STORE8 OpCode/I64_STORE8 OpCode/I64_STORE32})
-
-(defn first-store-wrap
-  "The index of the first of `cases` in which the reference ran an i32.store8, i64.store8
-  or i64.store32 whose effective address (unsigned base plus offset) is past 2^32 - 1, or
-  nil. Chicory 1.7.5's interpreter does not trap on those: it stores at the address
-  wrapped modulo 2^32 (test/wasm/src/store_wrap.wat)."
-  [^Module m cases]
-  (let [hit (volatile! false)]
-    (replay-watching
-     m cases
-     (reify ExecutionListener
-       (onExecution [_ ins stack]
-         (when (wrapping-stores (.opcode ^Instruction ins))
-           (let [^MStack stack stack
-                 base (bit-and (aget (.array stack) (- (.size stack) 2)) 0xFFFFFFFF)]
-             (when (> (+ base (.operand ^Instruction ins 1)) 0xFFFFFFFF)
-               (vreset! hit true))))))
-     #(deref hit))))
 
 ;; ---- the corpus ---------------------------------------------------------------------------
 

@@ -47,7 +47,9 @@
            (= (if large? ModulePlan$Route/TIERED
                   (if scanned-special? ModulePlan$Route/HYBRID ModulePlan$Route/COMPILED))
               (.route p Engine/AUTO))
-           (= (if (or large? (.usesSimd p)) ModulePlan$Route/INTERPRETER
+           ;; patched bodies: Chicory's interpreter gets an instruction of them wrong
+           (= (if (or large? (.usesSimd p) (pos? (alength (.patchedBodies p))))
+                ModulePlan$Route/INTERPRETER
                   ModulePlan$Route/CHICORY_INTERPRETER)
               (.route p Engine/INTERPRETER))))))
 

@@ -29,6 +29,7 @@ import java.lang.invoke.VarHandle;
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.util.AbstractMap;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
@@ -75,6 +76,9 @@ import org.objectweb.asm.Type;
  *   <li>{@code Instance.functions} and {@code StackFrame.locals}: the interpreter's fix for
  *       v128 locals ({@link #instanceFunctions}, {@link #frameLocals}); a SIMD module that
  *       needs it fails with an error naming the missing field.
+ *   <li>{@code StackFrame.reset}, {@code popCtrlTillCall}, {@code pushCtrl} and
+ *       {@code doControlTransfer} (package-private): the interpreter's self tail call
+ *       ({@link #restartFrame}); without them such a call fails naming the missing piece.
  *   <li>The protected hooks of {@code InterpreterMachine} that {@code Interpreter} overrides or
  *       calls: checked only (the JVM links them), so that a change is named here rather than
  *       surfacing as a {@code NoSuchMethodError} in the middle of a run.
@@ -182,6 +186,28 @@ public final class ChicoryInternals {
       "StackFrame.locals (private field)",
       () -> privateLookup(StackFrame.class).findVarHandle(StackFrame.class, "locals",
           long[].class));
+
+  /** StackFrame's package-private frame restart, which return_call to itself uses. */
+  private static final Class<?> CTRL_FRAME = resolve("CtrlFrame (package-private class)",
+      () -> Class.forName("com.dylibso.chicory.runtime.CtrlFrame"));
+
+  private static final MethodHandle FRAME_POP_CTRL_TILL_CALL = CTRL_FRAME == null ? null
+      : resolve("StackFrame.popCtrlTillCall()", () -> privateLookup(StackFrame.class)
+          .findVirtual(StackFrame.class, "popCtrlTillCall", MethodType.methodType(CTRL_FRAME)));
+
+  private static final MethodHandle FRAME_DO_CONTROL_TRANSFER = CTRL_FRAME == null ? null
+      : resolve("StackFrame.doControlTransfer(CtrlFrame, MStack)", () ->
+          privateLookup(StackFrame.class).findStatic(StackFrame.class, "doControlTransfer",
+              MethodType.methodType(void.class, CTRL_FRAME, MStack.class)));
+
+  private static final MethodHandle FRAME_PUSH_CTRL = CTRL_FRAME == null ? null
+      : resolve("StackFrame.pushCtrl(CtrlFrame)", () -> privateLookup(StackFrame.class)
+          .findVirtual(StackFrame.class, "pushCtrl",
+              MethodType.methodType(void.class, CTRL_FRAME)));
+
+  private static final MethodHandle FRAME_RESET = resolve("StackFrame.reset(long[])",
+      () -> privateLookup(StackFrame.class).findVirtual(StackFrame.class, "reset",
+          MethodType.methodType(void.class, long[].class)));
 
   private static final VarHandle MEMORY_PAGES = resolve(
       "ByteArrayMemory.pages (private field)",
@@ -398,13 +424,47 @@ public final class ChicoryInternals {
     return (long[]) need(FRAME_LOCALS, "StackFrame.locals (private field)").get(frame);
   }
 
-  private static VarHandle need(VarHandle h, String what) {
-    if (h == null) {
-      throw new IllegalStateException("clj-wasi: cannot reach Chicory's " + what + " (Chicory "
-          + chicoryVersion() + "; supported: " + SUPPORTED_VERSIONS
-          + "; or Chicory is on the module path without opening its packages)");
+  /**
+   * Restarts the interpreter frame {@code frame} for a tail call of its own function with
+   * {@code args}: what Chicory's interpreter does for it (unwind the frame's blocks, keep the
+   * results' place on {@code stack}, start over at pc 0), but with every declared local
+   * zeroed, where Chicory's {@code StackFrame.reset} reads an argument for each local and
+   * fails past the parameters.
+   */
+  public static void restartFrame(StackFrame frame, MStack stack, long[] args) {
+    MethodHandle reset = need(FRAME_RESET, "StackFrame.reset(long[])");
+    MethodHandle pop = need(FRAME_POP_CTRL_TILL_CALL, "StackFrame.popCtrlTillCall()");
+    MethodHandle transfer = need(FRAME_DO_CONTROL_TRANSFER, "StackFrame.doControlTransfer");
+    MethodHandle push = need(FRAME_PUSH_CTRL, "StackFrame.pushCtrl(CtrlFrame)");
+    long[] locals = frameLocals(frame);
+    // reset(a) sets locals[i] = a[i] for every local: parameters, then zeros
+    long[] padded = args.length >= locals.length ? args : Arrays.copyOf(args, locals.length);
+    try {
+      Object ctrl = pop.invoke(frame);
+      transfer.invoke(ctrl, stack);
+      reset.invoke(frame, padded);
+      push.invoke(frame, ctrl);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
     }
+  }
+
+  private static MethodHandle need(MethodHandle h, String what) {
+    if (h == null) throw unreachable(what);
     return h;
+  }
+
+  private static VarHandle need(VarHandle h, String what) {
+    if (h == null) throw unreachable(what);
+    return h;
+  }
+
+  private static IllegalStateException unreachable(String what) {
+    return new IllegalStateException("clj-wasi: cannot reach Chicory's " + what + " (Chicory "
+        + chicoryVersion() + "; supported: " + SUPPORTED_VERSIONS
+        + "; or Chicory is on the module path without opening its packages)");
   }
 
   // ---- the compiler's internals (tiered layers) -------------------------------------------

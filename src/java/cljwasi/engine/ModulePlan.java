@@ -4,6 +4,7 @@ import cljwasi.Engine;
 import cljwasi.engine.cache.CompileCache;
 import cljwasi.engine.cache.ModuleFacts;
 import cljwasi.engine.eh.TagImports;
+import cljwasi.engine.interp.ReplacedInstructions;
 import cljwasi.engine.interp.V128Locals;
 import cljwasi.engine.parse.LazyParser;
 import cljwasi.engine.tier.TierConfig;
@@ -59,7 +60,9 @@ import java.util.TreeSet;
  * @param tailCallFunctions the functions that make a tail call
  * @param interpretedOnly the functions the compiler must leave to the interpreter: both sets
  * @param patchedBodies replacement bodies by code-section index (null: unchanged; empty when
- *     there are none), see {@link V128Locals}; shared: read, never write. (Plans are kept,
+ *     there are none) for the project's interpreter: the v128-local fix ({@link V128Locals})
+ *     and the instructions Chicory's interpreter gets wrong ({@link ReplacedInstructions});
+ *     a module with any runs in the project's interpreter under {@code :interpreter}; shared: read, never write. (Plans are kept,
  *     not compared: a plan's value hash would hash every instruction of its module.)
  */
 public record ModulePlan(
@@ -158,8 +161,11 @@ public record ModulePlan(
   /** What runs this module under {@code engine}. */
   public Route route(Engine engine) {
     if (engine == Engine.INTERPRETER) {
-      // Chicory's interpreter knows no SIMD; an unscanned module may use it
-      return usesSimd || !scanned ? Route.INTERPRETER : Route.CHICORY_INTERPRETER;
+      // Chicory's interpreter knows no SIMD, and gets the instructions of a patched body
+      // wrong (ReplacedInstructions); a lazily decoded module (large, or
+      // parsed from recorded facts) was not scanned or patched
+      return usesSimd || lazy || !scanned || patchedBodies.length > 0
+          ? Route.INTERPRETER : Route.CHICORY_INTERPRETER;
     }
     if (engine == Engine.AUTO && large && ChicoryInternals.canCompileLayers()) return Route.TIERED;
     if (usesSimd || !tailCallFunctions.isEmpty()) {
@@ -191,10 +197,15 @@ public record ModulePlan(
       FunctionBody[] patched) {
     List<FunctionType> funcTypes = new ArrayList<>();
     List<Boolean> globalIsV128 = new ArrayList<>();
+    boolean importsV128 = false;
     for (int i = 0; i < m.importSection().importCount(); i++) {
       Import imp = m.importSection().getImport(i);
       if (imp instanceof FunctionImport) {
-        funcTypes.add(typeAt(m, ((FunctionImport) imp).typeIndex()));
+        FunctionType t = typeAt(m, ((FunctionImport) imp).typeIndex());
+        funcTypes.add(t);
+        // Chicory's compiler cannot take a v128 in any function type it links, imported
+        // ones included, so such a module counts as SIMD even if no body calls the import
+        importsV128 |= hasV128(t);
       } else if (imp instanceof GlobalImport) {
         globalIsV128.add(ValType.V128.equals(((GlobalImport) imp).type()));
       }
@@ -204,7 +215,7 @@ public record ModulePlan(
     for (int i = 0; i < bodies; i++) {
       funcTypes.add(m.functionSection().getFunctionType(i, m.typeSection()));
     }
-    boolean any = false;
+    boolean any = importsV128;
     for (int i = 0; i < m.globalSection().globalCount(); i++) {
       globalIsV128.add(ValType.V128.equals(m.globalSection().getGlobal(i).valueType()));
     }
@@ -221,11 +232,16 @@ public record ModulePlan(
         if (v128 && tailCall) break;
       }
       if (tailCall) tail.add(imported + i);
+      FunctionBody fixed = body;
       if (v128) {
         simd.add(imported + i);
-        patched[i] = V128Locals.rewrite(type, body);
+        FunctionBody locals = V128Locals.rewrite(type, body);
+        if (locals != null) fixed = locals;
         any = true;
       }
+      FunctionBody replaced = ReplacedInstructions.rewrite(imported + i, fixed);
+      if (replaced != null) fixed = replaced;
+      patched[i] = fixed == body ? null : fixed;
     }
     return any;
   }

@@ -1,11 +1,15 @@
 package cljwasi.engine.interp;
 
 import cljwasi.engine.ChicoryInternals;
+import cljwasi.engine.FloatOps;
+import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.InterpreterMachine;
 import com.dylibso.chicory.runtime.MStack;
 import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.runtime.OpcodeImpl;
 import com.dylibso.chicory.runtime.StackFrame;
+import com.dylibso.chicory.runtime.TableInstance;
 import com.dylibso.chicory.runtime.WasmException;
 import com.dylibso.chicory.runtime.WasmRuntimeException;
 import com.dylibso.chicory.wasm.ChicoryException;
@@ -13,12 +17,14 @@ import com.dylibso.chicory.wasm.types.FunctionBody;
 import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.Instruction;
 import com.dylibso.chicory.wasm.types.OpCode;
+import com.dylibso.chicory.wasm.types.Value;
 import java.util.Deque;
 
 /**
  * The project's interpreter: Chicory's interpreter plus every fixed-width SIMD instruction of
  * Wasm 2.0, in plain Java (no Vector API, so it runs on JDK 17), the fix for v128 locals
- * ({@link V128Locals}), and calls out to compiled code for the functions it does not
+ * ({@link V128Locals}), its own versions of the instructions Chicory's interpreter gets wrong
+ * ({@link ReplacedInstructions}), and calls out to compiled code for the functions it does not
  * interpret. Engine {@code :interpreter} runs SIMD and lazily parsed modules in it, the hybrid
  * mode ({@link Machines.Hybrid}) the functions the compiler must not take, and tiered
  * execution every function until it is compiled.
@@ -219,6 +225,10 @@ public class Interpreter extends InterpreterMachine {
         return;
       }
       case V128_ANY_TRUE:
+        if (ReplacedInstructions.isCarrier(ins)) {
+          replaced(stack, instance, callStack, ins);
+          return;
+        }
         if (V128Locals.isCarrier(ins)) {
           setLocal(stack, callStack.peek(), (int) ins.operand(1), ins.operand(2) != 0);
           return;
@@ -317,6 +327,114 @@ public class Interpreter extends InterpreterMachine {
       default:
         super.evalDefault(stack, instance, callStack, ins, operands);
     }
+  }
+
+  // ---- instructions Chicory's interpreter gets wrong (ReplacedInstructions) --------
+
+  /** Runs the instruction the carrier {@code ins} stands for. */
+  private static void replaced(MStack stack, Instance instance, Deque<StackFrame> callStack,
+      Instruction ins) {
+    switch (ReplacedInstructions.replaced(ins)) {
+      case F32_MIN: {
+        float b = Value.longToFloat(stack.pop());
+        stack.push(Value.floatToLong(FloatOps.f32Min(Value.longToFloat(stack.pop()), b)));
+        return;
+      }
+      case F32_MAX: {
+        float b = Value.longToFloat(stack.pop());
+        stack.push(Value.floatToLong(FloatOps.f32Max(Value.longToFloat(stack.pop()), b)));
+        return;
+      }
+      case F64_MIN: {
+        double b = Value.longToDouble(stack.pop());
+        stack.push(Value.doubleToLong(FloatOps.f64Min(Value.longToDouble(stack.pop()), b)));
+        return;
+      }
+      case F64_MAX: {
+        double b = Value.longToDouble(stack.pop());
+        stack.push(Value.doubleToLong(FloatOps.f64Max(Value.longToDouble(stack.pop()), b)));
+        return;
+      }
+      case F64_FLOOR:
+        stack.push(Value.doubleToLong(FloatOps.f64Floor(Value.longToDouble(stack.pop()))));
+        return;
+      case F64_CEIL:
+        stack.push(Value.doubleToLong(FloatOps.f64Ceil(Value.longToDouble(stack.pop()))));
+        return;
+      case F64_TRUNC:
+        stack.push(Value.doubleToLong(FloatOps.f64Trunc(Value.longToDouble(stack.pop()))));
+        return;
+      case F64_NEAREST:
+        stack.push(Value.doubleToLong(FloatOps.f64Nearest(Value.longToDouble(stack.pop()))));
+        return;
+      case F32_ABS:
+        stack.push(Value.floatToLong(FloatOps.f32Abs(Value.longToFloat(stack.pop()))));
+        return;
+      case F64_ABS:
+        stack.push(Value.doubleToLong(FloatOps.f64Abs(Value.longToDouble(stack.pop()))));
+        return;
+      case I32_STORE8:
+      case I64_STORE8: {
+        byte v = (byte) stack.pop();
+        int p = effectiveAddress(stack, ins);
+        instance.memory((int) ReplacedInstructions.operand(ins, 2)).writeByte(p, v);
+        return;
+      }
+      case I64_STORE32: {
+        int v = (int) stack.pop();
+        int p = effectiveAddress(stack, ins);
+        instance.memory((int) ReplacedInstructions.operand(ins, 2)).writeI32(p, v);
+        return;
+      }
+      case TABLE_FILL:
+        tableFill(stack, instance, (int) ReplacedInstructions.operand(ins, 0));
+        return;
+      case RETURN_CALL:
+        selfTailCall(stack, instance, callStack.peek(), (int) ReplacedInstructions.operand(ins, 0));
+        return;
+      default:
+        throw new IllegalStateException("no replacement for " + ReplacedInstructions.replaced(ins));
+    }
+  }
+
+  /**
+   * The address the store the carrier {@code ins} stands for accesses (memarg: align,
+   * offset, memory), base popped: unsigned base + offset, computed in 64 bits so that it
+   * cannot wrap; past 2^31 - 1 no memory reaches, so that traps here (the memory checks
+   * the rest).
+   */
+  private static int effectiveAddress(MStack stack, Instruction ins) {
+    long ea = (stack.pop() & 0xFFFF_FFFFL) + ReplacedInstructions.operand(ins, 1);
+    if (ea > Integer.MAX_VALUE) throw oob();
+    return (int) ea;
+  }
+
+  /** table.fill (offset, value, size on the stack), the range checked in 64 bits. */
+  private static void tableFill(MStack stack, Instance instance, int tableIdx) {
+    int size = (int) stack.pop();
+    int value = OpcodeImpl.boxForTable(stack.pop(), instance);
+    int offset = (int) stack.pop();
+    TableInstance table = instance.table(tableIdx);
+    if ((offset & 0xFFFF_FFFFL) + (size & 0xFFFF_FFFFL) > table.size()) {
+      throw new WasmRuntimeException("out of bounds table access");
+    }
+    for (int i = 0; i < size; i++) table.setRef(offset + i, value, instance);
+  }
+
+  /**
+   * return_call of the running function {@code funcId}: restarts {@code frame} with the new
+   * arguments and its declared locals zeroed, in constant space as Chicory does (but for the
+   * locals). Checks for an interrupt, as the tail-call listener would for the original
+   * instruction ({@code TailCalls.INTERRUPT_CHECK}, which sees only the carrier).
+   */
+  private static void selfTailCall(MStack stack, Instance instance, StackFrame frame,
+      int funcId) {
+    if (Thread.currentThread().isInterrupted()) {
+      throw new ChicoryInterruptedException("Thread interrupted");
+    }
+    FunctionType type = instance.type(instance.functionType(funcId));
+    long[] args = extractArgsForParams(stack, type.params());
+    ChicoryInternals.restartFrame(frame, stack, args);
   }
 
   // ---- helpers: locals ------------------------------------------------------------

@@ -50,9 +50,8 @@ public final class V128Locals {
       if ((op == OpCode.LOCAL_SET || op == OpCode.LOCAL_TEE)
           && ValType.V128.equals(locals.get((int) ins.operand(0)))) {
         if (out == null) out = new ArrayList<>(code);
-        Instruction carrier = new Instruction(ins.address(), CARRIER,
-            new long[] {MAGIC, ins.operand(0), op == OpCode.LOCAL_TEE ? 1 : 0});
-        out.set(pc, AnnotatedInstruction.builder().from(carrier).withDepth(ins.depth()).build());
+        out.set(pc, ReplacedInstructions.carrier(ins,
+            new long[] {MAGIC, ins.operand(0), op == OpCode.LOCAL_TEE ? 1 : 0}));
       }
     }
     return out == null ? null : new FunctionBody(body.localTypes(), List.copyOf(out));
