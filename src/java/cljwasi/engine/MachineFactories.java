@@ -51,6 +51,7 @@ public final class MachineFactories {
                 "simd-functions", plan.simdFunctions().size(),
                 "tail-call-functions", plan.tailCallFunctions().size()));
       case HYBRID:
+        if (OwnCompiler.selected()) return OwnCompiler.create(plan, engine, name);
         try {
           Set<Integer> interpreted = plan.interpretedOnly();
           return new Machines.Hybrid(interpreted, plan.functionCount(), plan.patchedBodies(),
@@ -61,6 +62,7 @@ public final class MachineFactories {
         }
       case COMPILED:
       default:
+        if (OwnCompiler.selected()) return OwnCompiler.create(plan, engine, name);
         InterpreterFallback fallback =
             engine == Engine.COMPILER ? InterpreterFallback.FAIL : InterpreterFallback.SILENT;
         try {

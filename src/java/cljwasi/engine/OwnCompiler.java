@@ -1,0 +1,52 @@
+package cljwasi.engine;
+
+import cljwasi.Engine;
+import cljwasi.WasmException;
+import cljwasi.engine.compiler.CompiledCode;
+import cljwasi.engine.compiler.CompiledMachine;
+import cljwasi.engine.compiler.ModuleCompiler;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Machine;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+
+/**
+ * The route to the project's own compiler ({@code cljwasi.engine.compiler}), taken for the
+ * compiled routes when system property {@code clj-wasi.compiler} is {@code own}
+ * ({@code chicory}, the default, keeps Chicory's compiler). Under {@code :compiler} every
+ * function must compile (else a "compile" error naming each one that did not, and why);
+ * under {@code :auto} a function that does not compile is interpreted.
+ */
+public final class OwnCompiler {
+  private OwnCompiler() {}
+
+  public static final String PROPERTY = "clj-wasi.compiler";
+
+  /** Whether the property selects the project's own compiler. */
+  public static boolean selected() {
+    return "own".equals(System.getProperty(PROPERTY, "chicory"));
+  }
+
+  static Function<Instance, Machine> create(ModulePlan plan, Engine engine, String name) {
+    Set<Integer> candidates = new TreeSet<>();
+    for (int f = plan.importedFunctions(); f < plan.functionCount(); f++) {
+      if (!plan.interpretedOnly().contains(f)) candidates.add(f);
+    }
+    CompiledCode code =
+        ModuleCompiler.compile(plan.module(), candidates, ModuleCompiler.maxMethodBytes());
+    if (engine == Engine.COMPILER && !code.refused().isEmpty()) {
+      Map<String, Object> data = new LinkedHashMap<>();
+      data.put("name", name);
+      data.put("engine", "compiler");
+      data.put("functions", Map.copyOf(code.refused()));
+      throw new WasmException("compile",
+          name + ": the compiler cannot take " + code.refused().size() + " function(s): "
+              + code.refused(),
+          Map.copyOf(data));
+    }
+    return CompiledMachine.factory(code, plan.patchedBodies());
+  }
+}

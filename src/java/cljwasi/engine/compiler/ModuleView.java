@@ -1,0 +1,90 @@
+package cljwasi.engine.compiler;
+
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.ExternalType;
+import com.dylibso.chicory.wasm.types.FunctionBody;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.GlobalImport;
+import com.dylibso.chicory.wasm.types.Import;
+import com.dylibso.chicory.wasm.types.ValType;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What the function compiler needs to know about the module around a function: types,
+ * globals, whether there is a memory, which class holds each compiled function (null: not
+ * compiled, called boxed), and the {@code call_indirect} dispatchers asked for so far.
+ */
+final class ModuleView {
+  private final WasmModule module;
+  private final Signatures signatures;
+  private final List<ValType> globalTypes = new ArrayList<>();
+  private final boolean hasMemory;
+  private final String[] owners;
+  private final String dispatchClass;
+  /** (type index, table index) pairs, in the order first asked for. */
+  private final Set<List<Integer>> dispatchers = new LinkedHashSet<>();
+
+  ModuleView(WasmModule module, Signatures signatures, String[] owners, String dispatchClass) {
+    this.module = module;
+    this.signatures = signatures;
+    this.owners = owners;
+    this.dispatchClass = dispatchClass;
+    boolean importedMemory = false;
+    for (int i = 0; i < module.importSection().importCount(); i++) {
+      Import imp = module.importSection().getImport(i);
+      if (imp instanceof GlobalImport) globalTypes.add(((GlobalImport) imp).type());
+      importedMemory |= imp.importType() == ExternalType.MEMORY;
+    }
+    for (int i = 0; i < module.globalSection().globalCount(); i++) {
+      globalTypes.add(module.globalSection().getGlobal(i).valueType());
+    }
+    hasMemory = importedMemory || module.memorySection().map(s -> s.memoryCount() > 0).orElse(false);
+  }
+
+  WasmModule module() {
+    return module;
+  }
+
+  Signatures signatures() {
+    return signatures;
+  }
+
+  FunctionBody body(int funcIdx) {
+    return module.codeSection().getFunctionBody(funcIdx - signatures.importedFunctions());
+  }
+
+  ValType globalType(int g) {
+    return globalTypes.get(g);
+  }
+
+  boolean hasMemory() {
+    return hasMemory;
+  }
+
+  String ownerOf(int funcIdx) {
+    return owners[funcIdx];
+  }
+
+  void refuse(int funcIdx) {
+    owners[funcIdx] = null;
+  }
+
+  /** The owner, name and descriptor of the dispatcher for {@code call_indirect typeIdx table}. */
+  String[] dispatcher(int typeIdx, int table) throws Unsupported {
+    dispatchers.add(List.of(typeIdx, table));
+    FunctionType ft = module.typeSection().getType(typeIdx);
+    return new String[] {dispatchClass, dispatcherName(typeIdx, table),
+        JvmTypes.dispatcherDescriptor(ft)};
+  }
+
+  static String dispatcherName(int typeIdx, int table) {
+    return "ci" + typeIdx + "_" + table;
+  }
+
+  Set<List<Integer>> dispatchers() {
+    return dispatchers;
+  }
+}

@@ -1,0 +1,153 @@
+package cljwasi.engine.compiler;
+
+import com.dylibso.chicory.runtime.ChicoryInterruptedException;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.OpcodeImpl;
+import com.dylibso.chicory.runtime.TableInstance;
+import com.dylibso.chicory.runtime.TrapException;
+import com.dylibso.chicory.wasm.ChicoryException;
+
+/**
+ * The static helpers compiled code calls for what is not worth inlining as bytecode: the
+ * interrupt check, calls through the boxed convention (imports, functions left to the
+ * interpreter, other instances), {@code call_indirect}'s resolution, tables, bulk memory and
+ * traps. Every trap carries the message the interpreter gives for it, so that
+ * {@code ChicoryInternals.trapKind} reads the same kind from either engine.
+ */
+public final class Support {
+  private Support() {}
+
+  /** Back-edges a loop runs between two looks at the thread's interrupt flag. */
+  public static final int INTERRUPT_INTERVAL = 1 << 14;
+
+  /**
+   * Called when a function's back-edge countdown reaches zero: throws Chicory's interrupt
+   * exception when the thread was interrupted (a timeout, {@code close}), else returns the
+   * next countdown.
+   */
+  public static int checkInterrupt() {
+    if (Thread.currentThread().isInterrupted()) {
+      throw new ChicoryInterruptedException("Thread interrupted");
+    }
+    return INTERRUPT_INTERVAL;
+  }
+
+  public static TrapException unreachable() {
+    return new TrapException("Trapped on unreachable instruction");
+  }
+
+  /** A load or store whose constant offset is 2 GiB or more: out of every memory. */
+  public static RuntimeException outOfBounds() {
+    return Memories.outOfBounds();
+  }
+
+  // ---- calls --------------------------------------------------------------------------------
+
+  /** Calls function {@code funcId} of this instance in the boxed convention. */
+  public static long[] call(Context ctx, int funcId, long[] args) {
+    if (funcId < ctx.imports.length) return ctx.imports[funcId].apply(ctx.instance, args);
+    return ctx.instance.getMachine().call(funcId, args);
+  }
+
+  /**
+   * The function {@code call_indirect} through table {@code table} at {@code index} reaches,
+   * checked against type {@code typeIdx}: its index when it belongs to this instance, -1 when
+   * to another one (then {@link #callIndirect} calls it). Traps as the interpreter does.
+   */
+  public static int resolveIndirect(int index, int table, int typeIdx, Context ctx) {
+    TableInstance t = ctx.tables[table];
+    int funcId = t.requiredRef(index);
+    Instance owner = t.instance(index);
+    if (owner == null || owner == ctx.instance) {
+      if (ctx.functionTypeIds[funcId] != ctx.typeIds[typeIdx]) throw typeMismatch();
+      return funcId;
+    }
+    if (!owner.type(owner.functionType(funcId)).equals(ctx.instance.type(typeIdx))) {
+      throw typeMismatch();
+    }
+    return -1;
+  }
+
+  /** The boxed call of the function {@link #resolveIndirect} resolved (checked already). */
+  public static long[] callIndirect(Context ctx, int table, int index, long[] args) {
+    TableInstance t = ctx.tables[table];
+    int funcId = t.requiredRef(index);
+    Instance owner = t.instance(index);
+    if (owner == null || owner == ctx.instance) return call(ctx, funcId, args);
+    return owner.getMachine().call(funcId, args);
+  }
+
+  private static ChicoryException typeMismatch() {
+    return new ChicoryException("indirect call type mismatch");
+  }
+
+  public static long globalGet(int global, Context ctx) {
+    return ctx.globals[global].getValue();
+  }
+
+  public static void globalSet(long value, int global, Context ctx) {
+    ctx.globals[global].setValue(value);
+  }
+
+  // ---- memory -------------------------------------------------------------------------------
+
+  public static int memorySize(Context ctx) {
+    return ctx.memory.pages();
+  }
+
+  public static int memoryGrow(int delta, Context ctx) {
+    return ctx.memory.grow(delta);
+  }
+
+  public static void memoryInit(int dst, int src, int size, int segment, Context ctx) {
+    ctx.memory.initPassiveSegment(segment, dst, src, size);
+  }
+
+  public static void memoryCopy(int dst, int src, int size, Context ctx) {
+    ctx.memory.copy(dst, src, size);
+  }
+
+  public static void memoryFill(int dst, int value, int size, Context ctx) {
+    ctx.memory.fill((byte) value, dst, dst + size);
+  }
+
+  public static void dataDrop(int segment, Context ctx) {
+    ctx.instance.dropDataSegment(segment);
+  }
+
+  // ---- tables -------------------------------------------------------------------------------
+
+  public static int tableGet(int index, int table, Context ctx) {
+    return OpcodeImpl.TABLE_GET(ctx.instance, table, index);
+  }
+
+  public static void tableSet(int index, int ref, int table, Context ctx) {
+    ctx.tables[table].setRef(index, ref, ctx.instance);
+  }
+
+  public static int tableSize(int table, Context ctx) {
+    return ctx.tables[table].size();
+  }
+
+  public static int tableGrow(int ref, int delta, int table, Context ctx) {
+    return ctx.tables[table].grow(delta, ref, ctx.instance);
+  }
+
+  public static void tableFill(int index, int ref, int size, int table, Context ctx) {
+    OpcodeImpl.TABLE_FILL(ctx.instance, table, size, ref, index);
+  }
+
+  public static void tableCopy(int dst, int src, int size, int dstTable, int srcTable,
+      Context ctx) {
+    OpcodeImpl.TABLE_COPY(ctx.instance, srcTable, dstTable, size, src, dst);
+  }
+
+  public static void tableInit(int dst, int src, int size, int table, int element,
+      Context ctx) {
+    OpcodeImpl.TABLE_INIT(ctx.instance, table, element, size, src, dst);
+  }
+
+  public static void elemDrop(int element, Context ctx) {
+    ctx.instance.setElement(element, null);
+  }
+}
