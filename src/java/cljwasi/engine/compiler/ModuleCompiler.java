@@ -54,7 +54,10 @@ public final class ModuleCompiler {
     Signatures sigs = new Signatures(module);
     String base = "cljwasi/engine/compiler/gen/M" + MODULES.incrementAndGet();
     String[] owners = new String[sigs.functionCount()];
-    List<Integer> order = new ArrayList<>(new TreeSet<>(candidates));
+    List<Integer> order = new ArrayList<>();
+    for (int f : new TreeSet<>(candidates)) {
+      if (f >= sigs.importedFunctions() && f < sigs.functionCount()) order.add(f); // not imports
+    }
     for (int i = 0; i < order.size(); i++) {
       owners[order.get(i)] = base + "$C" + (i / FUNCTIONS_PER_CLASS);
     }
@@ -77,6 +80,7 @@ public final class ModuleCompiler {
         } catch (RuntimeException e) {
           newlyRefused.add(f);
           refused.put(f, "compiler failure: " + e);
+          if (Boolean.getBoolean("clj-wasi.compiler.debug")) e.printStackTrace();
         }
       }
       todo.clear();

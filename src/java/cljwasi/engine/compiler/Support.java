@@ -41,6 +41,15 @@ public final class Support {
     return Memories.outOfBounds();
   }
 
+  /** f32.abs: clears the sign bit, NaNs included (JDK 17's Math.abs keeps a NaN's sign). */
+  public static float f32Abs(float x) {
+    return Float.intBitsToFloat(Float.floatToRawIntBits(x) & 0x7FFFFFFF);
+  }
+
+  public static double f64Abs(double x) {
+    return Double.longBitsToDouble(Double.doubleToRawLongBits(x) & 0x7FFFFFFFFFFFFFFFL);
+  }
+
   // ---- calls --------------------------------------------------------------------------------
 
   /** Calls function {@code funcId} of this instance in the boxed convention. */
