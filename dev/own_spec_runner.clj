@@ -73,6 +73,7 @@
         b (imports-for registered)]
     (add-registered! b registered m)
     (-> (Instance/builder m) (.withImportValues (.build b))
+        (.withMemoryFactory (reify java.util.function.Function (apply [_ l] (ByteArrayMemory. l))))
         (.withMachineFactory (machine-factory engine m dir)) (.build))))
 
 (defn- parse-val [{:strs [type value]}]

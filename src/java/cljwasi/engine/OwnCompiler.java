@@ -18,7 +18,8 @@ import java.util.function.Function;
  * compiled routes when system property {@code clj-wasi.compiler} is {@code own}
  * ({@code chicory}, the default, keeps Chicory's compiler). Under {@code :compiler} every
  * function must compile (else a "compile" error naming each one that did not, and why);
- * under {@code :auto} a function that does not compile is interpreted.
+ * under {@code :auto} a function that does not compile, or whose method would be over
+ * HotSpot's size limit ({@link ModuleCompiler#maxMethodBytes}), is interpreted.
  */
 public final class OwnCompiler {
   private OwnCompiler() {}
@@ -35,8 +36,11 @@ public final class OwnCompiler {
     for (int f = plan.importedFunctions(); f < plan.functionCount(); f++) {
       if (!plan.interpretedOnly().contains(f)) candidates.add(f);
     }
-    CompiledCode code =
-        ModuleCompiler.compile(plan.module(), candidates, ModuleCompiler.maxMethodBytes());
+    // :auto leaves a function over HotSpot's size limit to the interpreter; :compiler, which
+    // must compile everything, compiles it (it then runs in HotSpot's bytecode interpreter,
+    // as Chicory's compiler's code does, until functions are split)
+    int maxBytes = engine == Engine.COMPILER ? Integer.MAX_VALUE : ModuleCompiler.maxMethodBytes();
+    CompiledCode code = ModuleCompiler.compile(plan.module(), candidates, maxBytes);
     if (engine == Engine.COMPILER && !code.refused().isEmpty()) {
       Map<String, Object> data = new LinkedHashMap<>();
       data.put("name", name);

@@ -114,6 +114,7 @@ final class FunctionCompiler {
 
   /** Writes the function's method and its boxed entry into {@code cv}; returns the code size. */
   int compile(ClassVisitor cv) throws Unsupported {
+    if (module.memoryCount() > 1) throw new Unsupported("multiple memories");
     String desc = JvmTypes.descriptor(type);
     mv = cv.visitMethod(ACC_PUBLIC | ACC_STATIC, methodName(funcIdx), desc, null, null);
     mv.visitCode();
@@ -747,7 +748,6 @@ final class FunctionCompiler {
       default:
         return false;
     }
-    if (ins.operandCount() > 2 && ins.operand(2) != 0) throw new Unsupported("multiple memories");
     long offset = ins.operand(1);
     if (offset < 0 || offset > Integer.MAX_VALUE) {
       // the effective address is 2 GiB or more: out of bounds whatever the address

@@ -21,7 +21,7 @@ final class ModuleView {
   private final WasmModule module;
   private final Signatures signatures;
   private final List<ValType> globalTypes = new ArrayList<>();
-  private final boolean hasMemory;
+  private final int memories;
   private final String[] owners;
   private final String dispatchClass;
   /** (type index, table index) pairs, in the order first asked for. */
@@ -32,16 +32,16 @@ final class ModuleView {
     this.signatures = signatures;
     this.owners = owners;
     this.dispatchClass = dispatchClass;
-    boolean importedMemory = false;
+    int imported = 0;
     for (int i = 0; i < module.importSection().importCount(); i++) {
       Import imp = module.importSection().getImport(i);
       if (imp instanceof GlobalImport) globalTypes.add(((GlobalImport) imp).type());
-      importedMemory |= imp.importType() == ExternalType.MEMORY;
+      if (imp.importType() == ExternalType.MEMORY) imported++;
     }
     for (int i = 0; i < module.globalSection().globalCount(); i++) {
       globalTypes.add(module.globalSection().getGlobal(i).valueType());
     }
-    hasMemory = importedMemory || module.memorySection().map(s -> s.memoryCount() > 0).orElse(false);
+    memories = imported + module.memorySection().map(s -> s.memoryCount()).orElse(0);
   }
 
   WasmModule module() {
@@ -61,7 +61,12 @@ final class ModuleView {
   }
 
   boolean hasMemory() {
-    return hasMemory;
+    return memories > 0;
+  }
+
+  /** Memories, imported and defined (compiled code reaches memory 0 only). */
+  int memoryCount() {
+    return memories;
   }
 
   String ownerOf(int funcIdx) {
