@@ -7,7 +7,9 @@ import cljwasi.engine.compiler.CompiledMachine;
 import cljwasi.engine.compiler.ModuleCompiler;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -45,7 +47,11 @@ public final class OwnCompiler {
       Map<String, Object> data = new LinkedHashMap<>();
       data.put("name", name);
       data.put("engine", "compiler");
-      data.put("functions", Map.copyOf(code.refused()));
+      List<Map<String, Object>> functions = new ArrayList<>();
+      for (Map.Entry<Integer, String> e : code.refused().entrySet()) {
+        functions.add(Map.of("function", e.getKey(), "why", e.getValue()));
+      }
+      data.put("functions", functions);
       throw new WasmException("compile",
           name + ": the compiler cannot take " + code.refused().size() + " function(s): "
               + code.refused(),

@@ -598,7 +598,7 @@ final class FunctionCompiler {
       default:
         break;
     }
-    if (memoryAccess(op, ins) || numeric(op) || bulk(op, ins)) return;
+    if (memoryAccess(op, ins) || numeric(op) || bulk(op, ins) || atomic(op, ins)) return;
     throw new Unsupported("instruction " + op);
   }
 
@@ -890,6 +890,82 @@ final class FunctionCompiler {
       default:
         return false;
     }
+  }
+
+  // ---- atomics ------------------------------------------------------------------------------
+
+  /**
+   * The atomic instructions, through the memory's own atomic methods ({@link Support}):
+   * decoded from the opcode's name (I32/I64, the access width, the operation).
+   */
+  private boolean atomic(OpCode op, AnnotatedInstruction ins) throws Unsupported {
+    String n = op.name();
+    if (op == OpCode.ATOMIC_FENCE) return true; // the helpers' accesses are ordered already
+    if (!n.contains("ATOMIC")) return false;
+    long offset = ins.operand(1);
+    if (offset < 0 || offset > Integer.MAX_VALUE) throw new Unsupported("atomic offset " + offset);
+    int off = (int) offset;
+    switch (op) {
+      case MEM_ATOMIC_NOTIFY:
+        pop();
+        pop();
+        atomicCall("atomicNotify", "(III" + CTX + ")I", off, -1, -1, Type.INT_TYPE);
+        return true;
+      case MEM_ATOMIC_WAIT32:
+        pop(); pop(); pop();
+        atomicCall("atomicWait32", "(IIJI" + CTX + ")I", off, -1, -1, Type.INT_TYPE);
+        return true;
+      case MEM_ATOMIC_WAIT64:
+        pop(); pop(); pop();
+        atomicCall("atomicWait64", "(IJJI" + CTX + ")I", off, -1, -1, Type.INT_TYPE);
+        return true;
+      default:
+        break;
+    }
+    boolean wide = n.startsWith("I64");
+    Type t = wide ? Type.LONG_TYPE : Type.INT_TYPE;
+    String v = wide ? "J" : "I";
+    String bits = wide ? "64" : "32";
+    int size = accessSize(n, wide ? 8 : 4);
+    if (n.contains("_LOAD")) {
+      pop();
+      atomicCall("atomicLoad" + bits, "(III" + CTX + ")" + v, off, size, -1, t);
+    } else if (n.contains("_STORE")) {
+      pop();
+      pop();
+      atomicCall("atomicStore" + bits, "(I" + v + "II" + CTX + ")V", off, size, -1, null);
+    } else if (n.contains("CMPXCHG")) {
+      pop(); pop(); pop();
+      atomicCall("atomicCmpxchg" + bits, "(I" + v + v + "II" + CTX + ")" + v, off, size, -1, t);
+    } else {
+      int rmw = n.contains("_ADD") ? Support.ADD : n.contains("_SUB") ? Support.SUB
+          : n.contains("_AND") ? Support.AND : n.contains("_OR") ? Support.OR
+          : n.contains("_XOR") ? Support.XOR : n.contains("_XCHG") ? Support.XCHG : -1;
+      if (rmw < 0) throw new Unsupported("instruction " + op);
+      pop();
+      pop();
+      atomicCall("atomicRmw" + bits, "(I" + v + "III" + CTX + ")" + v, off, size, rmw, t);
+    }
+    return true;
+  }
+
+  /** The access width of an atomic opcode: 8, 16, 32 in its name, else the value's. */
+  private static int accessSize(String name, int dflt) {
+    String rest = name.substring(name.indexOf("ATOMIC") + 6);
+    if (rest.contains("8")) return 1;
+    if (rest.contains("16")) return 2;
+    if (rest.contains("32")) return 4;
+    return dflt;
+  }
+
+  /** Pushes the immediates (offset, then size and op when not -1), the Context; calls. */
+  private void atomicCall(String helper, String desc, int offset, int size, int op, Type result) {
+    JvmTypes.pushInt(mv, offset);
+    if (size >= 0) JvmTypes.pushInt(mv, size);
+    if (op >= 0) JvmTypes.pushInt(mv, op);
+    ctx();
+    invoke(SUPPORT, helper, desc);
+    if (result != null) push(result);
   }
 
   // ---- numbers ------------------------------------------------------------------------------
