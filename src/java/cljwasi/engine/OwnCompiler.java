@@ -5,6 +5,7 @@ import cljwasi.WasmException;
 import cljwasi.engine.compiler.CompiledCode;
 import cljwasi.engine.compiler.CompiledMachine;
 import cljwasi.engine.compiler.ModuleCompiler;
+import cljwasi.engine.interp.Machines;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
 import java.util.ArrayList;
@@ -57,6 +58,11 @@ public final class OwnCompiler {
               + code.refused(),
           Map.copyOf(data));
     }
-    return CompiledMachine.factory(code, plan.patchedBodies());
+    if (code.compiledCount() == 0) return new Machines.Interpreted(plan.patchedBodies());
+    Function<Instance, Machine> compiled = CompiledMachine.factory(code, plan.patchedBodies());
+    if (plan.interpretedOnly().isEmpty()) return compiled;
+    // SIMD and tail-calling functions: the interpreter, as in Chicory's hybrid route
+    return new Machines.Hybrid(plan.interpretedOnly(), plan.functionCount(),
+        plan.patchedBodies(), compiled);
   }
 }

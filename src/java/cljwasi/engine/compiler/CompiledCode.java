@@ -59,6 +59,13 @@ public final class CompiledCode {
     return entry(f) != null;
   }
 
+  /** How many functions are compiled. */
+  public int compiledCount() {
+    int n = 0;
+    for (MethodHandle h : entries) n += h == null ? 0 : 1;
+    return n;
+  }
+
   public int functionCount() {
     return entries.length;
   }

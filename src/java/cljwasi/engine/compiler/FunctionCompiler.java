@@ -3,6 +3,7 @@ package cljwasi.engine.compiler;
 import static org.objectweb.asm.Opcodes.*;
 
 import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
+import com.dylibso.chicory.wasm.types.CatchOpCode;
 import com.dylibso.chicory.wasm.types.FunctionBody;
 import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.OpCode;
@@ -39,7 +40,22 @@ final class FunctionCompiler {
   private static final String CTX = JvmTypes.CONTEXT_DESC;
   private static final Type LONGS = Type.getType(long[].class);
 
-  private enum Kind { FUNCTION, BLOCK, LOOP, IF }
+  private enum Kind { FUNCTION, BLOCK, LOOP, IF, TRY }
+
+  private static final String WASM_EXCEPTION = "com/dylibso/chicory/runtime/WasmException";
+
+  /** A {@code try_table}'s catch clause, its target resolved when the try_table is entered. */
+  private static final class Catch {
+    final CatchOpCode kind;
+    final int tag;
+    final Frame target;
+
+    Catch(CatchOpCode kind, int tag, Frame target) {
+      this.kind = kind;
+      this.tag = tag;
+      this.target = target;
+    }
+  }
 
   /** One entered block, loop, if or the function itself. */
   private static final class Frame {
@@ -56,6 +72,13 @@ final class FunctionCompiler {
     boolean endReached;
     /** Entered in unreachable code: nothing of it is emitted. */
     final boolean dead;
+    /** try_table: its clauses, the stack at entry (saved: a handler starts with none). */
+    List<Catch> catches;
+    List<Type> savedTypes;
+    int[] savedSlots;
+    final Label handler = new Label();
+    /** try_table: the end of its protected code range being written. */
+    Label segmentEnd;
 
     Frame(Kind kind, List<Type> params, List<Type> results, int height, boolean dead) {
       this.kind = kind;
@@ -91,6 +114,8 @@ final class FunctionCompiler {
   private final Map<String, Integer> temps = new HashMap<>();
   /** The functions of this module this one calls directly (to recompile it if one is refused). */
   private final Set<Integer> callees = new TreeSet<>();
+  /** The try_tables the code being written is in, innermost first. */
+  private final Deque<Frame> tries = new ArrayDeque<>();
 
   FunctionCompiler(ModuleView module, int funcIdx, String owner) {
     this.module = module;
@@ -350,6 +375,10 @@ final class FunctionCompiler {
     List<Type> rs = types(bt.returns());
     if (kind == Kind.IF) pop(); // the condition
     Frame f = new Frame(kind, ps, rs, stack.size() - ps.size(), false);
+    if (kind == Kind.TRY) {
+      enterTry(f, ins);
+      return;
+    }
     frames.push(f);
     if (kind == Kind.IF) {
       mv.visitJumpInsn(IFEQ, f.elseLabel);
@@ -364,6 +393,144 @@ final class FunctionCompiler {
       mv.visitVarInsn(ISTORE, countdownSlot);
       mv.visitLabel(go);
     }
+  }
+
+  // ---- exceptions ---------------------------------------------------------------------------
+
+  /**
+   * A {@code try_table}: its body is a protected range of the JVM's exception table whose
+   * handler tests the clauses in order. A JVM handler starts with an empty operand stack, so
+   * the values on the stack at entry are kept in locals for the clauses that branch out to
+   * an enclosing label. Only the innermost try_table's range is ever open: the enclosing
+   * one's is suspended around this one (the JVM takes the first matching entry in table
+   * order, and ASM writes them in the order they are declared) and resumed before this
+   * one's handler, whose rethrow it must see.
+   */
+  private void enterTry(Frame f, AnnotatedInstruction ins) {
+    f.catches = new ArrayList<>();
+    for (CatchOpCode.Catch c : ins.catches()) {
+      Frame target = frameAt(c.label()); // labels count from outside the try_table
+      if (target.kind != Kind.LOOP) target.endReached = true;
+      f.catches.add(new Catch(c.opcode(), c.tag(), target));
+    }
+    f.savedTypes = new ArrayList<>(stack);
+    f.savedSlots = new int[stack.size()];
+    for (int i = 0; i < stack.size(); i++) {
+      f.savedSlots[i] = nextSlot; // its own slots: no other spill may reuse them
+      nextSlot += stack.get(i).getSize();
+    }
+    for (int i = stack.size() - 1; i >= 0; i--) {
+      mv.visitVarInsn(stack.get(i).getOpcode(ISTORE), f.savedSlots[i]);
+    }
+    reload(f.savedTypes, f.savedSlots);
+    if (!tries.isEmpty()) closeSegment(tries.peek());
+    frames.push(f);
+    tries.push(f);
+    openSegment(f);
+  }
+
+  private void openSegment(Frame t) {
+    Label start = new Label();
+    t.segmentEnd = new Label();
+    mv.visitTryCatchBlock(start, t.segmentEnd, t.handler, WASM_EXCEPTION);
+    mv.visitLabel(start);
+    mv.visitInsn(NOP); // never an empty range
+  }
+
+  private void closeSegment(Frame t) {
+    mv.visitLabel(t.segmentEnd);
+  }
+
+  private void endTry(Frame f) {
+    closeSegment(f);
+    tries.pop();
+    if (reachable) {
+      mv.visitJumpInsn(GOTO, f.label);
+      f.endReached = true;
+    }
+    // the handler's rethrow goes to the enclosing try_table's handler, whose own rethrow
+    // (written at its end, where the next one out resumes) goes further out
+    if (!tries.isEmpty()) openSegment(tries.peek());
+    mv.visitLabel(f.handler);
+    int ex = temp(Type.getObjectType(WASM_EXCEPTION), 0);
+    mv.visitVarInsn(ASTORE, ex);
+    for (Catch c : f.catches) {
+      Label next = new Label();
+      boolean tagged = c.kind == CatchOpCode.CATCH || c.kind == CatchOpCode.CATCH_REF;
+      boolean ref = c.kind == CatchOpCode.CATCH_REF || c.kind == CatchOpCode.CATCH_ALL_REF;
+      if (tagged) {
+        mv.visitVarInsn(ALOAD, ex);
+        JvmTypes.pushInt(mv, c.tag);
+        ctx();
+        invoke(SUPPORT, "catches", "(L" + WASM_EXCEPTION + ";I" + CTX + ")Z");
+        mv.visitJumpInsn(IFEQ, next);
+      }
+      // the handler's stack: what was below the target's values, then the payload
+      List<Type> saved = f.savedTypes.subList(0, c.target.height);
+      reload(saved, f.savedSlots);
+      List<Type> payload = new ArrayList<>();
+      if (tagged) {
+        List<ValType> ps = module.tagType(c.tag).params();
+        for (int i = 0; i < ps.size(); i++) {
+          Type t = jvmType(ps.get(i));
+          mv.visitVarInsn(ALOAD, ex);
+          mv.visitMethodInsn(INVOKEVIRTUAL, WASM_EXCEPTION, "args", "()[J", false);
+          JvmTypes.pushInt(mv, i);
+          mv.visitInsn(LALOAD);
+          JvmTypes.fromLong(mv, t);
+          payload.add(t);
+        }
+      }
+      if (ref) {
+        mv.visitVarInsn(ALOAD, ex);
+        ctx();
+        invoke(SUPPORT, "exnref", "(L" + WASM_EXCEPTION + ";" + CTX + ")I");
+        payload.add(Type.INT_TYPE);
+      }
+      List<Type> before = new ArrayList<>(stack);
+      stack.clear();
+      stack.addAll(saved);
+      stack.addAll(payload);
+      branch(c.target);
+      stack.clear();
+      stack.addAll(before);
+      mv.visitLabel(next);
+    }
+    mv.visitVarInsn(ALOAD, ex);
+    mv.visitInsn(ATHROW);
+    mv.visitLabel(f.label);
+    truncate(f.height);
+    stack.addAll(f.results);
+    reachable = f.endReached;
+  }
+
+  /** A value type already checked by validation (a tag's parameters). */
+  private static Type jvmType(ValType v) {
+    try {
+      return JvmTypes.of(v);
+    } catch (Unsupported e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private void throwTag(int tag) throws Unsupported {
+    List<Type> ps = types(module.tagType(tag).params());
+    int[] slots = spill(ps);
+    for (int i = 0; i < ps.size(); i++) pop();
+    JvmTypes.pushInt(mv, ps.size());
+    mv.visitIntInsn(NEWARRAY, T_LONG);
+    for (int i = 0; i < ps.size(); i++) {
+      mv.visitInsn(DUP);
+      JvmTypes.pushInt(mv, i);
+      mv.visitVarInsn(ps.get(i).getOpcode(ILOAD), slots[i]);
+      JvmTypes.toLong(mv, ps.get(i));
+      mv.visitInsn(LASTORE);
+    }
+    JvmTypes.pushInt(mv, tag);
+    ctx();
+    invoke(SUPPORT, "exception", "([JI" + CTX + ")L" + WASM_EXCEPTION + ";");
+    mv.visitInsn(ATHROW);
+    unreachableFromHere();
   }
 
   private void elseBranch() {
@@ -387,6 +554,11 @@ final class FunctionCompiler {
   private void end() {
     Frame f = frames.pop();
     if (f.dead) return;
+    if (f.kind == Kind.TRY) {
+      if (reachable) f.endReached = true;
+      endTry(f);
+      return;
+    }
     if (f.kind == Kind.FUNCTION) {
       if (reachable) emitReturn();
       reachable = false;
@@ -450,6 +622,9 @@ final class FunctionCompiler {
       case IF:
         enter(Kind.IF, ins);
         return;
+      case TRY_TABLE:
+        enter(Kind.TRY, ins);
+        return;
       case ELSE:
         elseBranch();
         return;
@@ -491,6 +666,16 @@ final class FunctionCompiler {
         return;
       case RETURN:
         emitReturn();
+        unreachableFromHere();
+        return;
+      case THROW:
+        throwTag((int) ins.operand(0));
+        return;
+      case THROW_REF:
+        pop();
+        ctx();
+        invoke(SUPPORT, "rethrow", "(I" + CTX + ")Ljava/lang/RuntimeException;");
+        mv.visitInsn(ATHROW);
         unreachableFromHere();
         return;
       case CALL:

@@ -6,6 +6,7 @@ import com.dylibso.chicory.wasm.types.FunctionBody;
 import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.GlobalImport;
 import com.dylibso.chicory.wasm.types.Import;
+import com.dylibso.chicory.wasm.types.TagImport;
 import com.dylibso.chicory.wasm.types.ValType;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -22,6 +23,8 @@ final class ModuleView {
   private final Signatures signatures;
   private final List<ValType> globalTypes = new ArrayList<>();
   private final int memories;
+  /** Each tag's parameter types (imported tags first). */
+  private final List<FunctionType> tagTypes = new ArrayList<>();
   private final String[] owners;
   private final String dispatchClass;
   /** (type index, table index) pairs, in the order first asked for. */
@@ -37,10 +40,18 @@ final class ModuleView {
       Import imp = module.importSection().getImport(i);
       if (imp instanceof GlobalImport) globalTypes.add(((GlobalImport) imp).type());
       if (imp.importType() == ExternalType.MEMORY) imported++;
+      if (imp instanceof TagImport) {
+        tagTypes.add(module.typeSection().getType(((TagImport) imp).tagType().typeIdx()));
+      }
     }
     for (int i = 0; i < module.globalSection().globalCount(); i++) {
       globalTypes.add(module.globalSection().getGlobal(i).valueType());
     }
+    module.tagSection().ifPresent(ts -> {
+      for (int i = 0; i < ts.tagCount(); i++) {
+        tagTypes.add(module.typeSection().getType(ts.getTag(i).typeIdx()));
+      }
+    });
     memories = imported + module.memorySection().map(s -> s.memoryCount()).orElse(0);
   }
 
@@ -67,6 +78,10 @@ final class ModuleView {
   /** Memories, imported and defined (compiled code reaches memory 0 only). */
   int memoryCount() {
     return memories;
+  }
+
+  FunctionType tagType(int tag) {
+    return tagTypes.get(tag);
   }
 
   String ownerOf(int funcIdx) {

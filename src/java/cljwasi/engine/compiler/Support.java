@@ -5,6 +5,8 @@ import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.runtime.OpcodeImpl;
 import com.dylibso.chicory.runtime.TableInstance;
+import com.dylibso.chicory.runtime.TagInstance;
+import com.dylibso.chicory.runtime.WasmException;
 import com.dylibso.chicory.runtime.TrapException;
 import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.InvalidException;
@@ -98,6 +100,37 @@ public final class Support {
 
   public static void globalSet(long value, int global, Context ctx) {
     ctx.globals[global].setValue(value);
+  }
+
+  // ---- exceptions ---------------------------------------------------------------------------
+
+  /** {@code throw tag}: the exception, carrying the instance, the tag and its arguments. */
+  public static WasmException exception(long[] args, int tag, Context ctx) {
+    return new WasmException(ctx.instance, tag, args);
+  }
+
+  /** {@code throw_ref}: the exception an exnref names (a null one traps). */
+  public static RuntimeException rethrow(int exnref, Context ctx) {
+    if (exnref == -1) return new TrapException("null exception reference");
+    return ctx.instance.exn(exnref);
+  }
+
+  /** The exnref a {@code catch_ref} / {@code catch_all_ref} pushes. */
+  public static int exnref(WasmException e, Context ctx) {
+    return ctx.instance.registerException(e);
+  }
+
+  /**
+   * Whether {@code catch tag} catches {@code e}, as the interpreter decides: the same tag
+   * index, the same tag instance, or (an imported tag) a tag of the same type.
+   */
+  public static boolean catches(WasmException e, int tag, Context ctx) {
+    if (e.tagIdx() == tag) return true;
+    TagInstance mine = ctx.instance.tag(tag);
+    TagInstance theirs = e.instance().tag(e.tagIdx());
+    if (mine == theirs) return true;
+    return tag < ctx.instance.imports().tagCount()
+        && mine.type().paramsMatch(theirs.type()) && mine.type().returnsMatch(theirs.type());
   }
 
   // ---- memory -------------------------------------------------------------------------------
