@@ -37,7 +37,8 @@ public final class OwnCompiler {
   static Function<Instance, Machine> create(ModulePlan plan, Engine engine, String name) {
     Set<Integer> candidates = new TreeSet<>();
     for (int f = plan.importedFunctions(); f < plan.functionCount(); f++) {
-      if (!plan.interpretedOnly().contains(f)) candidates.add(f);
+      // tail-calling functions are tried: a tail call to the function itself compiles
+      if (!plan.simdFunctions().contains(f)) candidates.add(f);
     }
     // :auto leaves a function over HotSpot's size limit to the interpreter; :compiler, which
     // must compile everything, compiles it (it then runs in HotSpot's bytecode interpreter,
@@ -53,6 +54,10 @@ public final class OwnCompiler {
         functions.add(Map.of("function", e.getKey(), "why", e.getValue()));
       }
       data.put("functions", functions);
+      // as the refusal of Chicory's route says them
+      data.put("simd", plan.usesSimd());
+      data.put("simd-functions", plan.simdFunctions().size());
+      data.put("tail-call-functions", plan.tailCallFunctions().size());
       throw new WasmException("compile",
           name + ": the compiler cannot take " + code.refused().size() + " function(s): "
               + code.refused(),
@@ -60,9 +65,10 @@ public final class OwnCompiler {
     }
     if (code.compiledCount() == 0) return new Machines.Interpreted(plan.patchedBodies());
     Function<Instance, Machine> compiled = CompiledMachine.factory(code, plan.patchedBodies());
-    if (plan.interpretedOnly().isEmpty()) return compiled;
-    // SIMD and tail-calling functions: the interpreter, as in Chicory's hybrid route
-    return new Machines.Hybrid(plan.interpretedOnly(), plan.functionCount(),
-        plan.patchedBodies(), compiled);
+    if (plan.simdFunctions().isEmpty()) return compiled; // refused ones: CompiledMachine's interpreter
+    // SIMD functions (and refused ones): the interpreter, as in Chicory's hybrid route
+    Set<Integer> interpreted = new TreeSet<>(plan.simdFunctions());
+    interpreted.addAll(code.refused().keySet());
+    return new Machines.Hybrid(interpreted, plan.functionCount(), plan.patchedBodies(), compiled);
   }
 }

@@ -100,6 +100,7 @@ final class FunctionCompiler {
   private final String owner;
 
   private MethodVisitor mv;
+  private final Label tailEntry = new Label();
   /** The function's result types. */
   private List<Type> results;
   private final List<Type> stack = new ArrayList<>();
@@ -159,8 +160,6 @@ final class FunctionCompiler {
       localType[nParams + i] = t;
       localSlot[nParams + i] = slot;
       slot += t.getSize();
-      zero(t);
-      mv.visitVarInsn(t.getOpcode(ISTORE), localSlot[nParams + i]);
     }
     countdownSlot = slot++;
     mv.visitLdcInsn(Support.INTERRUPT_INTERVAL);
@@ -172,6 +171,12 @@ final class FunctionCompiler {
       mv.visitVarInsn(ASTORE, pagesSlot);
     }
     nextSlot = slot;
+    // a tail call to this function itself starts here again: parameters set, locals zeroed
+    mv.visitLabel(tailEntry);
+    for (int i = nParams; i < localSlot.length; i++) {
+      zero(localType[i]);
+      mv.visitVarInsn(localType[i].getOpcode(ISTORE), localSlot[i]);
+    }
 
     results = types(type.returns());
     frames.push(new Frame(Kind.FUNCTION, List.of(), results, 0, false));
@@ -533,6 +538,28 @@ final class FunctionCompiler {
     unreachableFromHere();
   }
 
+  /**
+   * {@code return_call} of this function itself: the arguments become the parameters and
+   * the code starts again, in constant stack. A loop, so it counts down to the interrupt
+   * check as a loop's back-edge does. (A tail call to another function is refused for now:
+   * it needs a trampoline to run in constant stack.)
+   */
+  private void selfTailCall() {
+    int nParams = type.params().size();
+    for (int i = nParams - 1; i >= 0; i--) {
+      pop();
+      mv.visitVarInsn(localType[i].getOpcode(ISTORE), localSlot[i]);
+    }
+    for (int i = stack.size() - 1; i >= 0; i--) JvmTypes.pop(mv, stack.get(i));
+    mv.visitIincInsn(countdownSlot, -1);
+    mv.visitVarInsn(ILOAD, countdownSlot);
+    mv.visitJumpInsn(IFGT, tailEntry);
+    invoke(SUPPORT, "checkInterrupt", "()I");
+    mv.visitVarInsn(ISTORE, countdownSlot);
+    mv.visitJumpInsn(GOTO, tailEntry);
+    unreachableFromHere();
+  }
+
   private void elseBranch() {
     Frame f = frames.peek();
     if (f.dead) return;
@@ -670,6 +697,10 @@ final class FunctionCompiler {
         return;
       case THROW:
         throwTag((int) ins.operand(0));
+        return;
+      case RETURN_CALL:
+        if (ins.operand(0) != funcIdx) throw new Unsupported("tail call to another function");
+        selfTailCall();
         return;
       case THROW_REF:
         pop();
