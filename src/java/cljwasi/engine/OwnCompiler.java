@@ -2,12 +2,14 @@ package cljwasi.engine;
 
 import cljwasi.Engine;
 import cljwasi.WasmException;
+import cljwasi.engine.cache.CompileCache;
 import cljwasi.engine.compiler.CompiledCode;
 import cljwasi.engine.compiler.CompiledMachine;
 import cljwasi.engine.compiler.ModuleCompiler;
 import cljwasi.engine.interp.Machines;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,12 +31,40 @@ public final class OwnCompiler {
 
   public static final String PROPERTY = "clj-wasi.compiler";
 
+  /**
+   * The module's compiled code: from the compile cache (variant "own", keyed by the module's
+   * digest, the code format, the size limit and the functions compiled), else compiled now
+   * and stored. An entry that does not load is dropped and rebuilt.
+   */
+  private static CompiledCode cached(ModulePlan plan, Set<Integer> candidates, int maxBytes,
+      CompileCache shared) {
+    if (shared == null) return ModuleCompiler.compile(plan.module(), candidates, maxBytes);
+    CompileCache cache = shared.variant("own");
+    String key = plan.cacheKey() + "|" + CompiledCode.FORMAT + "|" + maxBytes + "|" + candidates;
+    byte[] blob = cache.get(key);
+    if (blob != null) {
+      try {
+        return CompiledCode.read(plan.module(), blob);
+      } catch (IOException | RuntimeException | LinkageError e) {
+        try {
+          cache.remove(key);
+        } catch (IOException ignored) {
+          // an unwritable cache only costs the next run a compilation
+        }
+      }
+    }
+    CompiledCode code = ModuleCompiler.compile(plan.module(), candidates, maxBytes);
+    cache.putIfAbsent(key, code.bytes());
+    return code;
+  }
+
   /** Whether the property selects the project's own compiler. */
   public static boolean selected() {
     return "own".equals(System.getProperty(PROPERTY, "chicory"));
   }
 
-  static Function<Instance, Machine> create(ModulePlan plan, Engine engine, String name) {
+  static Function<Instance, Machine> create(ModulePlan plan, Engine engine, String name,
+      CompileCache cache) {
     Set<Integer> candidates = new TreeSet<>();
     for (int f = plan.importedFunctions(); f < plan.functionCount(); f++) {
       // tail-calling functions are tried: a tail call to the function itself compiles
@@ -44,7 +74,7 @@ public final class OwnCompiler {
     // must compile everything, compiles it (it then runs in HotSpot's bytecode interpreter,
     // as Chicory's compiler's code does, until functions are split)
     int maxBytes = engine == Engine.COMPILER ? Integer.MAX_VALUE : ModuleCompiler.maxMethodBytes();
-    CompiledCode code = ModuleCompiler.compile(plan.module(), candidates, maxBytes);
+    CompiledCode code = cached(plan, candidates, maxBytes, cache);
     if (engine == Engine.COMPILER && !code.refused().isEmpty()) {
       Map<String, Object> data = new LinkedHashMap<>();
       data.put("name", name);

@@ -1,9 +1,18 @@
 package cljwasi.engine.compiler;
 
+import com.dylibso.chicory.wasm.WasmModule;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A module's compiled functions, loaded: the boxed entry of each ({@code long[] -> long[]},
@@ -13,14 +22,73 @@ public final class CompiledCode {
   private static final MethodType ENTRY =
       MethodType.methodType(long[].class, long[].class, Context.class);
 
+  /** Version of the generated code and of {@link #bytes}: a cache entry of another is a miss. */
+  public static final int FORMAT = 1;
+
   private final Signatures signatures;
   private final MethodHandle[] entries;
   private final Map<Integer, String> refused;
+  /** What it was loaded from, for {@link #bytes}. */
+  private final Map<String, byte[]> classes;
+  private final String[] owners;
 
-  private CompiledCode(Signatures signatures, MethodHandle[] entries, Map<Integer, String> refused) {
+  private CompiledCode(Signatures signatures, MethodHandle[] entries, Map<Integer, String> refused,
+      Map<String, byte[]> classes, String[] owners) {
     this.signatures = signatures;
     this.entries = entries;
     this.refused = refused;
+    this.classes = classes;
+    this.owners = owners;
+  }
+
+  /**
+   * The classes, the class of each function and the refusals, as one blob for the compile
+   * cache ({@link #read} loads it back).
+   */
+  public byte[] bytes() {
+    ByteArrayOutputStream bos = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bos)) {
+      out.writeInt(FORMAT);
+      out.writeInt(owners.length);
+      for (String o : owners) out.writeUTF(o == null ? "" : o);
+      out.writeInt(refused.size());
+      for (Map.Entry<Integer, String> e : refused.entrySet()) {
+        out.writeInt(e.getKey());
+        out.writeUTF(e.getValue());
+      }
+      out.writeInt(classes.size());
+      for (Map.Entry<String, byte[]> e : classes.entrySet()) {
+        out.writeUTF(e.getKey());
+        out.writeInt(e.getValue().length);
+        out.write(e.getValue());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // in memory: cannot happen
+    }
+    return bos.toByteArray();
+  }
+
+  /** Loads a blob {@link #bytes} made for {@code module}; throws when it is not one. */
+  public static CompiledCode read(WasmModule module, byte[] blob) throws IOException {
+    DataInputStream in = new DataInputStream(new ByteArrayInputStream(blob));
+    if (in.readInt() != FORMAT) throw new IOException("another format");
+    Signatures sigs = new Signatures(module);
+    String[] owners = new String[in.readInt()];
+    if (owners.length != sigs.functionCount()) throw new IOException("another module");
+    for (int i = 0; i < owners.length; i++) {
+      String o = in.readUTF();
+      owners[i] = o.isEmpty() ? null : o;
+    }
+    Map<Integer, String> refused = new TreeMap<>();
+    for (int n = in.readInt(); n > 0; n--) refused.put(in.readInt(), in.readUTF());
+    Map<String, byte[]> classes = new LinkedHashMap<>();
+    for (int n = in.readInt(); n > 0; n--) {
+      String name = in.readUTF();
+      byte[] b = new byte[in.readInt()];
+      in.readFully(b);
+      classes.put(name, b);
+    }
+    return load(sigs, classes, owners, refused);
   }
 
   static CompiledCode load(Signatures sigs, Map<String, byte[]> classes, String[] owners,
@@ -37,7 +105,7 @@ public final class CompiledCode {
     } catch (ReflectiveOperationException e) {
       throw new IllegalStateException("clj-wasi: cannot load compiled code", e);
     }
-    return new CompiledCode(sigs, entries, Map.copyOf(refused));
+    return new CompiledCode(sigs, entries, Map.copyOf(refused), classes, owners);
   }
 
   /** The boxed entry of function {@code f}, or null when it is not compiled. */
