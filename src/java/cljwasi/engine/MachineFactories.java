@@ -40,8 +40,9 @@ public final class MachineFactories {
         // interpreted)
         return Tiering.create(plan, name, cache == null ? null : cache.variant("tier"));
       case REFUSED:
-        // the own compiler runs self tail calls in constant stack: it decides per function
-        if (OwnCompiler.selected() && !plan.usesSimd()) return OwnCompiler.create(plan, engine, name, cache);
+        // the own compiler compiles SIMD and runs self tail calls in constant stack: it
+        // decides per function
+        if (OwnCompiler.selected()) return OwnCompiler.create(plan, engine, name, cache);
         String why = plan.usesSimd()
             ? "the module uses 128-bit SIMD (v128), which the compiler cannot run"
             : "the module makes tail calls (return_call), which the compiler would run as"

@@ -66,10 +66,8 @@ public final class OwnCompiler {
   static Function<Instance, Machine> create(ModulePlan plan, Engine engine, String name,
       CompileCache cache) {
     Set<Integer> candidates = new TreeSet<>();
-    for (int f = plan.importedFunctions(); f < plan.functionCount(); f++) {
-      // tail-calling functions are tried: a tail call to the function itself compiles
-      if (!plan.simdFunctions().contains(f)) candidates.add(f);
-    }
+    // every function is tried: SIMD compiles; of the tail calls, one to the function itself
+    for (int f = plan.importedFunctions(); f < plan.functionCount(); f++) candidates.add(f);
     // :auto leaves a function over HotSpot's size limit to the interpreter; :compiler, which
     // must compile everything, compiles it (it then runs in HotSpot's bytecode interpreter,
     // as Chicory's compiler's code does, until functions are split)
@@ -94,11 +92,7 @@ public final class OwnCompiler {
           Map.copyOf(data));
     }
     if (code.compiledCount() == 0) return new Machines.Interpreted(plan.patchedBodies());
-    Function<Instance, Machine> compiled = CompiledMachine.factory(code, plan.patchedBodies());
-    if (plan.simdFunctions().isEmpty()) return compiled; // refused ones: CompiledMachine's interpreter
-    // SIMD functions (and refused ones): the interpreter, as in Chicory's hybrid route
-    Set<Integer> interpreted = new TreeSet<>(plan.simdFunctions());
-    interpreted.addAll(code.refused().keySet());
-    return new Machines.Hybrid(interpreted, plan.functionCount(), plan.patchedBodies(), compiled);
+    // refused functions run in CompiledMachine's interpreter (which runs SIMD too)
+    return CompiledMachine.factory(code, plan.patchedBodies());
   }
 }

@@ -4,6 +4,7 @@ import static org.objectweb.asm.Opcodes.*;
 
 import com.dylibso.chicory.wasm.types.FunctionType;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.Label;
@@ -94,14 +95,13 @@ final class Dispatchers {
     mv.visitVarInsn(ALOAD, ctxSlot);
     JvmTypes.pushInt(mv, table);
     mv.visitVarInsn(ILOAD, indexSlot);
-    JvmTypes.pushInt(mv, nParams);
+    JvmTypes.pushInt(mv, JvmTypes.boxedLength(Arrays.asList(args).subList(0, nParams)));
     mv.visitIntInsn(NEWARRAY, T_LONG);
-    for (int p = 0; p < nParams; p++) {
+    for (int p = 0, at = 0; p < nParams; at += JvmTypes.boxedWidth(args[p]), p++) {
       mv.visitInsn(DUP);
-      JvmTypes.pushInt(mv, p);
+      JvmTypes.pushInt(mv, at);
       mv.visitVarInsn(args[p].getOpcode(ILOAD), slots[p]);
-      JvmTypes.toLong(mv, args[p]);
-      mv.visitInsn(LASTORE);
+      JvmTypes.storeBoxed(mv, args[p]);
     }
     mv.visitMethodInsn(INVOKESTATIC, SUPPORT, "callIndirect", "(" + CTX + "II[J)[J", false);
     switch (ret.getSort()) {
@@ -114,8 +114,7 @@ final class Dispatchers {
         break;
       default:
         mv.visitInsn(ICONST_0);
-        mv.visitInsn(LALOAD);
-        JvmTypes.fromLong(mv, ret);
+        JvmTypes.loadBoxed(mv, ret);
         mv.visitInsn(ret.getOpcode(IRETURN));
     }
     mv.visitMaxs(0, 0);

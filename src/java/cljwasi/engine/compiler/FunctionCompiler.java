@@ -117,6 +117,8 @@ final class FunctionCompiler {
   private final Set<Integer> callees = new TreeSet<>();
   /** The try_tables the code being written is in, innermost first. */
   private final Deque<Frame> tries = new ArrayDeque<>();
+  /** The SIMD (0xFD) instructions. */
+  private SimdCompiler simd;
 
   FunctionCompiler(ModuleView module, int funcIdx, String owner) {
     this.module = module;
@@ -171,6 +173,7 @@ final class FunctionCompiler {
       mv.visitVarInsn(ASTORE, pagesSlot);
     }
     nextSlot = slot;
+    simd = new SimdCompiler(mv, stack, pagesSlot, ctxSlot, this::unreachableFromHere);
     // a tail call to this function itself starts here again: parameters set, locals zeroed
     mv.visitLabel(tailEntry);
     for (int i = nParams; i < localSlot.length; i++) {
@@ -200,12 +203,13 @@ final class FunctionCompiler {
     MethodVisitor e = cv.visitMethod(ACC_PUBLIC | ACC_STATIC, entryName(funcIdx),
         "([J" + CTX + ")[J", null, null);
     e.visitCode();
-    List<ValType> ps = type.params();
-    for (int i = 0; i < ps.size(); i++) {
+    int at = 0;
+    for (ValType p : type.params()) {
+      Type t = JvmTypes.of(p);
       e.visitVarInsn(ALOAD, 0);
-      JvmTypes.pushInt(e, i);
-      e.visitInsn(LALOAD);
-      JvmTypes.fromLong(e, JvmTypes.of(ps.get(i)));
+      JvmTypes.pushInt(e, at);
+      JvmTypes.loadBoxed(e, t);
+      at += JvmTypes.boxedWidth(t);
     }
     e.visitVarInsn(ALOAD, 1);
     e.visitMethodInsn(INVOKESTATIC, owner, methodName(funcIdx), desc, false);
@@ -213,14 +217,13 @@ final class FunctionCompiler {
     if (ret.getSort() == Type.VOID) {
       e.visitInsn(ACONST_NULL);
     } else if (ret.getSort() != Type.ARRAY) {
-      JvmTypes.toLong(e, ret);
-      e.visitVarInsn(LSTORE, 2);
-      e.visitInsn(ICONST_1);
+      e.visitVarInsn(ret.getOpcode(ISTORE), 2);
+      JvmTypes.pushInt(e, JvmTypes.boxedWidth(ret));
       e.visitIntInsn(NEWARRAY, T_LONG);
       e.visitInsn(DUP);
       e.visitInsn(ICONST_0);
-      e.visitVarInsn(LLOAD, 2);
-      e.visitInsn(LASTORE);
+      e.visitVarInsn(ret.getOpcode(ILOAD), 2);
+      JvmTypes.storeBoxed(e, ret);
     }
     e.visitInsn(ARETURN);
     e.visitMaxs(0, 0);
@@ -245,6 +248,9 @@ final class FunctionCompiler {
         break;
       case Type.DOUBLE:
         mv.visitInsn(DCONST_0);
+        break;
+      case Type.OBJECT: // v128
+        mv.visitFieldInsn(GETSTATIC, t.getInternalName(), "ZERO", t.getDescriptor());
         break;
       default:
         mv.visitInsn(ICONST_0);
@@ -293,6 +299,20 @@ final class FunctionCompiler {
     return slots;
   }
 
+  /** Pushes a new long[] of the values of types {@code ts} in {@code slots}, boxed. */
+  private void boxValues(List<Type> ts, int[] slots) {
+    JvmTypes.pushInt(mv, JvmTypes.boxedLength(ts));
+    mv.visitIntInsn(NEWARRAY, T_LONG);
+    int at = 0;
+    for (int i = 0; i < ts.size(); i++) {
+      mv.visitInsn(DUP);
+      JvmTypes.pushInt(mv, at);
+      mv.visitVarInsn(ts.get(i).getOpcode(ILOAD), slots[i]);
+      JvmTypes.storeBoxed(mv, ts.get(i));
+      at += JvmTypes.boxedWidth(ts.get(i));
+    }
+  }
+
   private void reload(List<Type> ts, int[] slots) {
     for (int i = 0; i < ts.size(); i++) mv.visitVarInsn(ts.get(i).getOpcode(ILOAD), slots[i]);
   }
@@ -339,15 +359,7 @@ final class FunctionCompiler {
       mv.visitInsn(rs.get(0).getOpcode(IRETURN));
     } else {
       int[] slots = spill(rs);
-      JvmTypes.pushInt(mv, rs.size());
-      mv.visitIntInsn(NEWARRAY, T_LONG);
-      for (int i = 0; i < rs.size(); i++) {
-        mv.visitInsn(DUP);
-        JvmTypes.pushInt(mv, i);
-        mv.visitVarInsn(rs.get(i).getOpcode(ILOAD), slots[i]);
-        JvmTypes.toLong(mv, rs.get(i));
-        mv.visitInsn(LASTORE);
-      }
+      boxValues(rs, slots);
       mv.visitInsn(ARETURN);
     }
   }
@@ -475,14 +487,14 @@ final class FunctionCompiler {
       reload(saved, f.savedSlots);
       List<Type> payload = new ArrayList<>();
       if (tagged) {
-        List<ValType> ps = module.tagType(c.tag).params();
-        for (int i = 0; i < ps.size(); i++) {
-          Type t = jvmType(ps.get(i));
+        int at = 0;
+        for (ValType p : module.tagType(c.tag).params()) {
+          Type t = jvmType(p);
           mv.visitVarInsn(ALOAD, ex);
           mv.visitMethodInsn(INVOKEVIRTUAL, WASM_EXCEPTION, "args", "()[J", false);
-          JvmTypes.pushInt(mv, i);
-          mv.visitInsn(LALOAD);
-          JvmTypes.fromLong(mv, t);
+          JvmTypes.pushInt(mv, at);
+          JvmTypes.loadBoxed(mv, t);
+          at += JvmTypes.boxedWidth(t);
           payload.add(t);
         }
       }
@@ -522,15 +534,7 @@ final class FunctionCompiler {
     List<Type> ps = types(module.tagType(tag).params());
     int[] slots = spill(ps);
     for (int i = 0; i < ps.size(); i++) pop();
-    JvmTypes.pushInt(mv, ps.size());
-    mv.visitIntInsn(NEWARRAY, T_LONG);
-    for (int i = 0; i < ps.size(); i++) {
-      mv.visitInsn(DUP);
-      JvmTypes.pushInt(mv, i);
-      mv.visitVarInsn(ps.get(i).getOpcode(ILOAD), slots[i]);
-      JvmTypes.toLong(mv, ps.get(i));
-      mv.visitInsn(LASTORE);
-    }
+    boxValues(ps, slots);
     JvmTypes.pushInt(mv, tag);
     ctx();
     invoke(SUPPORT, "exception", "([JI" + CTX + ")L" + WASM_EXCEPTION + ";");
@@ -743,6 +747,10 @@ final class FunctionCompiler {
       case GLOBAL_GET: {
         int g = (int) ins.operand(0);
         Type t = JvmTypes.of(module.globalType(g));
+        if (t.equals(JvmTypes.V128_TYPE)) {
+          simd.globalGet(g);
+          return;
+        }
         JvmTypes.pushInt(mv, g);
         ctx();
         invoke(SUPPORT, "globalGet", "(I" + CTX + ")J");
@@ -752,7 +760,10 @@ final class FunctionCompiler {
       }
       case GLOBAL_SET: {
         int g = (int) ins.operand(0);
-        JvmTypes.of(module.globalType(g));
+        if (JvmTypes.of(module.globalType(g)).equals(JvmTypes.V128_TYPE)) {
+          simd.globalSet(g);
+          return;
+        }
         JvmTypes.toLong(mv, pop());
         JvmTypes.pushInt(mv, g);
         ctx();
@@ -814,7 +825,10 @@ final class FunctionCompiler {
       default:
         break;
     }
-    if (memoryAccess(op, ins) || numeric(op) || bulk(op, ins) || atomic(op, ins)) return;
+    if (memoryAccess(op, ins) || numeric(op) || bulk(op, ins) || atomic(op, ins)
+        || simd.translate(op, ins)) {
+      return;
+    }
     throw new Unsupported("instruction " + op);
   }
 
@@ -851,11 +865,12 @@ final class FunctionCompiler {
       } else {
         int arr = temp(LONGS, 0);
         mv.visitVarInsn(ASTORE, arr);
-        for (int i = 0; i < rs.size(); i++) {
+        int at = 0;
+        for (Type t : rs) {
           mv.visitVarInsn(ALOAD, arr);
-          JvmTypes.pushInt(mv, i);
-          mv.visitInsn(LALOAD);
-          JvmTypes.fromLong(mv, rs.get(i));
+          JvmTypes.pushInt(mv, at);
+          JvmTypes.loadBoxed(mv, t);
+          at += JvmTypes.boxedWidth(t);
         }
       }
     }
@@ -872,15 +887,7 @@ final class FunctionCompiler {
     int[] slots = spill(ps);
     for (int i = 0; i < ps.size(); i++) pop();
     before.run();
-    JvmTypes.pushInt(mv, ps.size());
-    mv.visitIntInsn(NEWARRAY, T_LONG);
-    for (int i = 0; i < ps.size(); i++) {
-      mv.visitInsn(DUP);
-      JvmTypes.pushInt(mv, i);
-      mv.visitVarInsn(ps.get(i).getOpcode(ILOAD), slots[i]);
-      JvmTypes.toLong(mv, ps.get(i));
-      mv.visitInsn(LASTORE);
-    }
+    boxValues(ps, slots);
     if (after != null) after.run();
     invoke(SUPPORT, helper, desc);
     unpackResults(ft, true);
@@ -889,7 +896,6 @@ final class FunctionCompiler {
   private void callIndirect(int typeIdx, int table) throws Unsupported {
     FunctionType ft = module.module().typeSection().getType(typeIdx);
     pop(); // the table index, passed on to the dispatcher
-    JvmTypes.descriptor(ft); // refuse v128 signatures before anything is emitted
     ctx();
     String[] d = module.dispatcher(typeIdx, table);
     invoke(d[0], d[1], d[2]);

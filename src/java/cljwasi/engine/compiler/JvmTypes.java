@@ -19,13 +19,15 @@ final class JvmTypes {
   static final String CONTEXT = Type.getInternalName(Context.class);
   static final String CONTEXT_DESC = Type.getDescriptor(Context.class);
   private static final String VALUE = "com/dylibso/chicory/wasm/types/Value";
+  /** v128: an immutable {@link V128} reference (two longs in the boxed convention). */
+  static final Type V128_TYPE = Type.getType(V128.class);
 
   static Type of(ValType t) throws Unsupported {
     if (t.equals(ValType.I32)) return Type.INT_TYPE;
     if (t.equals(ValType.I64)) return Type.LONG_TYPE;
     if (t.equals(ValType.F32)) return Type.FLOAT_TYPE;
     if (t.equals(ValType.F64)) return Type.DOUBLE_TYPE;
-    if (t.equals(ValType.V128)) throw new Unsupported("v128 values");
+    if (t.equals(ValType.V128)) return V128_TYPE;
     if (t.isReference()) return Type.INT_TYPE;
     throw new Unsupported("value type " + t);
   }
@@ -54,8 +56,42 @@ final class JvmTypes {
   static Type returnType(List<ValType> results) throws Unsupported {
     if (results.isEmpty()) return Type.VOID_TYPE;
     if (results.size() == 1) return of(results.get(0));
-    for (ValType r : results) of(r); // refuse a v128 among them
+    for (ValType r : results) of(r); // refuse an unknown type among them
     return Type.getType(long[].class);
+  }
+
+  /** How many longs a value of type {@code t} takes in the boxed {@code long[]} convention. */
+  static int boxedWidth(Type t) {
+    return t.equals(V128_TYPE) ? 2 : 1;
+  }
+
+  /** Stores a value into a boxed array: [long[] index value] to []; a v128 takes two longs. */
+  static void storeBoxed(MethodVisitor mv, Type t) {
+    if (t.equals(V128_TYPE)) {
+      mv.visitMethodInsn(Opcodes.INVOKESTATIC, V128_TYPE.getInternalName(), "box",
+          "([JI" + V128_TYPE.getDescriptor() + ")V", false);
+    } else {
+      toLong(mv, t);
+      mv.visitInsn(Opcodes.LASTORE);
+    }
+  }
+
+  /** Loads a value from a boxed array: [long[] index] to [value]. */
+  static void loadBoxed(MethodVisitor mv, Type t) {
+    if (t.equals(V128_TYPE)) {
+      mv.visitMethodInsn(Opcodes.INVOKESTATIC, V128_TYPE.getInternalName(), "unbox",
+          "([JI)" + V128_TYPE.getDescriptor(), false);
+    } else {
+      mv.visitInsn(Opcodes.LALOAD);
+      fromLong(mv, t);
+    }
+  }
+
+  /** The length of the boxed array of values of types {@code ts}. */
+  static int boxedLength(List<Type> ts) {
+    int n = 0;
+    for (Type t : ts) n += boxedWidth(t);
+    return n;
   }
 
   /** Converts the JVM value of type {@code t} on the stack to its long. */
