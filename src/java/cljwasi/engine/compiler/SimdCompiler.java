@@ -5,7 +5,9 @@ import static org.objectweb.asm.Opcodes.*;
 import cljwasi.engine.interp.Lanes;
 import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
 import com.dylibso.chicory.wasm.types.OpCode;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Type;
 
@@ -39,6 +41,21 @@ final class SimdCompiler {
     this.ctxSlot = ctxSlot;
     this.unreachable = unreachable;
   }
+
+  /**
+   * The binary operations the hot loops of real code use most, written out in V128Ops
+   * (the general {@code binary} goes through Lanes' switches and lane loops, too big for
+   * HotSpot to inline and fold).
+   */
+  private static final Map<OpCode, String> FAST_BINARY = new EnumMap<>(Map.ofEntries(
+      Map.entry(OpCode.I32x4_ADD, "i32x4Add"), Map.entry(OpCode.I32x4_SUB, "i32x4Sub"),
+      Map.entry(OpCode.I32x4_MUL, "i32x4Mul"), Map.entry(OpCode.I64x2_ADD, "i64x2Add"),
+      Map.entry(OpCode.I64x2_SUB, "i64x2Sub"), Map.entry(OpCode.V128_AND, "and"),
+      Map.entry(OpCode.V128_OR, "or"), Map.entry(OpCode.V128_XOR, "xor"),
+      Map.entry(OpCode.V128_ANDNOT, "andnot"), Map.entry(OpCode.F32x4_ADD, "f32x4Add"),
+      Map.entry(OpCode.F32x4_SUB, "f32x4Sub"), Map.entry(OpCode.F32x4_MUL, "f32x4Mul"),
+      Map.entry(OpCode.F64x2_ADD, "f64x2Add"), Map.entry(OpCode.F64x2_SUB, "f64x2Sub"),
+      Map.entry(OpCode.F64x2_MUL, "f64x2Mul")));
 
   static boolean isSimd(OpCode op) {
     return (op.opcode() & 0xFF00) == 0xFD00;
@@ -110,6 +127,11 @@ final class SimdCompiler {
   /** Compiles {@code op} if it is a SIMD instruction; false when it is not one. */
   boolean translate(OpCode op, AnnotatedInstruction ins) {
     if (!isSimd(op)) return false;
+    String fast = FAST_BINARY.get(op);
+    if (fast != null) {
+      call(fast, "(" + V + V + ")" + V, 2);
+      return true;
+    }
     Lanes.Decoded d = Lanes.decode(op);
     if (d != null) {
       lanewise(d);

@@ -323,12 +323,12 @@ public final class Lanes {
     return f32 ? f32((float) d) & 0xFFFF_FFFFL : f64(d);
   }
 
-  static int f32(float f) {
+  public static int f32(float f) {
     int bits = Float.floatToRawIntBits(f);
     return f != f ? bits | 0x0040_0000 : bits;
   }
 
-  static long f64(double d) {
+  public static long f64(double d) {
     long bits = Double.doubleToRawLongBits(d);
     return d != d ? bits | 0x0008_0000_0000_0000L : bits;
   }
