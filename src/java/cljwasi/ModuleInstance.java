@@ -14,11 +14,20 @@ import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.ExportFunction;
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.ImportFunction;
+import com.dylibso.chicory.runtime.ImportGlobal;
+import com.dylibso.chicory.runtime.ImportMemory;
+import com.dylibso.chicory.runtime.ImportTable;
+import com.dylibso.chicory.runtime.ImportTag;
+import com.dylibso.chicory.runtime.ImportValue;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.InvalidException;
+import com.dylibso.chicory.wasm.MalformedException;
+import com.dylibso.chicory.wasm.UnlinkableException;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
+import java.util.Locale;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -75,10 +84,25 @@ public final class ModuleInstance implements Closeable {
       if (module.plan().mayMakeTailCalls()) {
         ib.withUnsafeExecutionListener(TailCalls.INTERRUPT_CHECK);
       }
-      this.instance = run(ib::build, "instantiate");
+      this.instance = run(() -> link(ib), "instantiate");
     } catch (RuntimeException e) {
       closeQuietly();
       throw e;
+    }
+  }
+
+  /**
+   * Builds the instance. Chicory finds some invalid modules only here (two exports of one
+   * name: the spec suite's exports.wast): they are "malformed", as at parse. An atomic instruction's
+   * unaligned-access trap is an InvalidException too (in a start function): a trap.
+   */
+  private Instance link(Instance.Builder ib) {
+    try {
+      return ib.build();
+    } catch (InvalidException | MalformedException e) {
+      if (!ChicoryInternals.trapKind(e).equals("trap")) throw e;
+      throw new WasmException("malformed", module.name() + ": invalid module: " + e.getMessage(),
+          Map.of("name", module.name()), e);
     }
   }
 
@@ -111,11 +135,24 @@ public final class ModuleInstance implements Closeable {
       for (HostFunction f : WasiHost.functions(wasi)) provided.put(key(f.module(), f.name()), f);
     }
     for (ImportFunction f : b.hostFunctions) provided.put(key(f.module(), f.name()), f);
+    Map<String, ImportValue> providedOthers = new HashMap<>();
+    for (ImportValue v : b.otherImports) {
+      providedOthers.put(kindName(v.type()) + "\u0000" + key(v.module(), v.name()), v);
+    }
     List<Map<String, Object>> missing = new ArrayList<>();
     List<Map<String, Object>> mismatched = new ArrayList<>();
     List<ImportFunction> used = new ArrayList<>();
+    ImportValues.Builder values = ImportValues.builder();
     for (Signature s : module.imports()) {
-      ImportFunction f = s.kind.equals("function") ? provided.get(key(s.module, s.name)) : null;
+      if (!s.kind.equals("function")) {
+        // a global, memory, table or tag: its type is checked by Chicory when it links
+        // (an UnlinkableException, reported as import-mismatch by translate)
+        ImportValue v = providedOthers.get(s.kind + "\u0000" + key(s.module, s.name));
+        if (v == null) missing.add(describe(s));
+        else addImport(values, v);
+        continue;
+      }
+      ImportFunction f = provided.get(key(s.module, s.name));
       if (f == null) {
         missing.add(describe(s));
         continue;
@@ -153,7 +190,21 @@ public final class ModuleInstance implements Closeable {
               + (mismatched.size() > 1 ? " (and " + (mismatched.size() - 1) + " more)" : ""),
           data);
     }
-    return ImportValues.builder().withFunctions(used).build();
+    return values.withFunctions(used).build();
+  }
+
+  private static String kindName(ImportValue.Type t) {
+    return t.name().toLowerCase(Locale.ROOT);
+  }
+
+  private static void addImport(ImportValues.Builder values, ImportValue v) {
+    switch (v.type()) {
+      case GLOBAL: values.addGlobal((ImportGlobal) v); break;
+      case MEMORY: values.addMemory((ImportMemory) v); break;
+      case TABLE: values.addTable((ImportTable) v); break;
+      case TAG: values.addTag((ImportTag) v); break;
+      default: throw new IllegalArgumentException("not a global, memory, table or tag: " + v.type());
+    }
   }
 
   private static Map<String, Object> describe(Signature s) {
@@ -218,6 +269,45 @@ public final class ModuleInstance implements Closeable {
     synchronized (exportFns) {
       return exportFns.computeIfAbsent(name, instance::export);
     }
+  }
+
+  /**
+   * This instance's export {@code name} as the import {@code asModule}.{@code asName} of
+   * another module (give it to {@link Builder#importValue}): the same global, memory,
+   * table or tag, shared, or a function that calls this instance's. This is how
+   * instances are linked, as the spec's {@code register} does.
+   */
+  public ImportValue exportAs(String name, String asModule, String asName) {
+    Signature s = module.exports().get(name);
+    if (s == null) {
+      throw new WasmException("no-such-export", module.name() + " exports nothing named " + name,
+          Map.of("name", name, "exports", new ArrayList<>(module.exports().keySet())));
+    }
+    switch (s.kind) {
+      case "function":
+        ExportFunction f = export(name);
+        return new HostFunction(asModule, asName, instance.exportType(name),
+            (caller, args) -> f.apply(args));
+      case "global":
+        return new ImportGlobal(asModule, asName, instance.exports().global(name));
+      case "memory":
+        return new ImportMemory(asModule, asName, instance.exports().memory(name));
+      case "table":
+        return new ImportTable(asModule, asName, instance.exports().table(name));
+      case "tag":
+        return new ImportTag(asModule, asName, instance.tag(exportedIndex(name)));
+      default:
+        throw new IllegalStateException("unknown export kind " + s.kind);
+    }
+  }
+
+  /** The index (in its kind's index space) of the thing exported as {@code name}. */
+  private int exportedIndex(String name) {
+    var exports = module.parsed().exportSection();
+    for (int i = 0; i < exports.exportCount(); i++) {
+      if (exports.getExport(i).name().equals(name)) return exports.getExport(i).index();
+    }
+    throw new IllegalArgumentException(name);
   }
 
   /**
@@ -339,6 +429,11 @@ public final class ModuleInstance implements Closeable {
       return new WasmException("malformed", module.name() + ": " + e.getMessage(),
           Map.of("name", module.name(), "function", f, "export", what), e);
     }
+    if (e instanceof UnlinkableException) {
+      // a global, memory, table or tag import whose type does not match the import's
+      return new WasmException("import-mismatch", module.name() + ": " + e.getMessage(),
+          Map.of("name", module.name()), e);
+    }
     if (e instanceof ChicoryException) {
       Throwable c = e.getCause();
       if (c instanceof ProcExit) return (ProcExit) c;
@@ -400,6 +495,7 @@ public final class ModuleInstance implements Closeable {
     private Engine engine = Engine.AUTO;
     private WasiOptions wasi;
     private final List<ImportFunction> hostFunctions = new ArrayList<>();
+    private final List<ImportValue> otherImports = new ArrayList<>();
     private int maxMemoryPages = -1;
     private long timeoutMillis;
     private CompileCache cache;
@@ -421,6 +517,19 @@ public final class ModuleInstance implements Closeable {
 
     public Builder hostFunction(ImportFunction f) {
       hostFunctions.add(f);
+      return this;
+    }
+
+    /**
+     * Provides an import of any kind: a function (as {@link #hostFunction}), or a global,
+     * memory, table or tag, e.g. another instance's export
+     * ({@code other.chicory().exports().global("g")} wrapped in an {@code ImportGlobal}).
+     * Only the imports the module declares are used; a value whose type does not match
+     * its import fails instantiation as "import-mismatch".
+     */
+    public Builder importValue(ImportValue v) {
+      if (v instanceof ImportFunction) hostFunctions.add((ImportFunction) v);
+      else otherImports.add(v);
       return this;
     }
 

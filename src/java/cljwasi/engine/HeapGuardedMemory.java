@@ -3,6 +3,7 @@ package cljwasi.engine;
 import com.dylibso.chicory.runtime.ByteArrayMemory;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.runtime.WasmRuntimeException;
 import com.dylibso.chicory.wasm.types.DataSegment;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
 import java.nio.charset.Charset;
@@ -14,7 +15,8 @@ import java.util.function.BooleanSupplier;
  * memory it cannot have) when the growth would leave less than {@link #reserveBytes}
  * of the maximum heap free, or when allocating the pages fails; it never lets an
  * OutOfMemoryError out, which would strike whichever thread of the host allocated
- * next. Every other method is the inner memory's own.
+ * next. memory.fill and memory.copy check their ranges before Chicory does
+ * ({@link #checkRange}). Every other method is the inner memory's own.
  *
  * <p>Why some fifty one-line delegations, each written out: Chicory's ByteArrayMemory
  * is final (no subclass can override grow), its MemAllocStrategy is ignored by it (no
@@ -498,14 +500,40 @@ public final class HeapGuardedMemory implements Memory {
     inner.zero();
   }
 
+  /**
+   * memory.fill of {@code [from, to)}; {@code to} is the caller's {@code from + size} in int
+   * arithmetic, so {@code to - from} is the size again. Range-checked here first
+   * ({@link #checkRange}).
+   */
   @Override
-  public void fill(byte a0, int a1, int a2) {
-    inner.fill(a0, a1, a2);
+  public void fill(byte value, int from, int to) {
+    checkRange(from, to - from);
+    inner.fill(value, from, to);
   }
 
+  /** memory.copy; both ranges checked here first ({@link #checkRange}). */
   @Override
-  public void copy(int a0, int a1, int a2) {
-    inner.copy(a0, a1, a2);
+  public void copy(int dest, int src, int size) {
+    checkRange(dest, size);
+    checkRange(src, size);
+    inner.copy(dest, src, size);
+  }
+
+  /**
+   * Traps as out of bounds unless {@code [address, address + size)} lies in the memory.
+   * Chicory 1.7.5's own check adds address and size in int: when the sum passes 2^31 - 1
+   * it wraps negative and passes, and memory.fill or memory.copy then runs off the
+   * allocated pages into a NullPointerException (a host error instead of the trap; found
+   * by the differential fuzzer, docs/TESTING.md). Addresses and sizes are the guest's
+   * i32s as Chicory passes them: negative ones are 2^31 or more, beyond any memory.
+   */
+  private void checkRange(int address, int size) {
+    long limit = (long) inner.pages() * PAGE_SIZE;
+    if (address < 0 || size < 0 || (long) address + size > limit) {
+      throw new WasmRuntimeException("out of bounds memory access: attempted to access address: "
+          + Integer.toUnsignedString(address) + " but limit is: " + limit + " and size: "
+          + Integer.toUnsignedString(size));
+    }
   }
 
   @Override
