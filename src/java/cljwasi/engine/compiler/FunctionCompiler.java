@@ -108,6 +108,7 @@ final class FunctionCompiler {
   private boolean reachable = true;
   private int[] localSlot;
   private Type[] localType;
+  private boolean[] localIsRef;
   private int ctxSlot;
   private int pagesSlot = -1;
   private int countdownSlot;
@@ -155,8 +156,10 @@ final class FunctionCompiler {
       slot += localType[i].getSize();
     }
     ctxSlot = slot++;
+    localIsRef = new boolean[localSlot.length];
     for (int i = 0; i < locals.size(); i++) {
       Type t = JvmTypes.of(locals.get(i));
+      localIsRef[nParams + i] = locals.get(i).isReference();
       localType[nParams + i] = t;
       localSlot[nParams + i] = slot;
       slot += t.getSize();
@@ -174,7 +177,11 @@ final class FunctionCompiler {
     // a tail call to this function itself starts here again: parameters set, locals zeroed
     mv.visitLabel(tailEntry);
     for (int i = nParams; i < localSlot.length; i++) {
-      zero(localType[i]);
+      if (localIsRef[i]) {
+        mv.visitInsn(ICONST_M1); // a reference local starts as ref.null
+      } else {
+        zero(localType[i]);
+      }
       mv.visitVarInsn(localType[i].getOpcode(ISTORE), localSlot[i]);
     }
 
