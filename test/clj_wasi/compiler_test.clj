@@ -36,7 +36,7 @@
 
 (defn- vec-of [items] (concat (leb-u (count items)) (apply concat items)))
 (defn- section [id body] (let [b (vec body)] (concat [id] (leb-u (count b)) b)))
-(def ^:private valtype {:i32 0x7F :i64 0x7E :f32 0x7D :f64 0x7C})
+(def ^:private valtype {:i32 0x7F :i64 0x7E :f32 0x7D :f64 0x7C :funcref 0x70 :externref 0x6F})
 
 (defn- module-bytes
   "fns: [{:params [..] :results [..] :locals [..] :code [bytes] :export name}];
@@ -279,6 +279,18 @@
          (.withMachineFactory (CompiledMachine/factory code (make-array FunctionBody 0)))
                    (.build))]
       (is (= [7] (vec (.apply (.export inst "caller") (long-array 0)))) "the interpreter runs it"))))
+
+(deftest locals-start-at-their-types-zero
+  ;; numbers at 0, references at ref.null (found by the fuzzer: a fresh funcref local was 0,
+  ;; a function index, so ref.is_null said no)
+  (let [fns [{:export "funcref" :params [] :results [:i32] :locals [:funcref] :code [0x20 0 0xD1]}
+             {:export "externref" :params [] :results [:i32] :locals [:externref] :code [0x20 0 0xD1]}
+             {:export "f64" :params [] :results [:f64] :locals [:i32 :f64] :code [0x20 1]}
+             {:export "i64" :params [] :results [:i64] :locals [:f32 :i64] :code [0x20 1]}]
+        [own interp] (instances (module-bytes fns nil))]
+    (doseq [{f :export rs :results} fns]
+      (is (= (outcome interp f rs []) (outcome own f rs [])) f))
+    (is (= [1] (outcome own "funcref" [:i32] [])))))
 
 (deftest self-tail-calls-run-in-constant-stack
   ;; (func $count (param n i64) (param acc i64) (result i64)

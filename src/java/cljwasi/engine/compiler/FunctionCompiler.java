@@ -108,6 +108,7 @@ final class FunctionCompiler {
   private boolean reachable = true;
   private int[] localSlot;
   private Type[] localType;
+  private boolean[] localIsRef;
   private int ctxSlot;
   private int pagesSlot = -1;
   private int countdownSlot;
@@ -157,8 +158,10 @@ final class FunctionCompiler {
       slot += localType[i].getSize();
     }
     ctxSlot = slot++;
+    localIsRef = new boolean[localSlot.length];
     for (int i = 0; i < locals.size(); i++) {
       Type t = JvmTypes.of(locals.get(i));
+      localIsRef[nParams + i] = locals.get(i).isReference();
       localType[nParams + i] = t;
       localSlot[nParams + i] = slot;
       slot += t.getSize();
@@ -177,7 +180,11 @@ final class FunctionCompiler {
     // a tail call to this function itself starts here again: parameters set, locals zeroed
     mv.visitLabel(tailEntry);
     for (int i = nParams; i < localSlot.length; i++) {
-      zero(localType[i]);
+      if (localIsRef[i]) {
+        mv.visitInsn(ICONST_M1); // a reference local starts as ref.null
+      } else {
+        zero(localType[i]);
+      }
       mv.visitVarInsn(localType[i].getOpcode(ISTORE), localSlot[i]);
     }
 
@@ -1319,10 +1326,18 @@ final class FunctionCompiler {
       case F32_NEG: insn(FNEG, 1, F); return true;
       case F32_ABS: call(SUPPORT, "f32Abs", "(F)F"); return true;
       case F64_ABS: call(SUPPORT, "f64Abs", "(D)D"); return true;
-      case F32_CEIL: case F32_FLOOR: case F32_TRUNC: case F32_NEAREST: case F32_SQRT:
+      case F32_CEIL: case F32_FLOOR: case F32_TRUNC: case F32_NEAREST:
+        ops(op, "(F)F");
+        call(SUPPORT, "f32Quiet", "(F)F");
+        return true;
+      case F32_SQRT:
         ops(op, "(F)F");
         return true;
-      case F32_MIN: case F32_MAX: case F32_COPYSIGN:
+      case F32_MIN: case F32_MAX:
+        ops(op, "(FF)F");
+        call(SUPPORT, "f32Quiet", "(F)F");
+        return true;
+      case F32_COPYSIGN:
         ops(op, "(FF)F");
         return true;
       // f64
@@ -1337,10 +1352,18 @@ final class FunctionCompiler {
       case F64_MUL: insn(DMUL, 2, D); return true;
       case F64_DIV: insn(DDIV, 2, D); return true;
       case F64_NEG: insn(DNEG, 1, D); return true;
-      case F64_CEIL: case F64_FLOOR: case F64_TRUNC: case F64_NEAREST: case F64_SQRT:
+      case F64_CEIL: case F64_FLOOR: case F64_TRUNC: case F64_NEAREST:
+        ops(op, "(D)D");
+        call(SUPPORT, "f64Quiet", "(D)D");
+        return true;
+      case F64_SQRT:
         ops(op, "(D)D");
         return true;
-      case F64_MIN: case F64_MAX: case F64_COPYSIGN:
+      case F64_MIN: case F64_MAX:
+        ops(op, "(DD)D");
+        call(SUPPORT, "f64Quiet", "(D)D");
+        return true;
+      case F64_COPYSIGN:
         ops(op, "(DD)D");
         return true;
       // conversions
