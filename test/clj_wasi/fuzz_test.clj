@@ -80,6 +80,15 @@
   [probes divergences]
   (some (fn [[id hit]] (when (and @hit (<= @hit (first-case divergences))) id)) probes))
 
+(defn- reference-crashed?
+  "Whether the reference hit a known Chicory crash at or before the first case
+  `divergences` name: the engine under test ran what the reference could not (the own
+  compiler runs SIMD functions the interpreter crashes in), so from there the runs differ."
+  [reference divergences]
+  (let [upto (first-case divergences)]
+    (some (fn [[i c]] (and (<= i upto) (known-crashes (get-in c [:failure :crash]))))
+          (map-indexed vector (:cases reference)))))
+
 (defn- engines-under-test []
   (let [spec (or (System/getenv "CLJ_WASI_FUZZ_ENGINES") "compiler,auto")]
     (mapv #(Engine/valueOf (str/upper-case (str/trim %))) (str/split spec #","))))
@@ -134,7 +143,9 @@
                    ;; in any function type); :auto falls back, :compiler says so
                    {:refused #{engine}}
                    (let [ds (fz/divergences ran reference got)
-                         known (when (seq ds) (explained-by module-probes ds))]
+                         known (when (seq ds)
+                                 (or (explained-by module-probes ds)
+                                     (when (reference-crashed? reference ds) :reference-crash)))]
                      {:divergences (when-not known (map #(where engine %) ds))
                       :known-divergence known
                       :crashes (crashes got)

@@ -475,15 +475,30 @@
 
 ;; ---- engines ----------------------------------------------------------------------------
 
+(def ^:private own-compiler?
+  "Whether -Dclj-wasi.compiler=own puts the project's compiler, which compiles SIMD,
+  behind :compiler and :auto."
+  (cljwasi.engine.OwnCompiler/selected))
+
+(defn- compiled-machine?
+  "Whether the machine factory of module `m` on `engine` makes the own compiler's
+  machine (CompiledMachine's factory, a lambda of that class)."
+  [^cljwasi.Module m engine]
+  (str/starts-with? (.getName (class (.machineFactory m engine nil)))
+                    "cljwasi.engine.compiler.CompiledMachine"))
+
 (deftest engine-selection
-  (testing "the compiler alone refuses SIMD with a clear error naming the alternatives"
-    (let [e (try (wasm/load @ops-module {:engine :compiler}) nil
-                 (catch clojure.lang.ExceptionInfo e e))]
-      (is (= :wasm/compile (:type (ex-data e))))
-      (is (true? (:simd (ex-data e))))
-      (is (re-find #"SIMD" (ex-message e)))
-      (is (re-find #":auto" (ex-message e)))
-      (is (re-find #":interpreter" (ex-message e)))))
+  (if own-compiler?
+    (testing "the own compiler compiles SIMD: :compiler runs the ops module compiled"
+      (is (compiled-machine? @ops-module cljwasi.Engine/COMPILER)))
+    (testing "the compiler alone refuses SIMD with a clear error naming the alternatives"
+      (let [e (try (wasm/load @ops-module {:engine :compiler}) nil
+                   (catch clojure.lang.ExceptionInfo e e))]
+        (is (= :wasm/compile (:type (ex-data e))))
+        (is (true? (:simd (ex-data e))))
+        (is (re-find #"SIMD" (ex-message e)))
+        (is (re-find #":auto" (ex-message e)))
+        (is (re-find #":interpreter" (ex-message e))))))
   (testing "modules without SIMD are unaffected"
     (with-open [i (wasm/load (wasm "numbers") {:engine :compiler})]
       (is (some? i)))))
@@ -498,20 +513,25 @@
   (let [expected @kernels-expected]
     (is (= 0 (:exit expected)))
     (is (re-find #"(?m)^dot_i32 -?\d+$" (:out expected)))
-    (doseq [engine [:interpreter :auto]]
+    (doseq [engine (if own-compiler? [:interpreter :auto :compiler] [:interpreter :auto])]
       (testing (name engine)
         (is (= expected (wasm/run (wasm "simd_kernels")
                                   {:engine engine :args ["simd_kernels" "1000"]})))))))
 
 (deftest auto-compiles-what-it-can
-  ;; the C program's SIMD functions are interpreted, the rest compiled; the ops module
-  ;; (v128 in signatures, which the compiler cannot take) is interpreted whole
+  ;; Chicory's compiler: the C program's SIMD functions are interpreted, the rest compiled;
+  ;; the ops module (v128 in signatures, which that compiler cannot take) is interpreted
+  ;; whole. The own compiler compiles both whole.
   (let [^cljwasi.Module kernels (wasm/module (wasm "simd_kernels"))
         simd (.plan kernels)]
     (is (< 0 (count (.simdFunctions simd)) (.functionBodyCount (.codeSection (.parsed kernels)))))
-    (is (instance? cljwasi.engine.interp.Machines$Hybrid
-                   (.machineFactory kernels cljwasi.Engine/AUTO nil)))
+    (if own-compiler?
+      (doseq [m [kernels @ops-module]]
+        (is (compiled-machine? m cljwasi.Engine/AUTO)))
+      (do
+        (is (instance? cljwasi.engine.interp.Machines$Hybrid
+                       (.machineFactory kernels cljwasi.Engine/AUTO nil)))
+        (is (instance? cljwasi.engine.interp.Machines$Interpreted
+                       (.machineFactory ^cljwasi.Module @ops-module cljwasi.Engine/AUTO nil)))))
     (is (instance? cljwasi.engine.interp.Machines$Interpreted
-                   (.machineFactory kernels cljwasi.Engine/INTERPRETER nil)))
-    (is (instance? cljwasi.engine.interp.Machines$Interpreted
-                   (.machineFactory ^cljwasi.Module @ops-module cljwasi.Engine/AUTO nil)))))
+                   (.machineFactory kernels cljwasi.Engine/INTERPRETER nil)))))

@@ -92,7 +92,10 @@ public final class HeapGuardedMemory implements Memory {
       return inner.grow(delta);
     } catch (OutOfMemoryError e) {
       // the inner memory's page count stays where it was; the pages it allocated before
-      // the failure are replaced by fresh (zeroed) ones at the next grow
+      // the failure are dropped (the next grow allocates fresh ones): compiled code reads
+      // the page array directly, and an access past the memory's size must trap there
+      byte[][] pages = ChicoryInternals.memoryPages(inner);
+      if (pages != null) java.util.Arrays.fill(pages, inner.pages(), pages.length, null);
       return -1;
     }
   }

@@ -40,6 +40,9 @@ public final class MachineFactories {
         // interpreted)
         return Tiering.create(plan, name, cache == null ? null : cache.variant("tier"));
       case REFUSED:
+        // the own compiler compiles SIMD and runs self tail calls in constant stack: it
+        // decides per function
+        if (OwnCompiler.selected()) return OwnCompiler.create(plan, engine, name, cache);
         String why = plan.usesSimd()
             ? "the module uses 128-bit SIMD (v128), which the compiler cannot run"
             : "the module makes tail calls (return_call), which the compiler would run as"
@@ -51,6 +54,7 @@ public final class MachineFactories {
                 "simd-functions", plan.simdFunctions().size(),
                 "tail-call-functions", plan.tailCallFunctions().size()));
       case HYBRID:
+        if (OwnCompiler.selected()) return OwnCompiler.create(plan, engine, name, cache);
         try {
           Set<Integer> interpreted = plan.interpretedOnly();
           return new Machines.Hybrid(interpreted, plan.functionCount(), plan.patchedBodies(),
@@ -61,6 +65,7 @@ public final class MachineFactories {
         }
       case COMPILED:
       default:
+        if (OwnCompiler.selected()) return OwnCompiler.create(plan, engine, name, cache);
         InterpreterFallback fallback =
             engine == Engine.COMPILER ? InterpreterFallback.FAIL : InterpreterFallback.SILENT;
         try {

@@ -284,43 +284,31 @@ public class Interpreter extends InterpreterMachine {
       case F32x4_DEMOTE_LOW_F64x2_ZERO: {
         long hi = stack.pop();
         long lo = stack.pop();
-        float a = (float) Double.longBitsToDouble(lo);
-        float b = (float) Double.longBitsToDouble(hi);
-        stack.push(pack32(Float.floatToRawIntBits(a), Float.floatToRawIntBits(b)));
+        stack.push(Lanes.demote(lo, hi));
         stack.push(0L);
         return;
       }
       case F64x2_PROMOTE_LOW_F32x4: {
         stack.pop();
         long lo = stack.pop();
-        stack.push(Double.doubleToRawLongBits(Float.intBitsToFloat((int) lo)));
-        stack.push(Double.doubleToRawLongBits(Float.intBitsToFloat((int) (lo >>> 32))));
+        stack.push(Lanes.promote(lo));
+        stack.push(Lanes.promote(lo >>> 32));
         return;
       }
-      case F64x2_CONVERT_LOW_I32x4_S: {
-        stack.pop();
-        long lo = stack.pop();
-        stack.push(Double.doubleToRawLongBits((int) lo));
-        stack.push(Double.doubleToRawLongBits((int) (lo >>> 32)));
-        return;
-      }
+      case F64x2_CONVERT_LOW_I32x4_S:
       case F64x2_CONVERT_LOW_I32x4_U: {
         stack.pop();
         long lo = stack.pop();
-        stack.push(Double.doubleToRawLongBits(lo & 0xFFFF_FFFFL));
-        stack.push(Double.doubleToRawLongBits(lo >>> 32));
+        boolean u = op == OpCode.F64x2_CONVERT_LOW_I32x4_U;
+        stack.push(Lanes.convertLow(lo, u));
+        stack.push(Lanes.convertLow(lo >>> 32, u));
         return;
       }
       case I32x4_TRUNC_SAT_F64x2_S_ZERO:
       case I32x4_TRUNC_SAT_F64x2_U_ZERO: {
         long hi = stack.pop();
         long lo = stack.pop();
-        boolean u = op == OpCode.I32x4_TRUNC_SAT_F64x2_U_ZERO;
-        double a = Double.longBitsToDouble(lo);
-        double b = Double.longBitsToDouble(hi);
-        int x = u ? Lanes.truncSatU32(a) : (int) a;
-        int y = u ? Lanes.truncSatU32(b) : (int) b;
-        stack.push(pack32(x, y));
+        stack.push(Lanes.truncSatZero(lo, hi, op == OpCode.I32x4_TRUNC_SAT_F64x2_U_ZERO));
         stack.push(0L);
         return;
       }
@@ -517,10 +505,6 @@ public class Interpreter extends InterpreterMachine {
 
   // ---- helpers: lanes ---------------------------------------------------------------
 
-  private static long pack32(int a, int b) {
-    return (a & 0xFFFF_FFFFL) | ((long) b << 32);
-  }
-
   /**
    * extract_lane (the lane, sign-extended unless the opcode is an _U one) or replace_lane
    * (the v128 with the lane set to the scalar on top of the stack).
@@ -556,18 +540,14 @@ public class Interpreter extends InterpreterMachine {
     stack.push(hi);
   }
 
-  private static int byteAt(long lo, long hi, int i) {
-    return (int) ((i < 8 ? lo : hi) >>> ((i & 7) * 8)) & 0xFF;
-  }
-
   /** i8x16.shuffle: bytes of a (indices 0-15) and b (16-31) picked by the immediate. */
   private static void shuffle(MStack stack, long sel0, long sel1) {
     long bh = stack.pop();
     long bl = stack.pop();
     long ah = stack.pop();
     long al = stack.pop();
-    stack.push(pick(sel0, al, ah, bl, bh, 32));
-    stack.push(pick(sel1, al, ah, bl, bh, 32));
+    stack.push(Lanes.pick(sel0, al, ah, bl, bh, 32));
+    stack.push(Lanes.pick(sel1, al, ah, bl, bh, 32));
   }
 
   /** i8x16.swizzle: bytes of a picked by the lanes of s (16 and above pick 0). */
@@ -576,20 +556,9 @@ public class Interpreter extends InterpreterMachine {
     long sl = stack.pop();
     long ah = stack.pop();
     long al = stack.pop();
-    stack.push(pick(sl, al, ah, 0, 0, 16));
-    stack.push(pick(sh, al, ah, 0, 0, 16));
+    stack.push(Lanes.pick(sl, al, ah, 0, 0, 16));
+    stack.push(Lanes.pick(sh, al, ah, 0, 0, 16));
   }
-
-  /** Eight bytes picked by the byte indices in {@code sel}; an index at or past limit picks 0. */
-  private static long pick(long sel, long al, long ah, long bl, long bh, int limit) {
-    long r = 0;
-    for (int i = 0; i < 8; i++) {
-      int s = (int) (sel >>> (i * 8)) & 0xFF;
-      if (s < limit) r |= (long) (s < 16 ? byteAt(al, ah, s) : byteAt(bl, bh, s - 16)) << (i * 8);
-    }
-    return r;
-  }
-
 
   // ---- lane-wise operations (Lanes) ---------------------------------------------------
 

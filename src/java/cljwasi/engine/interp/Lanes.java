@@ -15,11 +15,11 @@ import java.util.regex.Pattern;
  * float lanes widened to a double (exact, and f32 arithmetic done in double and rounded
  * once gives the f32 result: a double has more than twice an f32's precision).
  */
-final class Lanes {
+public final class Lanes {
   private Lanes() {}
 
   /** How an operation takes its operands from the stack. */
-  enum Arity {
+  public enum Arity {
     /** v128 v128 -> v128. */
     BINARY,
     /** v128 -> v128. */
@@ -31,7 +31,7 @@ final class Lanes {
   }
 
   /** Lane operations, independent of the lane shape. */
-  enum Op {
+  public enum Op {
     AND(Arity.BINARY), ANDNOT(Arity.BINARY), OR(Arity.BINARY), XOR(Arity.BINARY),
     EQ(Arity.BINARY), NE(Arity.BINARY),
     LT_S(Arity.BINARY), LT_U(Arity.BINARY), GT_S(Arity.BINARY), GT_U(Arity.BINARY),
@@ -52,7 +52,7 @@ final class Lanes {
     SHL(Arity.SHIFT), SHR_S(Arity.SHIFT), SHR_U(Arity.SHIFT),
     ALL_TRUE(Arity.TEST), BITMASK(Arity.TEST);
 
-    final Arity arity;
+    public final Arity arity;
     /** EQ ... GE_U: a comparison, giving all ones or all zeros per lane. */
     final boolean compare;
     /** Compares (or saturates, averages ...) as unsigned: the _U operations. */
@@ -90,7 +90,7 @@ final class Lanes {
   }
 
   /** Lane shapes: the width in bits and whether lanes are floats. */
-  enum Shape {
+  public enum Shape {
     I8(8, false), I16(16, false), I32(32, false), I64(64, false), F32(32, true), F64(64, true);
 
     final int bits;
@@ -111,9 +111,9 @@ final class Lanes {
   }
 
   /** A decoded opcode: what to do, on which lanes. */
-  static final class Decoded {
-    final Op op;
-    final Shape shape;
+  public static final class Decoded {
+    public final Op op;
+    public final Shape shape;
 
     Decoded(Op op, Shape shape) {
       this.op = op;
@@ -195,17 +195,17 @@ final class Lanes {
    * the memory width for loads and stores of lanes (load8x8: 8, load32_zero: 32); the
    * narrow lanes of extend, extmul (source) and narrow (result).
    */
-  static int width(OpCode op) {
+  public static int width(OpCode op) {
     return WIDTH[op.ordinal()];
   }
 
   /** Whether {@code op} takes its lanes as signed (all but the _U opcodes). */
-  static boolean signed(OpCode op) {
+  public static boolean signed(OpCode op) {
     return SIGNED[op.ordinal()];
   }
 
   /** The lane operation and shape of {@code op}, or null when it is not lane-wise. */
-  static Decoded decode(OpCode op) {
+  public static Decoded decode(OpCode op) {
     return DECODED[op.ordinal()];
   }
 
@@ -215,7 +215,7 @@ final class Lanes {
   private static final long L7 = 0x7F7F_7F7F_7F7F_7F7FL;
 
   /** {@code op} on the lanes of one half of two v128 values. */
-  static long binary(Op op, Shape shape, long a, long b) {
+  public static long binary(Op op, Shape shape, long a, long b) {
     switch (op) {
       case AND:
         return a & b;
@@ -323,12 +323,12 @@ final class Lanes {
     return f32 ? f32((float) d) & 0xFFFF_FFFFL : f64(d);
   }
 
-  static int f32(float f) {
+  public static int f32(float f) {
     int bits = Float.floatToRawIntBits(f);
     return f != f ? bits | 0x0040_0000 : bits;
   }
 
-  static long f64(double d) {
+  public static long f64(double d) {
     long bits = Double.doubleToRawLongBits(d);
     return d != d ? bits | 0x0008_0000_0000_0000L : bits;
   }
@@ -336,7 +336,7 @@ final class Lanes {
   // ---- unary --------------------------------------------------------------------------------
 
   /** {@code op} on the lanes of one half. */
-  static long unary(Op op, Shape shape, long v) {
+  public static long unary(Op op, Shape shape, long v) {
     if (shape.isFloat && op == Op.ABS) return v & ~shape.signs; // bits only, NaNs kept
     if (shape.isFloat && op == Op.NEG) return v ^ shape.signs;
     int bits = shape.bits;
@@ -398,7 +398,7 @@ final class Lanes {
     }
   }
 
-  static int truncSatU32(double d) {
+  public static int truncSatU32(double d) {
     if (!(d > -1.0)) return 0; // NaN, or <= -1
     if (d >= 4294967296.0) return -1;
     return (int) (long) d;
@@ -407,7 +407,7 @@ final class Lanes {
   // ---- shifts and tests ---------------------------------------------------------------------
 
   /** Shifts every integer lane of one half by {@code n} (modulo the lane width). */
-  static long shift(Op op, Shape shape, long v, int n) {
+  public static long shift(Op op, Shape shape, long v, int n) {
     int bits = shape.bits;
     n &= bits - 1;
     if (bits == 64) return op == Op.SHL ? v << n : op == Op.SHR_S ? v >> n : v >>> n;
@@ -422,7 +422,7 @@ final class Lanes {
   }
 
   /** all_true (1 when no lane is zero) or bitmask (the lanes' sign bits) of a v128. */
-  static long test(Op op, Shape shape, long lo, long hi) {
+  public static long test(Op op, Shape shape, long lo, long hi) {
     int bits = shape.bits;
     int perHalf = 64 / bits;
     long r = op == Op.ALL_TRUE ? 1 : 0;
@@ -437,24 +437,72 @@ final class Lanes {
     return r;
   }
 
+  // ---- lanes moved between the halves ---------------------------------------------------------
+
+  /** Two 32-bit lanes as one half: a in the low bits. */
+  public static long pack32(int a, int b) {
+    return (a & 0xFFFF_FFFFL) | ((long) b << 32);
+  }
+
+  private static int byteAt(long lo, long hi, int i) {
+    return (int) ((i < 8 ? lo : hi) >>> ((i & 7) * 8)) & 0xFF;
+  }
+
+  /**
+   * Eight bytes picked by the byte indices in {@code sel} from a (indices 0-15) and b
+   * (16-31); an index at or past limit picks 0 (shuffle: 32, swizzle: 16).
+   */
+  public static long pick(long sel, long al, long ah, long bl, long bh, int limit) {
+    long r = 0;
+    for (int i = 0; i < 8; i++) {
+      int s = (int) (sel >>> (i * 8)) & 0xFF;
+      if (s < limit) r |= (long) (s < 16 ? byteAt(al, ah, s) : byteAt(bl, bh, s - 16)) << (i * 8);
+    }
+    return r;
+  }
+
+  /** f32x4.demote_f64x2_zero: the low half of the result (the high half is 0). */
+  public static long demote(long lo, long hi) {
+    float a = (float) Double.longBitsToDouble(lo);
+    float b = (float) Double.longBitsToDouble(hi);
+    return pack32(Float.floatToRawIntBits(a), Float.floatToRawIntBits(b));
+  }
+
+  /** f64x2.promote_low_f32x4: the f64 of the f32 in the low 32 bits of {@code lane}. */
+  public static long promote(long lane) {
+    return Double.doubleToRawLongBits(Float.intBitsToFloat((int) lane));
+  }
+
+  /** f64x2.convert_low_i32x4_s/u: the f64 of the i32 in the low 32 bits of {@code lane}. */
+  public static long convertLow(long lane, boolean unsigned) {
+    return Double.doubleToRawLongBits(unsigned ? lane & 0xFFFF_FFFFL : (int) lane);
+  }
+
+  /** i32x4.trunc_sat_f64x2_s/u_zero: the low half of the result (the high half is 0). */
+  public static long truncSatZero(long lo, long hi, boolean unsigned) {
+    double a = Double.longBitsToDouble(lo);
+    double b = Double.longBitsToDouble(hi);
+    return pack32(unsigned ? truncSatU32(a) : (int) a, unsigned ? truncSatU32(b) : (int) b);
+  }
+
   // ---- widening and narrowing ----------------------------------------------------------------
 
   /** The low {@code bits} bits of {@code lane} in every lane of a half. */
-  static long splat(long lane, int bits) {
+  public static long splat(long lane, int bits) {
     long r = 0;
     for (int s = 0; s < 64; s += bits) r |= (lane & mask(bits)) << s;
     return r;
   }
 
   /** The lanes of {@code bits} bits in the low 32 bits of {@code v}, at twice their width. */
-  static long widen(long v, int bits, boolean signed) {
+  public static long widen(long v, int bits, boolean signed) {
     long r = 0;
     for (int i = 0; i < 32 / bits; i++) r |= (lane(v, i, bits, signed) & mask(2 * bits)) << (2 * i * bits);
     return r;
   }
 
   /** The products of the lanes of {@code bits} bits in the low 32 bits of a and b, widened. */
-  static long widenMul(long a, long b, int bits, boolean signed) {
+  public static long widenMul(long a, long b, int bits, boolean signed) {
     long r = 0;
     for (int i = 0; i < 32 / bits; i++) {
       long p = lane(a, i, bits, signed) * lane(b, i, bits, signed);
@@ -464,7 +512,7 @@ final class Lanes {
   }
 
   /** The signed lanes of {@code bits} bits in v, saturated to half width (in the low 32 bits). */
-  static long narrow(long v, int bits, boolean unsigned) {
+  public static long narrow(long v, int bits, boolean unsigned) {
     int half = bits / 2;
     long max = unsigned ? (1L << half) - 1 : (1L << (half - 1)) - 1;
     long min = unsigned ? 0 : -max - 1;
@@ -482,7 +530,7 @@ final class Lanes {
     return signed ? x >> (64 - bits) : x >>> (64 - bits);
   }
 
-  static long mask(int bits) {
+  public static long mask(int bits) {
     return bits == 64 ? -1L : (1L << bits) - 1;
   }
 }

@@ -1,0 +1,98 @@
+package cljwasi.engine;
+
+import cljwasi.Engine;
+import cljwasi.WasmException;
+import cljwasi.engine.cache.CompileCache;
+import cljwasi.engine.compiler.CompiledCode;
+import cljwasi.engine.compiler.CompiledMachine;
+import cljwasi.engine.compiler.ModuleCompiler;
+import cljwasi.engine.interp.Machines;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Machine;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+
+/**
+ * The route to the project's own compiler ({@code cljwasi.engine.compiler}), taken for the
+ * compiled routes when system property {@code clj-wasi.compiler} is {@code own}
+ * ({@code chicory}, the default, keeps Chicory's compiler). Under {@code :compiler} every
+ * function must compile (else a "compile" error naming each one that did not, and why);
+ * under {@code :auto} a function that does not compile, or whose method would be over
+ * HotSpot's size limit ({@link ModuleCompiler#maxMethodBytes}), is interpreted.
+ */
+public final class OwnCompiler {
+  private OwnCompiler() {}
+
+  public static final String PROPERTY = "clj-wasi.compiler";
+
+  /**
+   * The module's compiled code: from the compile cache (variant "own", keyed by the module's
+   * digest, the code format, the size limit and the functions compiled), else compiled now
+   * and stored. An entry that does not load is dropped and rebuilt.
+   */
+  private static CompiledCode cached(ModulePlan plan, Set<Integer> candidates, int maxBytes,
+      CompileCache shared) {
+    if (shared == null) return ModuleCompiler.compile(plan.module(), candidates, maxBytes);
+    CompileCache cache = shared.variant("own");
+    String key = plan.cacheKey() + "|" + CompiledCode.FORMAT + "|" + maxBytes + "|" + candidates;
+    byte[] blob = cache.get(key);
+    if (blob != null) {
+      try {
+        return CompiledCode.read(plan.module(), blob);
+      } catch (IOException | RuntimeException | LinkageError e) {
+        try {
+          cache.remove(key);
+        } catch (IOException ignored) {
+          // an unwritable cache only costs the next run a compilation
+        }
+      }
+    }
+    CompiledCode code = ModuleCompiler.compile(plan.module(), candidates, maxBytes);
+    cache.putIfAbsent(key, code.bytes());
+    return code;
+  }
+
+  /** Whether the property selects the project's own compiler. */
+  public static boolean selected() {
+    return "own".equals(System.getProperty(PROPERTY, "chicory"));
+  }
+
+  static Function<Instance, Machine> create(ModulePlan plan, Engine engine, String name,
+      CompileCache cache) {
+    Set<Integer> candidates = new TreeSet<>();
+    // every function is tried: SIMD compiles; of the tail calls, one to the function itself
+    for (int f = plan.importedFunctions(); f < plan.functionCount(); f++) candidates.add(f);
+    // :auto leaves a function over HotSpot's size limit to the interpreter; :compiler, which
+    // must compile everything, compiles it (it then runs in HotSpot's bytecode interpreter,
+    // as Chicory's compiler's code does, until functions are split)
+    int maxBytes = engine == Engine.COMPILER ? Integer.MAX_VALUE : ModuleCompiler.maxMethodBytes();
+    CompiledCode code = cached(plan, candidates, maxBytes, cache);
+    if (engine == Engine.COMPILER && !code.refused().isEmpty()) {
+      Map<String, Object> data = new LinkedHashMap<>();
+      data.put("name", name);
+      data.put("engine", "compiler");
+      List<Map<String, Object>> functions = new ArrayList<>();
+      for (Map.Entry<Integer, String> e : code.refused().entrySet()) {
+        functions.add(Map.of("function", e.getKey(), "why", e.getValue()));
+      }
+      data.put("functions", functions);
+      // as the refusal of Chicory's route says them
+      data.put("simd", plan.usesSimd());
+      data.put("simd-functions", plan.simdFunctions().size());
+      data.put("tail-call-functions", plan.tailCallFunctions().size());
+      throw new WasmException("compile",
+          name + ": the compiler cannot take " + code.refused().size() + " function(s): "
+              + code.refused(),
+          Map.copyOf(data));
+    }
+    if (code.compiledCount() == 0) return new Machines.Interpreted(plan.patchedBodies());
+    // refused functions run in CompiledMachine's interpreter (which runs SIMD too)
+    return CompiledMachine.factory(code, plan.patchedBodies());
+  }
+}

@@ -1,0 +1,54 @@
+package cljwasi.engine.compiler;
+
+import cljwasi.engine.ChicoryInternals;
+import cljwasi.engine.HeapGuardedMemory;
+import com.dylibso.chicory.runtime.GlobalInstance;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.runtime.TableInstance;
+import com.dylibso.chicory.runtime.WasmFunctionHandle;
+
+/**
+ * What compiled code of one instance needs at run time, passed as every compiled
+ * function's last parameter: read once per function (the pages) or per use (globals,
+ * tables). Fields are public for the generated classes, which live in their own class
+ * loader; nothing else writes them.
+ */
+public final class Context {
+  public final Instance instance;
+  /** The memory's pages (Chicory's ByteArrayMemory keeps a fixed array of them); null: none. */
+  public final byte[][] pages;
+  public final Memory memory;
+  public final GlobalInstance[] globals;
+  public final TableInstance[] tables;
+  /** Imported functions' handles, by function index. */
+  public final WasmFunctionHandle[] imports;
+  /** Canonical signature id of each type index and of each function (see {@link Signatures}). */
+  public final int[] typeIds;
+  public final int[] functionTypeIds;
+  /** The machine that runs what this module's compiled code does not (set once). */
+  public final CompiledMachine machine;
+
+  Context(Instance instance, Signatures sigs, CompiledMachine machine) {
+    this.instance = instance;
+    this.machine = machine;
+    Memory mem = instance.memory();
+    this.memory = mem;
+    Memory inner = mem instanceof HeapGuardedMemory ? ((HeapGuardedMemory) mem).inner() : mem;
+    this.pages = inner == null ? null : ChicoryInternals.memoryPages(inner);
+    this.globals = new GlobalInstance[instance.globalCount()];
+    for (int i = 0; i < globals.length; i++) globals[i] = instance.global(i);
+    this.tables = new TableInstance[instance.tableCount()];
+    for (int i = 0; i < tables.length; i++) tables[i] = instance.table(i);
+    int imported = instance.imports().functionCount();
+    this.imports = new WasmFunctionHandle[imported];
+    for (int i = 0; i < imported; i++) imports[i] = instance.imports().function(i).handle();
+    this.typeIds = sigs.typeIds();
+    this.functionTypeIds = sigs.functionTypeIds();
+  }
+
+  /** Whether compiled code can run on this instance: it has no memory, or one we can read. */
+  boolean usable() {
+    return memory == null || pages != null;
+  }
+}

@@ -1,0 +1,1409 @@
+package cljwasi.engine.compiler;
+
+import static org.objectweb.asm.Opcodes.*;
+
+import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
+import com.dylibso.chicory.wasm.types.CatchOpCode;
+import com.dylibso.chicory.wasm.types.FunctionBody;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.OpCode;
+import com.dylibso.chicory.wasm.types.ValType;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.objectweb.asm.ClassVisitor;
+import org.objectweb.asm.Label;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Type;
+
+/**
+ * Translates one validated function body into a static JVM method
+ * {@code f<index>(params..., Context)}: Wasm locals are JVM locals, the operand stack is the
+ * JVM's own (the types tracked here from each instruction's semantics), control flow is
+ * jumps. A branch that leaves values below the ones it carries first moves the carried
+ * values to temporaries, pops the rest and reloads them. Code after an unconditional
+ * transfer is not emitted (it cannot run, and the JVM verifier would need frames for it).
+ *
+ * <p>Also writes the boxed entry {@code e<index>(long[], Context)} that the machine calls.
+ * One instance compiles one function.
+ */
+final class FunctionCompiler {
+  private static final String SUPPORT = Type.getInternalName(Support.class);
+  private static final String MEMORIES = Type.getInternalName(Memories.class);
+  private static final String OPS = "com/dylibso/chicory/runtime/OpcodeImpl";
+  private static final String CTX = JvmTypes.CONTEXT_DESC;
+  private static final Type LONGS = Type.getType(long[].class);
+
+  private enum Kind { FUNCTION, BLOCK, LOOP, IF, TRY }
+
+  private static final String WASM_EXCEPTION = "com/dylibso/chicory/runtime/WasmException";
+
+  /** A {@code try_table}'s catch clause, its target resolved when the try_table is entered. */
+  private static final class Catch {
+    final CatchOpCode kind;
+    final int tag;
+    final Frame target;
+
+    Catch(CatchOpCode kind, int tag, Frame target) {
+      this.kind = kind;
+      this.tag = tag;
+      this.target = target;
+    }
+  }
+
+  /** One entered block, loop, if or the function itself. */
+  private static final class Frame {
+    final Kind kind;
+    final List<Type> params;
+    final List<Type> results;
+    /** Operand stack height below the parameters. */
+    final int height;
+    /** Where a branch to this frame goes: the loop header, or the end. */
+    final Label label = new Label();
+    final Label elseLabel = new Label();
+    boolean hasElse;
+    /** Whether something reaches the end: a branch, or falling through. */
+    boolean endReached;
+    /** Entered in unreachable code: nothing of it is emitted. */
+    final boolean dead;
+    /** try_table: its clauses, the stack at entry (saved: a handler starts with none). */
+    List<Catch> catches;
+    List<Type> savedTypes;
+    int[] savedSlots;
+    final Label handler = new Label();
+    /** try_table: the end of its protected code range being written. */
+    Label segmentEnd;
+
+    Frame(Kind kind, List<Type> params, List<Type> results, int height, boolean dead) {
+      this.kind = kind;
+      this.params = params;
+      this.results = results;
+      this.height = height;
+      this.dead = dead;
+    }
+
+    List<Type> carried() {
+      return kind == Kind.LOOP ? params : results;
+    }
+  }
+
+  private final ModuleView module;
+  private final int funcIdx;
+  private final FunctionType type;
+  private final FunctionBody body;
+  private final String owner;
+
+  private MethodVisitor mv;
+  private final Label tailEntry = new Label();
+  /** The function's result types. */
+  private List<Type> results;
+  private final List<Type> stack = new ArrayList<>();
+  private final Deque<Frame> frames = new ArrayDeque<>();
+  private boolean reachable = true;
+  private int[] localSlot;
+  private Type[] localType;
+  private boolean[] localIsRef;
+  private int ctxSlot;
+  private int pagesSlot = -1;
+  private int countdownSlot;
+  private int nextSlot;
+  private final Map<String, Integer> temps = new HashMap<>();
+  /** The functions of this module this one calls directly (to recompile it if one is refused). */
+  private final Set<Integer> callees = new TreeSet<>();
+  /** The try_tables the code being written is in, innermost first. */
+  private final Deque<Frame> tries = new ArrayDeque<>();
+  /** The SIMD (0xFD) instructions. */
+  private SimdCompiler simd;
+
+  FunctionCompiler(ModuleView module, int funcIdx, String owner) {
+    this.module = module;
+    this.funcIdx = funcIdx;
+    this.type = module.signatures().functionType(funcIdx);
+    this.body = module.body(funcIdx);
+    this.owner = owner;
+  }
+
+  Set<Integer> callees() {
+    return callees;
+  }
+
+  static String methodName(int funcIdx) {
+    return "f" + funcIdx;
+  }
+
+  static String entryName(int funcIdx) {
+    return "e" + funcIdx;
+  }
+
+  /** Writes the function's method and its boxed entry into {@code cv}; returns the code size. */
+  int compile(ClassVisitor cv) throws Unsupported {
+    if (module.memoryCount() > 1) throw new Unsupported("multiple memories");
+    String desc = JvmTypes.descriptor(type);
+    mv = cv.visitMethod(ACC_PUBLIC | ACC_STATIC, methodName(funcIdx), desc, null, null);
+    mv.visitCode();
+    int slot = 0;
+    int nParams = type.params().size();
+    List<ValType> locals = body.localTypes();
+    localSlot = new int[nParams + locals.size()];
+    localType = new Type[localSlot.length];
+    for (int i = 0; i < nParams; i++) {
+      localType[i] = JvmTypes.of(type.params().get(i));
+      localSlot[i] = slot;
+      slot += localType[i].getSize();
+    }
+    ctxSlot = slot++;
+    localIsRef = new boolean[localSlot.length];
+    for (int i = 0; i < locals.size(); i++) {
+      Type t = JvmTypes.of(locals.get(i));
+      localIsRef[nParams + i] = locals.get(i).isReference();
+      localType[nParams + i] = t;
+      localSlot[nParams + i] = slot;
+      slot += t.getSize();
+    }
+    countdownSlot = slot++;
+    mv.visitLdcInsn(Support.INTERRUPT_INTERVAL);
+    mv.visitVarInsn(ISTORE, countdownSlot);
+    if (module.hasMemory()) {
+      pagesSlot = slot++;
+      mv.visitVarInsn(ALOAD, ctxSlot);
+      mv.visitFieldInsn(GETFIELD, JvmTypes.CONTEXT, "pages", "[[B");
+      mv.visitVarInsn(ASTORE, pagesSlot);
+    }
+    nextSlot = slot;
+    simd = new SimdCompiler(mv, stack, pagesSlot, ctxSlot, this::unreachableFromHere);
+    // a tail call to this function itself starts here again: parameters set, locals zeroed
+    mv.visitLabel(tailEntry);
+    for (int i = nParams; i < localSlot.length; i++) {
+      if (localIsRef[i]) {
+        mv.visitInsn(ICONST_M1); // a reference local starts as ref.null
+      } else {
+        zero(localType[i]);
+      }
+      mv.visitVarInsn(localType[i].getOpcode(ISTORE), localSlot[i]);
+    }
+
+    results = types(type.returns());
+    frames.push(new Frame(Kind.FUNCTION, List.of(), results, 0, false));
+    for (AnnotatedInstruction ins : body.instructions()) {
+      if (frames.isEmpty()) break; // the function's end was its last instruction
+      translate(ins);
+    }
+    while (!frames.isEmpty()) end(); // a body without its final END
+    Label codeEnd = new Label();
+    mv.visitLabel(codeEnd);
+    mv.visitMaxs(0, 0);
+    mv.visitEnd();
+    int size = codeEnd.getOffset();
+    writeEntry(cv, desc);
+    return size;
+  }
+
+  // ---- the boxed entry ----------------------------------------------------------------------
+
+  private void writeEntry(ClassVisitor cv, String desc) throws Unsupported {
+    MethodVisitor e = cv.visitMethod(ACC_PUBLIC | ACC_STATIC, entryName(funcIdx),
+        "([J" + CTX + ")[J", null, null);
+    e.visitCode();
+    int at = 0;
+    for (ValType p : type.params()) {
+      Type t = JvmTypes.of(p);
+      e.visitVarInsn(ALOAD, 0);
+      JvmTypes.pushInt(e, at);
+      JvmTypes.loadBoxed(e, t);
+      at += JvmTypes.boxedWidth(t);
+    }
+    e.visitVarInsn(ALOAD, 1);
+    e.visitMethodInsn(INVOKESTATIC, owner, methodName(funcIdx), desc, false);
+    Type ret = JvmTypes.returnType(type.returns());
+    if (ret.getSort() == Type.VOID) {
+      e.visitInsn(ACONST_NULL);
+    } else if (ret.getSort() != Type.ARRAY) {
+      e.visitVarInsn(ret.getOpcode(ISTORE), 2);
+      JvmTypes.pushInt(e, JvmTypes.boxedWidth(ret));
+      e.visitIntInsn(NEWARRAY, T_LONG);
+      e.visitInsn(DUP);
+      e.visitInsn(ICONST_0);
+      e.visitVarInsn(ret.getOpcode(ILOAD), 2);
+      JvmTypes.storeBoxed(e, ret);
+    }
+    e.visitInsn(ARETURN);
+    e.visitMaxs(0, 0);
+    e.visitEnd();
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private static List<Type> types(List<ValType> vs) throws Unsupported {
+    List<Type> out = new ArrayList<>(vs.size());
+    for (ValType v : vs) out.add(JvmTypes.of(v));
+    return out;
+  }
+
+  private void zero(Type t) {
+    switch (t.getSort()) {
+      case Type.LONG:
+        mv.visitInsn(LCONST_0);
+        break;
+      case Type.FLOAT:
+        mv.visitInsn(FCONST_0);
+        break;
+      case Type.DOUBLE:
+        mv.visitInsn(DCONST_0);
+        break;
+      case Type.OBJECT: // v128
+        mv.visitFieldInsn(GETSTATIC, t.getInternalName(), "ZERO", t.getDescriptor());
+        break;
+      default:
+        mv.visitInsn(ICONST_0);
+    }
+  }
+
+  /** A temporary slot for type {@code t}, the {@code i}th of that type (reused across uses). */
+  private int temp(Type t, int i) {
+    return temps.computeIfAbsent(t.getDescriptor() + i, k -> {
+      int s = nextSlot;
+      nextSlot += t.getSize();
+      return s;
+    });
+  }
+
+  private void push(Type t) {
+    stack.add(t);
+  }
+
+  private Type pop() {
+    return stack.remove(stack.size() - 1);
+  }
+
+  private Type peek() {
+    return stack.get(stack.size() - 1);
+  }
+
+  private void invoke(String owner, String name, String desc) {
+    mv.visitMethodInsn(INVOKESTATIC, owner, name, desc, false);
+  }
+
+  private void ctx() {
+    mv.visitVarInsn(ALOAD, ctxSlot);
+  }
+
+  /** Moves the top {@code n} values (types {@code ts}, in stack order) into temporaries. */
+  private int[] spill(List<Type> ts) {
+    int[] slots = new int[ts.size()];
+    Map<String, Integer> used = new HashMap<>();
+    for (int i = 0; i < ts.size(); i++) {
+      Type t = ts.get(i);
+      int k = used.merge(t.getDescriptor(), 1, Integer::sum) - 1;
+      slots[i] = temp(t, k);
+    }
+    for (int i = ts.size() - 1; i >= 0; i--) mv.visitVarInsn(ts.get(i).getOpcode(ISTORE), slots[i]);
+    return slots;
+  }
+
+  /** Pushes a new long[] of the values of types {@code ts} in {@code slots}, boxed. */
+  private void boxValues(List<Type> ts, int[] slots) {
+    JvmTypes.pushInt(mv, JvmTypes.boxedLength(ts));
+    mv.visitIntInsn(NEWARRAY, T_LONG);
+    int at = 0;
+    for (int i = 0; i < ts.size(); i++) {
+      mv.visitInsn(DUP);
+      JvmTypes.pushInt(mv, at);
+      mv.visitVarInsn(ts.get(i).getOpcode(ILOAD), slots[i]);
+      JvmTypes.storeBoxed(mv, ts.get(i));
+      at += JvmTypes.boxedWidth(ts.get(i));
+    }
+  }
+
+  private void reload(List<Type> ts, int[] slots) {
+    for (int i = 0; i < ts.size(); i++) mv.visitVarInsn(ts.get(i).getOpcode(ILOAD), slots[i]);
+  }
+
+  /** Pops the JVM values between {@code height} and the top {@code keep} (abstract stack kept). */
+  private void dropBetween(int height, List<Type> keep) {
+    int extra = stack.size() - height - keep.size();
+    if (extra <= 0) return;
+    int[] slots = spill(keep);
+    for (int i = stack.size() - keep.size() - 1; i >= height; i--) JvmTypes.pop(mv, stack.get(i));
+    reload(keep, slots);
+  }
+
+  private Frame frameAt(int depth) {
+    int i = 0;
+    for (Frame f : frames) {
+      if (i++ == depth) return f;
+    }
+    throw new IllegalStateException("branch depth " + depth + " out of range");
+  }
+
+  /** Emits the jump of a taken branch to {@code target} (the abstract stack is not changed). */
+  private void branch(Frame target) {
+    if (target.kind == Kind.FUNCTION) {
+      emitReturn();
+      return;
+    }
+    dropBetween(target.height, target.carried());
+    mv.visitJumpInsn(GOTO, target.label);
+    if (target.kind != Kind.LOOP) target.endReached = true;
+  }
+
+  /** Whether a branch to {@code target} is a plain jump (nothing to drop, not a return). */
+  private boolean plainJump(Frame target) {
+    return target.kind != Kind.FUNCTION
+        && stack.size() - target.height - target.carried().size() == 0;
+  }
+
+  private void emitReturn() {
+    List<Type> rs = results;
+    if (rs.isEmpty()) {
+      mv.visitInsn(RETURN);
+    } else if (rs.size() == 1) {
+      mv.visitInsn(rs.get(0).getOpcode(IRETURN));
+    } else {
+      int[] slots = spill(rs);
+      boxValues(rs, slots);
+      mv.visitInsn(ARETURN);
+    }
+  }
+
+  private void unreachableFromHere() {
+    reachable = false;
+  }
+
+  // ---- block types --------------------------------------------------------------------------
+
+  private FunctionType blockType(AnnotatedInstruction ins) {
+    long t = ins.operand(0);
+    if (t == 0x40) return FunctionType.empty();
+    if (ValType.isValid(t)) {
+      return FunctionType.returning(
+          ValType.builder().fromId(t).build());
+    }
+    return module.module().typeSection().getType((int) t);
+  }
+
+  // ---- control ------------------------------------------------------------------------------
+
+  private void enter(Kind kind, AnnotatedInstruction ins) throws Unsupported {
+    if (!reachable) {
+      frames.push(new Frame(kind, List.of(), List.of(), stack.size(), true));
+      return;
+    }
+    FunctionType bt = blockType(ins);
+    List<Type> ps = types(bt.params());
+    List<Type> rs = types(bt.returns());
+    if (kind == Kind.IF) pop(); // the condition
+    Frame f = new Frame(kind, ps, rs, stack.size() - ps.size(), false);
+    if (kind == Kind.TRY) {
+      enterTry(f, ins);
+      return;
+    }
+    frames.push(f);
+    if (kind == Kind.IF) {
+      mv.visitJumpInsn(IFEQ, f.elseLabel);
+    } else if (kind == Kind.LOOP) {
+      mv.visitLabel(f.label);
+      // the cheap interrupt check: a countdown, the flag read only when it runs out
+      Label go = new Label();
+      mv.visitIincInsn(countdownSlot, -1);
+      mv.visitVarInsn(ILOAD, countdownSlot);
+      mv.visitJumpInsn(IFGT, go);
+      invoke(SUPPORT, "checkInterrupt", "()I");
+      mv.visitVarInsn(ISTORE, countdownSlot);
+      mv.visitLabel(go);
+    }
+  }
+
+  // ---- exceptions ---------------------------------------------------------------------------
+
+  /**
+   * A {@code try_table}: its body is a protected range of the JVM's exception table whose
+   * handler tests the clauses in order. A JVM handler starts with an empty operand stack, so
+   * the values on the stack at entry are kept in locals for the clauses that branch out to
+   * an enclosing label. Only the innermost try_table's range is ever open: the enclosing
+   * one's is suspended around this one (the JVM takes the first matching entry in table
+   * order, and ASM writes them in the order they are declared) and resumed before this
+   * one's handler, whose rethrow it must see.
+   */
+  private void enterTry(Frame f, AnnotatedInstruction ins) {
+    f.catches = new ArrayList<>();
+    for (CatchOpCode.Catch c : ins.catches()) {
+      Frame target = frameAt(c.label()); // labels count from outside the try_table
+      if (target.kind != Kind.LOOP) target.endReached = true;
+      f.catches.add(new Catch(c.opcode(), c.tag(), target));
+    }
+    f.savedTypes = new ArrayList<>(stack);
+    f.savedSlots = new int[stack.size()];
+    for (int i = 0; i < stack.size(); i++) {
+      f.savedSlots[i] = nextSlot; // its own slots: no other spill may reuse them
+      nextSlot += stack.get(i).getSize();
+    }
+    for (int i = stack.size() - 1; i >= 0; i--) {
+      mv.visitVarInsn(stack.get(i).getOpcode(ISTORE), f.savedSlots[i]);
+    }
+    reload(f.savedTypes, f.savedSlots);
+    if (!tries.isEmpty()) closeSegment(tries.peek());
+    frames.push(f);
+    tries.push(f);
+    openSegment(f);
+  }
+
+  private void openSegment(Frame t) {
+    Label start = new Label();
+    t.segmentEnd = new Label();
+    mv.visitTryCatchBlock(start, t.segmentEnd, t.handler, WASM_EXCEPTION);
+    mv.visitLabel(start);
+    mv.visitInsn(NOP); // never an empty range
+  }
+
+  private void closeSegment(Frame t) {
+    mv.visitLabel(t.segmentEnd);
+  }
+
+  private void endTry(Frame f) {
+    closeSegment(f);
+    tries.pop();
+    if (reachable) {
+      mv.visitJumpInsn(GOTO, f.label);
+      f.endReached = true;
+    }
+    // the handler's rethrow goes to the enclosing try_table's handler, whose own rethrow
+    // (written at its end, where the next one out resumes) goes further out
+    if (!tries.isEmpty()) openSegment(tries.peek());
+    mv.visitLabel(f.handler);
+    int ex = temp(Type.getObjectType(WASM_EXCEPTION), 0);
+    mv.visitVarInsn(ASTORE, ex);
+    for (Catch c : f.catches) {
+      Label next = new Label();
+      boolean tagged = c.kind == CatchOpCode.CATCH || c.kind == CatchOpCode.CATCH_REF;
+      boolean ref = c.kind == CatchOpCode.CATCH_REF || c.kind == CatchOpCode.CATCH_ALL_REF;
+      if (tagged) {
+        mv.visitVarInsn(ALOAD, ex);
+        JvmTypes.pushInt(mv, c.tag);
+        ctx();
+        invoke(SUPPORT, "catches", "(L" + WASM_EXCEPTION + ";I" + CTX + ")Z");
+        mv.visitJumpInsn(IFEQ, next);
+      }
+      // the handler's stack: what was below the target's values, then the payload
+      List<Type> saved = f.savedTypes.subList(0, c.target.height);
+      reload(saved, f.savedSlots);
+      List<Type> payload = new ArrayList<>();
+      if (tagged) {
+        int at = 0;
+        for (ValType p : module.tagType(c.tag).params()) {
+          Type t = jvmType(p);
+          mv.visitVarInsn(ALOAD, ex);
+          mv.visitMethodInsn(INVOKEVIRTUAL, WASM_EXCEPTION, "args", "()[J", false);
+          JvmTypes.pushInt(mv, at);
+          JvmTypes.loadBoxed(mv, t);
+          at += JvmTypes.boxedWidth(t);
+          payload.add(t);
+        }
+      }
+      if (ref) {
+        mv.visitVarInsn(ALOAD, ex);
+        ctx();
+        invoke(SUPPORT, "exnref", "(L" + WASM_EXCEPTION + ";" + CTX + ")I");
+        payload.add(Type.INT_TYPE);
+      }
+      List<Type> before = new ArrayList<>(stack);
+      stack.clear();
+      stack.addAll(saved);
+      stack.addAll(payload);
+      branch(c.target);
+      stack.clear();
+      stack.addAll(before);
+      mv.visitLabel(next);
+    }
+    mv.visitVarInsn(ALOAD, ex);
+    mv.visitInsn(ATHROW);
+    mv.visitLabel(f.label);
+    truncate(f.height);
+    stack.addAll(f.results);
+    reachable = f.endReached;
+  }
+
+  /** A value type already checked by validation (a tag's parameters). */
+  private static Type jvmType(ValType v) {
+    try {
+      return JvmTypes.of(v);
+    } catch (Unsupported e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private void throwTag(int tag) throws Unsupported {
+    List<Type> ps = types(module.tagType(tag).params());
+    int[] slots = spill(ps);
+    for (int i = 0; i < ps.size(); i++) pop();
+    boxValues(ps, slots);
+    JvmTypes.pushInt(mv, tag);
+    ctx();
+    invoke(SUPPORT, "exception", "([JI" + CTX + ")L" + WASM_EXCEPTION + ";");
+    mv.visitInsn(ATHROW);
+    unreachableFromHere();
+  }
+
+  /**
+   * {@code return_call} of this function itself: the arguments become the parameters and
+   * the code starts again, in constant stack. A loop, so it counts down to the interrupt
+   * check as a loop's back-edge does. (A tail call to another function is refused for now:
+   * it needs a trampoline to run in constant stack.)
+   */
+  private void selfTailCall() {
+    int nParams = type.params().size();
+    for (int i = nParams - 1; i >= 0; i--) {
+      pop();
+      mv.visitVarInsn(localType[i].getOpcode(ISTORE), localSlot[i]);
+    }
+    for (int i = stack.size() - 1; i >= 0; i--) JvmTypes.pop(mv, stack.get(i));
+    mv.visitIincInsn(countdownSlot, -1);
+    mv.visitVarInsn(ILOAD, countdownSlot);
+    mv.visitJumpInsn(IFGT, tailEntry);
+    invoke(SUPPORT, "checkInterrupt", "()I");
+    mv.visitVarInsn(ISTORE, countdownSlot);
+    mv.visitJumpInsn(GOTO, tailEntry);
+    unreachableFromHere();
+  }
+
+  private void elseBranch() {
+    Frame f = frames.peek();
+    if (f.dead) return;
+    if (reachable) {
+      mv.visitJumpInsn(GOTO, f.label);
+      f.endReached = true;
+    }
+    f.hasElse = true;
+    mv.visitLabel(f.elseLabel);
+    truncate(f.height);
+    stack.addAll(f.params);
+    reachable = true;
+  }
+
+  private void truncate(int height) {
+    while (stack.size() > height) pop();
+  }
+
+  private void end() {
+    Frame f = frames.pop();
+    if (f.dead) return;
+    if (f.kind == Kind.TRY) {
+      if (reachable) f.endReached = true;
+      endTry(f);
+      return;
+    }
+    if (f.kind == Kind.FUNCTION) {
+      if (reachable) emitReturn();
+      reachable = false;
+      return;
+    }
+    if (reachable) f.endReached = true;
+    if (f.kind == Kind.IF && !f.hasElse) {
+      // the false path arrives with the parameters, which are the results here
+      if (reachable) mv.visitJumpInsn(GOTO, f.label);
+      mv.visitLabel(f.elseLabel);
+      f.endReached = true;
+    }
+    if (f.kind != Kind.LOOP) mv.visitLabel(f.label);
+    truncate(f.height);
+    stack.addAll(f.results);
+    reachable = f.endReached;
+  }
+
+  private void brTable(AnnotatedInstruction ins) {
+    pop(); // the index
+    long[] ops = ins.operands();
+    // operands: the label depths, the default last
+    int n = ops.length - 1;
+    Map<Integer, Label> stubs = new LinkedHashMap<>();
+    Label[] targets = new Label[n];
+    for (int i = 0; i < n; i++) targets[i] = labelFor((int) ops[i], stubs);
+    Label dflt = labelFor((int) ops[n], stubs);
+    if (n == 0) {
+      mv.visitInsn(POP);
+      mv.visitJumpInsn(GOTO, dflt);
+    } else {
+      mv.visitTableSwitchInsn(0, n - 1, dflt, targets);
+    }
+    for (Map.Entry<Integer, Label> s : stubs.entrySet()) {
+      mv.visitLabel(s.getValue());
+      branch(frameAt(s.getKey()));
+    }
+    unreachableFromHere();
+  }
+
+  private Label labelFor(int depth, Map<Integer, Label> stubs) {
+    Frame f = frameAt(depth);
+    if (plainJump(f)) {
+      if (f.kind != Kind.LOOP) f.endReached = true;
+      return f.label;
+    }
+    return stubs.computeIfAbsent(depth, d -> new Label());
+  }
+
+  // ---- the instructions ---------------------------------------------------------------------
+
+  private void translate(AnnotatedInstruction ins) throws Unsupported {
+    OpCode op = ins.opcode();
+    switch (op) {
+      case BLOCK:
+        enter(Kind.BLOCK, ins);
+        return;
+      case LOOP:
+        enter(Kind.LOOP, ins);
+        return;
+      case IF:
+        enter(Kind.IF, ins);
+        return;
+      case TRY_TABLE:
+        enter(Kind.TRY, ins);
+        return;
+      case ELSE:
+        elseBranch();
+        return;
+      case END:
+        end();
+        return;
+      default:
+        break;
+    }
+    if (!reachable) return;
+    switch (op) {
+      case NOP:
+        return;
+      case UNREACHABLE:
+        invoke(SUPPORT, "unreachable", "()Lcom/dylibso/chicory/runtime/TrapException;");
+        mv.visitInsn(ATHROW);
+        unreachableFromHere();
+        return;
+      case BR:
+        branch(frameAt((int) ins.operand(0)));
+        unreachableFromHere();
+        return;
+      case BR_IF: {
+        pop();
+        Frame f = frameAt((int) ins.operand(0));
+        if (plainJump(f)) {
+          mv.visitJumpInsn(IFNE, f.label);
+          if (f.kind != Kind.LOOP) f.endReached = true;
+        } else {
+          Label skip = new Label();
+          mv.visitJumpInsn(IFEQ, skip);
+          branch(f);
+          mv.visitLabel(skip);
+        }
+        return;
+      }
+      case BR_TABLE:
+        brTable(ins);
+        return;
+      case RETURN:
+        emitReturn();
+        unreachableFromHere();
+        return;
+      case THROW:
+        throwTag((int) ins.operand(0));
+        return;
+      case RETURN_CALL:
+        if (ins.operand(0) != funcIdx) throw new Unsupported("tail call to another function");
+        selfTailCall();
+        return;
+      case THROW_REF:
+        pop();
+        ctx();
+        invoke(SUPPORT, "rethrow", "(I" + CTX + ")Ljava/lang/RuntimeException;");
+        mv.visitInsn(ATHROW);
+        unreachableFromHere();
+        return;
+      case CALL:
+        call((int) ins.operand(0));
+        return;
+      case CALL_INDIRECT:
+        callIndirect((int) ins.operand(0), (int) ins.operand(1));
+        return;
+      case DROP:
+        JvmTypes.pop(mv, pop());
+        return;
+      case SELECT:
+      case SELECT_T:
+        select();
+        return;
+      case LOCAL_GET: {
+        int i = (int) ins.operand(0);
+        mv.visitVarInsn(localType[i].getOpcode(ILOAD), localSlot[i]);
+        push(localType[i]);
+        return;
+      }
+      case LOCAL_SET: {
+        int i = (int) ins.operand(0);
+        pop();
+        mv.visitVarInsn(localType[i].getOpcode(ISTORE), localSlot[i]);
+        return;
+      }
+      case LOCAL_TEE: {
+        int i = (int) ins.operand(0);
+        mv.visitInsn(localType[i].getSize() == 2 ? DUP2 : DUP);
+        mv.visitVarInsn(localType[i].getOpcode(ISTORE), localSlot[i]);
+        return;
+      }
+      case GLOBAL_GET: {
+        int g = (int) ins.operand(0);
+        Type t = JvmTypes.of(module.globalType(g));
+        if (t.equals(JvmTypes.V128_TYPE)) {
+          simd.globalGet(g);
+          return;
+        }
+        JvmTypes.pushInt(mv, g);
+        ctx();
+        invoke(SUPPORT, "globalGet", "(I" + CTX + ")J");
+        JvmTypes.fromLong(mv, t);
+        push(t);
+        return;
+      }
+      case GLOBAL_SET: {
+        int g = (int) ins.operand(0);
+        if (JvmTypes.of(module.globalType(g)).equals(JvmTypes.V128_TYPE)) {
+          simd.globalSet(g);
+          return;
+        }
+        JvmTypes.toLong(mv, pop());
+        JvmTypes.pushInt(mv, g);
+        ctx();
+        invoke(SUPPORT, "globalSet", "(JI" + CTX + ")V");
+        return;
+      }
+      case I32_CONST:
+        JvmTypes.pushInt(mv, (int) ins.operand(0));
+        push(Type.INT_TYPE);
+        return;
+      case I64_CONST: {
+        long v = ins.operand(0);
+        if (v == 0 || v == 1) {
+          mv.visitInsn((int) (LCONST_0 + v));
+        } else {
+          mv.visitLdcInsn(v);
+        }
+        push(Type.LONG_TYPE);
+        return;
+      }
+      case F32_CONST: {
+        int bits = (int) ins.operand(0);
+        float f = Float.intBitsToFloat(bits);
+        if (Float.isNaN(f)) {
+          // through the bits, so that the payload survives
+          mv.visitLdcInsn(bits);
+          invoke("java/lang/Float", "intBitsToFloat", "(I)F");
+        } else {
+          mv.visitLdcInsn(f);
+        }
+        push(Type.FLOAT_TYPE);
+        return;
+      }
+      case F64_CONST: {
+        long bits = ins.operand(0);
+        double d = Double.longBitsToDouble(bits);
+        if (Double.isNaN(d)) {
+          mv.visitLdcInsn(bits);
+          invoke("java/lang/Double", "longBitsToDouble", "(J)D");
+        } else {
+          mv.visitLdcInsn(d);
+        }
+        push(Type.DOUBLE_TYPE);
+        return;
+      }
+      case REF_NULL:
+        mv.visitInsn(ICONST_M1);
+        push(Type.INT_TYPE);
+        return;
+      case REF_IS_NULL:
+        pop();
+        mv.visitInsn(ICONST_M1);
+        compare(IF_ICMPEQ);
+        return;
+      case REF_FUNC:
+        JvmTypes.pushInt(mv, (int) ins.operand(0));
+        push(Type.INT_TYPE);
+        return;
+      default:
+        break;
+    }
+    if (memoryAccess(op, ins) || numeric(op) || bulk(op, ins) || atomic(op, ins)
+        || simd.translate(op, ins)) {
+      return;
+    }
+    throw new Unsupported("instruction " + op);
+  }
+
+  // ---- calls --------------------------------------------------------------------------------
+
+  private void call(int callee) throws Unsupported {
+    FunctionType ft = module.signatures().functionType(callee);
+    String target = module.ownerOf(callee);
+    if (target != null) {
+      callees.add(callee);
+      ctx();
+      invoke(target, methodName(callee), JvmTypes.descriptor(ft));
+      afterCall(ft);
+    } else {
+      boxedCall(ft, () -> {
+        ctx();
+        JvmTypes.pushInt(mv, callee);
+      }, "(" + CTX + "I[J)[J", "call", null);
+    }
+  }
+
+  /** Pops the arguments, pushes their results (as the JVM method returned them). */
+  private void afterCall(FunctionType ft) throws Unsupported {
+    for (int i = 0; i < ft.params().size(); i++) pop();
+    unpackResults(ft, JvmTypes.returnType(ft.returns()).getSort() == Type.ARRAY);
+  }
+
+  /** The results of a call whose value is on the stack: pushed as they are, or unboxed. */
+  private void unpackResults(FunctionType ft, boolean boxed) throws Unsupported {
+    List<Type> rs = types(ft.returns());
+    if (boxed) {
+      if (rs.isEmpty()) {
+        mv.visitInsn(POP);
+      } else {
+        int arr = temp(LONGS, 0);
+        mv.visitVarInsn(ASTORE, arr);
+        int at = 0;
+        for (Type t : rs) {
+          mv.visitVarInsn(ALOAD, arr);
+          JvmTypes.pushInt(mv, at);
+          JvmTypes.loadBoxed(mv, t);
+          at += JvmTypes.boxedWidth(t);
+        }
+      }
+    }
+    stack.addAll(rs);
+  }
+
+  /**
+   * A call in the boxed convention: the arguments go into a long[]; {@code before} pushes
+   * the helper's leading arguments, {@code after} (may be null) its trailing ones.
+   */
+  private void boxedCall(FunctionType ft, Runnable before, String desc, String helper,
+      Runnable after) throws Unsupported {
+    List<Type> ps = types(ft.params());
+    int[] slots = spill(ps);
+    for (int i = 0; i < ps.size(); i++) pop();
+    before.run();
+    boxValues(ps, slots);
+    if (after != null) after.run();
+    invoke(SUPPORT, helper, desc);
+    unpackResults(ft, true);
+  }
+
+  private void callIndirect(int typeIdx, int table) throws Unsupported {
+    FunctionType ft = module.module().typeSection().getType(typeIdx);
+    pop(); // the table index, passed on to the dispatcher
+    ctx();
+    String[] d = module.dispatcher(typeIdx, table);
+    invoke(d[0], d[1], d[2]);
+    afterCall(ft);
+  }
+
+  private void select() {
+    pop(); // the condition
+    Type t = pop();
+    pop();
+    Label second = new Label();
+    Label done = new Label();
+    mv.visitJumpInsn(IFEQ, second);
+    JvmTypes.pop(mv, t); // keep the first
+    mv.visitJumpInsn(GOTO, done);
+    mv.visitLabel(second);
+    if (t.getSize() == 2) {
+      mv.visitInsn(DUP2_X2);
+      mv.visitInsn(POP2);
+      mv.visitInsn(POP2);
+    } else {
+      mv.visitInsn(SWAP);
+      mv.visitInsn(POP);
+    }
+    mv.visitLabel(done);
+    push(t);
+  }
+
+  /** Leaves 1 when {@code jump} (a comparison jump on what is on the stack) is taken, else 0. */
+  private void compare(int jump) {
+    Label yes = new Label();
+    Label done = new Label();
+    mv.visitJumpInsn(jump, yes);
+    mv.visitInsn(ICONST_0);
+    mv.visitJumpInsn(GOTO, done);
+    mv.visitLabel(yes);
+    mv.visitInsn(ICONST_1);
+    mv.visitLabel(done);
+    push(Type.INT_TYPE);
+  }
+
+  // ---- memory -------------------------------------------------------------------------------
+
+  private boolean memoryAccess(OpCode op, AnnotatedInstruction ins) throws Unsupported {
+    String load;
+    String store = null;
+    Type result = null;
+    Type value = null;
+    switch (op) {
+      case I32_LOAD: load = "loadInt"; result = Type.INT_TYPE; break;
+      case I64_LOAD: load = "loadLong"; result = Type.LONG_TYPE; break;
+      case F32_LOAD: load = "loadInt"; result = Type.FLOAT_TYPE; break;
+      case F64_LOAD: load = "loadLong"; result = Type.DOUBLE_TYPE; break;
+      case I32_LOAD8_S: case I32_LOAD8_U: case I64_LOAD8_S: case I64_LOAD8_U:
+        load = "loadByte";
+        result = op.name().startsWith("I32") ? Type.INT_TYPE : Type.LONG_TYPE;
+        break;
+      case I32_LOAD16_S: case I32_LOAD16_U: case I64_LOAD16_S: case I64_LOAD16_U:
+        load = "loadShort";
+        result = op.name().startsWith("I32") ? Type.INT_TYPE : Type.LONG_TYPE;
+        break;
+      case I64_LOAD32_S: case I64_LOAD32_U: load = "loadInt"; result = Type.LONG_TYPE; break;
+      case I32_STORE: load = null; store = "storeInt"; value = Type.INT_TYPE; break;
+      case I64_STORE: load = null; store = "storeLong"; value = Type.LONG_TYPE; break;
+      case F32_STORE: load = null; store = "storeInt"; value = Type.FLOAT_TYPE; break;
+      case F64_STORE: load = null; store = "storeLong"; value = Type.DOUBLE_TYPE; break;
+      case I32_STORE8: load = null; store = "storeByte"; value = Type.INT_TYPE; break;
+      case I32_STORE16: load = null; store = "storeShort"; value = Type.INT_TYPE; break;
+      case I64_STORE8: load = null; store = "storeByte"; value = Type.LONG_TYPE; break;
+      case I64_STORE16: load = null; store = "storeShort"; value = Type.LONG_TYPE; break;
+      case I64_STORE32: load = null; store = "storeInt"; value = Type.LONG_TYPE; break;
+      default:
+        return false;
+    }
+    long offset = ins.operand(1);
+    if (offset < 0 || offset > Integer.MAX_VALUE) {
+      // the effective address is 2 GiB or more: out of bounds whatever the address
+      if (value != null) JvmTypes.pop(mv, pop());
+      JvmTypes.pop(mv, pop());
+      invoke(SUPPORT, "outOfBounds", "()Ljava/lang/RuntimeException;");
+      mv.visitInsn(ATHROW);
+      unreachableFromHere();
+      return true;
+    }
+    if (load != null) {
+      pop();
+      JvmTypes.pushInt(mv, (int) offset);
+      mv.visitVarInsn(ALOAD, pagesSlot);
+      boolean wide = load.equals("loadLong");
+      invoke(MEMORIES, load, "(II[[B)" + (wide ? "J" : "I"));
+      switch (op) {
+        case F32_LOAD: invoke("java/lang/Float", "intBitsToFloat", "(I)F"); break;
+        case F64_LOAD: invoke("java/lang/Double", "longBitsToDouble", "(J)D"); break;
+        case I32_LOAD8_U: JvmTypes.pushInt(mv, 0xFF); mv.visitInsn(IAND); break;
+        case I32_LOAD16_U: mv.visitLdcInsn(0xFFFF); mv.visitInsn(IAND); break;
+        case I64_LOAD8_S: case I64_LOAD16_S: case I64_LOAD32_S: mv.visitInsn(I2L); break;
+        case I64_LOAD8_U:
+          JvmTypes.pushInt(mv, 0xFF);
+          mv.visitInsn(IAND);
+          mv.visitInsn(I2L);
+          break;
+        case I64_LOAD16_U:
+          mv.visitLdcInsn(0xFFFF);
+          mv.visitInsn(IAND);
+          mv.visitInsn(I2L);
+          break;
+        case I64_LOAD32_U:
+          mv.visitInsn(I2L);
+          mv.visitLdcInsn(0xFFFFFFFFL);
+          mv.visitInsn(LAND);
+          break;
+        default:
+          break;
+      }
+      push(result);
+    } else {
+      pop();
+      pop();
+      boolean wide = store.equals("storeLong");
+      switch (op) {
+        case F32_STORE: invoke("java/lang/Float", "floatToRawIntBits", "(F)I"); break;
+        case F64_STORE: invoke("java/lang/Double", "doubleToRawLongBits", "(D)J"); break;
+        case I64_STORE8: case I64_STORE16: case I64_STORE32: mv.visitInsn(L2I); break;
+        default:
+          break;
+      }
+      JvmTypes.pushInt(mv, (int) offset);
+      mv.visitVarInsn(ALOAD, pagesSlot);
+      invoke(MEMORIES, store, "(I" + (wide ? "J" : "I") + "I[[B)V");
+    }
+    return true;
+  }
+
+  private boolean bulk(OpCode op, AnnotatedInstruction ins) {
+    switch (op) {
+      case MEMORY_SIZE:
+        ctx();
+        invoke(SUPPORT, "memorySize", "(" + CTX + ")I");
+        push(Type.INT_TYPE);
+        return true;
+      case MEMORY_GROW:
+        ctx();
+        invoke(SUPPORT, "memoryGrow", "(I" + CTX + ")I");
+        return true;
+      case MEMORY_INIT:
+        pop(); pop(); pop();
+        JvmTypes.pushInt(mv, (int) ins.operand(0));
+        ctx();
+        invoke(SUPPORT, "memoryInit", "(IIII" + CTX + ")V");
+        return true;
+      case MEMORY_COPY:
+        pop(); pop(); pop();
+        ctx();
+        invoke(SUPPORT, "memoryCopy", "(III" + CTX + ")V");
+        return true;
+      case MEMORY_FILL:
+        pop(); pop(); pop();
+        ctx();
+        invoke(SUPPORT, "memoryFill", "(III" + CTX + ")V");
+        return true;
+      case DATA_DROP:
+        JvmTypes.pushInt(mv, (int) ins.operand(0));
+        ctx();
+        invoke(SUPPORT, "dataDrop", "(I" + CTX + ")V");
+        return true;
+      case TABLE_GET:
+        JvmTypes.pushInt(mv, (int) ins.operand(0));
+        ctx();
+        invoke(SUPPORT, "tableGet", "(II" + CTX + ")I");
+        return true;
+      case TABLE_SET:
+        pop(); pop();
+        JvmTypes.pushInt(mv, (int) ins.operand(0));
+        ctx();
+        invoke(SUPPORT, "tableSet", "(III" + CTX + ")V");
+        return true;
+      case TABLE_SIZE:
+        JvmTypes.pushInt(mv, (int) ins.operand(0));
+        ctx();
+        invoke(SUPPORT, "tableSize", "(I" + CTX + ")I");
+        push(Type.INT_TYPE);
+        return true;
+      case TABLE_GROW:
+        pop();
+        JvmTypes.pushInt(mv, (int) ins.operand(0));
+        ctx();
+        invoke(SUPPORT, "tableGrow", "(III" + CTX + ")I");
+        return true; // [ref n] -> [i32]: one popped, the ref's slot is the result's
+      case TABLE_FILL:
+        pop(); pop(); pop();
+        JvmTypes.pushInt(mv, (int) ins.operand(0));
+        ctx();
+        invoke(SUPPORT, "tableFill", "(IIII" + CTX + ")V");
+        return true;
+      case TABLE_COPY:
+        pop(); pop(); pop();
+        JvmTypes.pushInt(mv, (int) ins.operand(0));
+        JvmTypes.pushInt(mv, (int) ins.operand(1));
+        ctx();
+        invoke(SUPPORT, "tableCopy", "(IIIII" + CTX + ")V");
+        return true;
+      case TABLE_INIT:
+        pop(); pop(); pop();
+        JvmTypes.pushInt(mv, (int) ins.operand(1));
+        JvmTypes.pushInt(mv, (int) ins.operand(0));
+        ctx();
+        invoke(SUPPORT, "tableInit", "(IIIII" + CTX + ")V");
+        return true;
+      case ELEM_DROP:
+        JvmTypes.pushInt(mv, (int) ins.operand(0));
+        ctx();
+        invoke(SUPPORT, "elemDrop", "(I" + CTX + ")V");
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // ---- atomics ------------------------------------------------------------------------------
+
+  /**
+   * The atomic instructions, through the memory's own atomic methods ({@link Support}):
+   * decoded from the opcode's name (I32/I64, the access width, the operation).
+   */
+  private boolean atomic(OpCode op, AnnotatedInstruction ins) throws Unsupported {
+    String n = op.name();
+    if (op == OpCode.ATOMIC_FENCE) return true; // the helpers' accesses are ordered already
+    if (!n.contains("ATOMIC")) return false;
+    long offset = ins.operand(1);
+    if (offset < 0 || offset > Integer.MAX_VALUE) throw new Unsupported("atomic offset " + offset);
+    int off = (int) offset;
+    switch (op) {
+      case MEM_ATOMIC_NOTIFY:
+        pop();
+        pop();
+        atomicCall("atomicNotify", "(III" + CTX + ")I", off, -1, -1, Type.INT_TYPE);
+        return true;
+      case MEM_ATOMIC_WAIT32:
+        pop(); pop(); pop();
+        atomicCall("atomicWait32", "(IIJI" + CTX + ")I", off, -1, -1, Type.INT_TYPE);
+        return true;
+      case MEM_ATOMIC_WAIT64:
+        pop(); pop(); pop();
+        atomicCall("atomicWait64", "(IJJI" + CTX + ")I", off, -1, -1, Type.INT_TYPE);
+        return true;
+      default:
+        break;
+    }
+    boolean wide = n.startsWith("I64");
+    Type t = wide ? Type.LONG_TYPE : Type.INT_TYPE;
+    String v = wide ? "J" : "I";
+    String bits = wide ? "64" : "32";
+    int size = accessSize(n, wide ? 8 : 4);
+    if (n.contains("_LOAD")) {
+      pop();
+      atomicCall("atomicLoad" + bits, "(III" + CTX + ")" + v, off, size, -1, t);
+    } else if (n.contains("_STORE")) {
+      pop();
+      pop();
+      atomicCall("atomicStore" + bits, "(I" + v + "II" + CTX + ")V", off, size, -1, null);
+    } else if (n.contains("CMPXCHG")) {
+      pop(); pop(); pop();
+      atomicCall("atomicCmpxchg" + bits, "(I" + v + v + "II" + CTX + ")" + v, off, size, -1, t);
+    } else {
+      int rmw = n.contains("_ADD") ? Support.ADD : n.contains("_SUB") ? Support.SUB
+          : n.contains("_AND") ? Support.AND : n.contains("_OR") ? Support.OR
+          : n.contains("_XOR") ? Support.XOR : n.contains("_XCHG") ? Support.XCHG : -1;
+      if (rmw < 0) throw new Unsupported("instruction " + op);
+      pop();
+      pop();
+      atomicCall("atomicRmw" + bits, "(I" + v + "III" + CTX + ")" + v, off, size, rmw, t);
+    }
+    return true;
+  }
+
+  /** The access width of an atomic opcode: 8, 16, 32 in its name, else the value's. */
+  private static int accessSize(String name, int dflt) {
+    String rest = name.substring(name.indexOf("ATOMIC") + 6);
+    if (rest.contains("8")) return 1;
+    if (rest.contains("16")) return 2;
+    if (rest.contains("32")) return 4;
+    return dflt;
+  }
+
+  /** Pushes the immediates (offset, then size and op when not -1), the Context; calls. */
+  private void atomicCall(String helper, String desc, int offset, int size, int op, Type result) {
+    JvmTypes.pushInt(mv, offset);
+    if (size >= 0) JvmTypes.pushInt(mv, size);
+    if (op >= 0) JvmTypes.pushInt(mv, op);
+    ctx();
+    invoke(SUPPORT, helper, desc);
+    if (result != null) push(result);
+  }
+
+  // ---- numbers ------------------------------------------------------------------------------
+
+  private static final Type I = Type.INT_TYPE;
+  private static final Type J = Type.LONG_TYPE;
+  private static final Type F = Type.FLOAT_TYPE;
+  private static final Type D = Type.DOUBLE_TYPE;
+
+  /** An instruction that is one JVM opcode: pops {@code in} values, pushes {@code out}. */
+  private void insn(int opcode, int in, Type out) {
+    mv.visitInsn(opcode);
+    for (int i = 0; i < in; i++) pop();
+    if (out != null) push(out);
+  }
+
+  /** An instruction that is a static call of {@code owner.name(desc)}. */
+  private void call(String owner, String name, String desc) {
+    invoke(owner, name, desc);
+    Type[] args = Type.getArgumentTypes(desc);
+    for (int i = 0; i < args.length; i++) pop();
+    Type r = Type.getReturnType(desc);
+    if (r.getSort() != Type.VOID) push(r);
+  }
+
+  /** Chicory's own implementation of {@code op} (OpcodeImpl), same name. */
+  private void ops(OpCode op, String desc) {
+    call(OPS, op.name(), desc);
+  }
+
+  private void icompare(int jump) {
+    pop();
+    pop();
+    compare(jump);
+  }
+
+  private void lcompare(int jump) {
+    pop();
+    pop();
+    mv.visitInsn(LCMP);
+    compare(jump);
+  }
+
+  private void unsignedCompare(String box, String desc, int jump) {
+    pop();
+    pop();
+    invoke(box, "compareUnsigned", desc);
+    compare(jump);
+  }
+
+  private void fcompare(int cmp, int jump) {
+    pop();
+    pop();
+    mv.visitInsn(cmp);
+    compare(jump);
+  }
+
+  private boolean numeric(OpCode op) {
+    switch (op) {
+      // i32
+      case I32_EQZ: pop(); compare(IFEQ); return true;
+      case I32_EQ: icompare(IF_ICMPEQ); return true;
+      case I32_NE: icompare(IF_ICMPNE); return true;
+      case I32_LT_S: icompare(IF_ICMPLT); return true;
+      case I32_GT_S: icompare(IF_ICMPGT); return true;
+      case I32_LE_S: icompare(IF_ICMPLE); return true;
+      case I32_GE_S: icompare(IF_ICMPGE); return true;
+      case I32_LT_U: unsignedCompare("java/lang/Integer", "(II)I", IFLT); return true;
+      case I32_GT_U: unsignedCompare("java/lang/Integer", "(II)I", IFGT); return true;
+      case I32_LE_U: unsignedCompare("java/lang/Integer", "(II)I", IFLE); return true;
+      case I32_GE_U: unsignedCompare("java/lang/Integer", "(II)I", IFGE); return true;
+      case I32_CLZ: call("java/lang/Integer", "numberOfLeadingZeros", "(I)I"); return true;
+      case I32_CTZ: call("java/lang/Integer", "numberOfTrailingZeros", "(I)I"); return true;
+      case I32_POPCNT: call("java/lang/Integer", "bitCount", "(I)I"); return true;
+      case I32_ADD: insn(IADD, 2, I); return true;
+      case I32_SUB: insn(ISUB, 2, I); return true;
+      case I32_MUL: insn(IMUL, 2, I); return true;
+      case I32_AND: insn(IAND, 2, I); return true;
+      case I32_OR: insn(IOR, 2, I); return true;
+      case I32_XOR: insn(IXOR, 2, I); return true;
+      case I32_SHL: insn(ISHL, 2, I); return true;
+      case I32_SHR_S: insn(ISHR, 2, I); return true;
+      case I32_SHR_U: insn(IUSHR, 2, I); return true;
+      case I32_ROTL: call("java/lang/Integer", "rotateLeft", "(II)I"); return true;
+      case I32_ROTR: call("java/lang/Integer", "rotateRight", "(II)I"); return true;
+      case I32_DIV_S: case I32_DIV_U: case I32_REM_S: case I32_REM_U:
+        ops(op, "(II)I");
+        return true;
+      // i64
+      case I64_EQZ: pop(); mv.visitInsn(LCONST_0); mv.visitInsn(LCMP); compare(IFEQ); return true;
+      case I64_EQ: lcompare(IFEQ); return true;
+      case I64_NE: lcompare(IFNE); return true;
+      case I64_LT_S: lcompare(IFLT); return true;
+      case I64_GT_S: lcompare(IFGT); return true;
+      case I64_LE_S: lcompare(IFLE); return true;
+      case I64_GE_S: lcompare(IFGE); return true;
+      case I64_LT_U: unsignedCompare("java/lang/Long", "(JJ)I", IFLT); return true;
+      case I64_GT_U: unsignedCompare("java/lang/Long", "(JJ)I", IFGT); return true;
+      case I64_LE_U: unsignedCompare("java/lang/Long", "(JJ)I", IFLE); return true;
+      case I64_GE_U: unsignedCompare("java/lang/Long", "(JJ)I", IFGE); return true;
+      case I64_CLZ: call("java/lang/Long", "numberOfLeadingZeros", "(J)I"); insn(I2L, 1, J); return true;
+      case I64_CTZ: call("java/lang/Long", "numberOfTrailingZeros", "(J)I"); insn(I2L, 1, J); return true;
+      case I64_POPCNT: call("java/lang/Long", "bitCount", "(J)I"); insn(I2L, 1, J); return true;
+      case I64_ADD: insn(LADD, 2, J); return true;
+      case I64_SUB: insn(LSUB, 2, J); return true;
+      case I64_MUL: insn(LMUL, 2, J); return true;
+      case I64_AND: insn(LAND, 2, J); return true;
+      case I64_OR: insn(LOR, 2, J); return true;
+      case I64_XOR: insn(LXOR, 2, J); return true;
+      case I64_SHL: mv.visitInsn(L2I); insn(LSHL, 2, J); return true;
+      case I64_SHR_S: mv.visitInsn(L2I); insn(LSHR, 2, J); return true;
+      case I64_SHR_U: mv.visitInsn(L2I); insn(LUSHR, 2, J); return true;
+      case I64_ROTL: mv.visitInsn(L2I); pop(); push(I); call("java/lang/Long", "rotateLeft", "(JI)J"); return true;
+      case I64_ROTR: mv.visitInsn(L2I); pop(); push(I); call("java/lang/Long", "rotateRight", "(JI)J"); return true;
+      case I64_DIV_S: case I64_DIV_U: case I64_REM_S: case I64_REM_U:
+        ops(op, "(JJ)J");
+        return true;
+      // f32
+      case F32_EQ: fcompare(FCMPL, IFEQ); return true;
+      case F32_NE: fcompare(FCMPL, IFNE); return true;
+      case F32_LT: fcompare(FCMPG, IFLT); return true;
+      case F32_GT: fcompare(FCMPL, IFGT); return true;
+      case F32_LE: fcompare(FCMPG, IFLE); return true;
+      case F32_GE: fcompare(FCMPL, IFGE); return true;
+      case F32_ADD: insn(FADD, 2, F); return true;
+      case F32_SUB: insn(FSUB, 2, F); return true;
+      case F32_MUL: insn(FMUL, 2, F); return true;
+      case F32_DIV: insn(FDIV, 2, F); return true;
+      case F32_NEG: insn(FNEG, 1, F); return true;
+      case F32_ABS: call(SUPPORT, "f32Abs", "(F)F"); return true;
+      case F64_ABS: call(SUPPORT, "f64Abs", "(D)D"); return true;
+      case F32_CEIL: case F32_FLOOR: case F32_TRUNC: case F32_NEAREST:
+        ops(op, "(F)F");
+        call(SUPPORT, "f32Quiet", "(F)F");
+        return true;
+      case F32_SQRT:
+        ops(op, "(F)F");
+        return true;
+      case F32_MIN: case F32_MAX:
+        ops(op, "(FF)F");
+        call(SUPPORT, "f32Quiet", "(F)F");
+        return true;
+      case F32_COPYSIGN:
+        ops(op, "(FF)F");
+        return true;
+      // f64
+      case F64_EQ: fcompare(DCMPL, IFEQ); return true;
+      case F64_NE: fcompare(DCMPL, IFNE); return true;
+      case F64_LT: fcompare(DCMPG, IFLT); return true;
+      case F64_GT: fcompare(DCMPL, IFGT); return true;
+      case F64_LE: fcompare(DCMPG, IFLE); return true;
+      case F64_GE: fcompare(DCMPL, IFGE); return true;
+      case F64_ADD: insn(DADD, 2, D); return true;
+      case F64_SUB: insn(DSUB, 2, D); return true;
+      case F64_MUL: insn(DMUL, 2, D); return true;
+      case F64_DIV: insn(DDIV, 2, D); return true;
+      case F64_NEG: insn(DNEG, 1, D); return true;
+      case F64_CEIL: case F64_FLOOR: case F64_TRUNC: case F64_NEAREST:
+        ops(op, "(D)D");
+        call(SUPPORT, "f64Quiet", "(D)D");
+        return true;
+      case F64_SQRT:
+        ops(op, "(D)D");
+        return true;
+      case F64_MIN: case F64_MAX:
+        ops(op, "(DD)D");
+        call(SUPPORT, "f64Quiet", "(D)D");
+        return true;
+      case F64_COPYSIGN:
+        ops(op, "(DD)D");
+        return true;
+      // conversions
+      case I32_WRAP_I64: insn(L2I, 1, I); return true;
+      case I64_EXTEND_I32_S: insn(I2L, 1, J); return true;
+      case I64_EXTEND_I32_U: ops(op, "(I)J"); return true;
+      case I32_TRUNC_F32_S: case I32_TRUNC_F32_U: case I32_TRUNC_SAT_F32_S: case I32_TRUNC_SAT_F32_U:
+        ops(op, "(F)I");
+        return true;
+      case I32_TRUNC_F64_S: case I32_TRUNC_F64_U: case I32_TRUNC_SAT_F64_S: case I32_TRUNC_SAT_F64_U:
+        ops(op, "(D)I");
+        return true;
+      case I64_TRUNC_F32_S: case I64_TRUNC_F32_U: case I64_TRUNC_SAT_F32_S: case I64_TRUNC_SAT_F32_U:
+        ops(op, "(F)J");
+        return true;
+      case I64_TRUNC_F64_S: case I64_TRUNC_F64_U: case I64_TRUNC_SAT_F64_S: case I64_TRUNC_SAT_F64_U:
+        ops(op, "(D)J");
+        return true;
+      case F32_CONVERT_I32_S: insn(I2F, 1, F); return true;
+      case F32_CONVERT_I64_S: insn(L2F, 1, F); return true;
+      case F64_CONVERT_I32_S: insn(I2D, 1, D); return true;
+      case F64_CONVERT_I64_S: insn(L2D, 1, D); return true;
+      case F32_CONVERT_I32_U: ops(op, "(I)F"); return true;
+      case F32_CONVERT_I64_U: ops(op, "(J)F"); return true;
+      case F64_CONVERT_I32_U: ops(op, "(I)D"); return true;
+      case F64_CONVERT_I64_U: ops(op, "(J)D"); return true;
+      case F32_DEMOTE_F64: insn(D2F, 1, F); return true;
+      case F64_PROMOTE_F32: insn(F2D, 1, D); return true;
+      case I32_REINTERPRET_F32: call("java/lang/Float", "floatToRawIntBits", "(F)I"); return true;
+      case I64_REINTERPRET_F64: call("java/lang/Double", "doubleToRawLongBits", "(D)J"); return true;
+      case F32_REINTERPRET_I32: call("java/lang/Float", "intBitsToFloat", "(I)F"); return true;
+      case F64_REINTERPRET_I64: call("java/lang/Double", "longBitsToDouble", "(J)D"); return true;
+      // sign extension
+      case I32_EXTEND_8_S: insn(I2B, 1, I); return true;
+      case I32_EXTEND_16_S: insn(I2S, 1, I); return true;
+      case I64_EXTEND_8_S: mv.visitInsn(L2I); mv.visitInsn(I2B); insn(I2L, 1, J); return true;
+      case I64_EXTEND_16_S: mv.visitInsn(L2I); mv.visitInsn(I2S); insn(I2L, 1, J); return true;
+      case I64_EXTEND_32_S: mv.visitInsn(L2I); insn(I2L, 1, J); return true;
+      default:
+        return false;
+    }
+  }
+}

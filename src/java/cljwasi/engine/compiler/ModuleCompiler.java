@@ -1,0 +1,156 @@
+package cljwasi.engine.compiler;
+
+import static org.objectweb.asm.Opcodes.*;
+
+import com.dylibso.chicory.wasm.WasmModule;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassVisitor;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.MethodVisitor;
+
+/**
+ * Compiles a set of a module's functions to JVM classes and loads them.
+ *
+ * <p>Each function is first compiled alone into a scratch class (so that a function the
+ * compiler cannot take, or whose method would be over the size limit, fails alone and
+ * stays interpreted). Calls between compiled functions are direct {@code invokestatic}s,
+ * so a function that calls one that was refused is compiled again with a boxed call there.
+ * The accepted methods are then copied, {@link #FUNCTIONS_PER_CLASS} to a class, into the
+ * classes they were compiled for, next to the {@code call_indirect} dispatchers
+ * ({@link Dispatchers}), and all are defined in one fresh class loader.
+ */
+public final class ModuleCompiler {
+  private ModuleCompiler() {}
+
+  /** Functions per generated class: fewer classes to load, each well under the JVM's limits. */
+  static final int FUNCTIONS_PER_CLASS = 100;
+
+  /**
+   * Methods over this many bytecode bytes are refused: HotSpot never JIT-compiles them
+   * ({@code -XX:-DontCompileHugeMethods} aside), so they would run in its bytecode
+   * interpreter. Property {@code clj-wasi.compiler.max-method-bytes} (default 8000).
+   */
+  public static int maxMethodBytes() {
+    return Integer.getInteger("clj-wasi.compiler.max-method-bytes", 8000);
+  }
+
+  private static final AtomicLong MODULES = new AtomicLong();
+
+  /**
+   * Compiles {@code candidates} (function indices, imports first) of {@code module}: the
+   * result holds the loaded code and, by function, why each refused function was refused.
+   */
+  public static CompiledCode compile(WasmModule module, Set<Integer> candidates, int maxBytes) {
+    Signatures sigs = new Signatures(module);
+    String base = "cljwasi/engine/compiler/gen/M" + MODULES.incrementAndGet();
+    String[] owners = new String[sigs.functionCount()];
+    List<Integer> order = new ArrayList<>();
+    for (int f : new TreeSet<>(candidates)) {
+      if (f >= sigs.importedFunctions() && f < sigs.functionCount()) order.add(f); // not imports
+    }
+    for (int i = 0; i < order.size(); i++) {
+      owners[order.get(i)] = base + "$C" + (i / FUNCTIONS_PER_CLASS);
+    }
+    ModuleView view = new ModuleView(module, sigs, owners, base + "$Dispatch");
+
+    Map<Integer, byte[]> scratch = new TreeMap<>();
+    Map<Integer, Set<Integer>> callees = new HashMap<>();
+    Map<Integer, String> refused = new TreeMap<>();
+    Set<Integer> todo = new TreeSet<>(order);
+    while (!todo.isEmpty()) {
+      Set<Integer> newlyRefused = new TreeSet<>();
+      for (int f : todo) {
+        try {
+          FunctionCompiler fc = new FunctionCompiler(view, f, owners[f]);
+          scratch.put(f, scratchClass(fc, owners[f], maxBytes));
+          callees.put(f, fc.callees());
+        } catch (Unsupported e) {
+          newlyRefused.add(f);
+          refused.put(f, e.getMessage());
+        } catch (RuntimeException e) {
+          newlyRefused.add(f);
+          refused.put(f, "compiler failure: " + e);
+          if (Boolean.getBoolean("clj-wasi.compiler.debug")) e.printStackTrace();
+        }
+      }
+      todo.clear();
+      for (int f : newlyRefused) {
+        view.refuse(f);
+        scratch.remove(f);
+      }
+      if (newlyRefused.isEmpty()) break;
+      // compiled with a direct call to a function that is not compiled after all: again
+      for (Map.Entry<Integer, Set<Integer>> e : callees.entrySet()) {
+        if (scratch.containsKey(e.getKey()) && !Collections.disjoint(e.getValue(), newlyRefused)) {
+          todo.add(e.getKey());
+        }
+      }
+    }
+
+    Map<String, ClassWriter> classes = new LinkedHashMap<>();
+    for (Map.Entry<Integer, byte[]> e : scratch.entrySet()) {
+      String owner = owners[e.getKey()];
+      ClassWriter cw = classes.computeIfAbsent(owner, ModuleCompiler::newClass);
+      copyMethods(e.getValue(), cw);
+    }
+    Map<String, byte[]> bytes = new LinkedHashMap<>();
+    for (Map.Entry<String, ClassWriter> e : classes.entrySet()) {
+      e.getValue().visitEnd();
+      bytes.put(e.getKey(), e.getValue().toByteArray());
+    }
+    try {
+      bytes.put(base + "$Dispatch", Dispatchers.write(base + "$Dispatch", view));
+    } catch (Unsupported e) {
+      // only signatures of compiled calls are asked for, and those were accepted
+      throw new IllegalStateException(e);
+    }
+    return CompiledCode.load(sigs, bytes, owners, refused);
+  }
+
+  private static ClassWriter newClass(String name) {
+    ClassWriter cw = new ClassWriter(0);
+    cw.visit(V11, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, name, null, "java/lang/Object", null);
+    return cw;
+  }
+
+  /** One function, alone in a class named as the class it will be copied into. */
+  private static byte[] scratchClass(FunctionCompiler fc, String owner, int maxBytes)
+      throws Unsupported {
+    ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
+      @Override
+      protected String getCommonSuperClass(String a, String b) {
+        return "java/lang/Object"; // the only references are Context, long[], byte[][]
+      }
+    };
+    cw.visit(V11, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, owner, null, "java/lang/Object", null);
+    int size = fc.compile(cw);
+    if (size > maxBytes) {
+      throw new Unsupported("its method would have " + size + " bytes of bytecode, over the "
+          + maxBytes + " HotSpot compiles");
+    }
+    cw.visitEnd();
+    byte[] b = cw.toByteArray(); // frames computed here: an ASM failure refuses this function
+    return b;
+  }
+
+  /** Copies the methods of a scratch class (frames and maxima as computed) into {@code cw}. */
+  private static void copyMethods(byte[] scratch, ClassWriter cw) {
+    new ClassReader(scratch).accept(new ClassVisitor(ASM9) {
+      @Override
+      public MethodVisitor visitMethod(int access, String name, String desc, String sig,
+          String[] exceptions) {
+        return cw.visitMethod(access, name, desc, sig, exceptions);
+      }
+    }, 0);
+  }
+}

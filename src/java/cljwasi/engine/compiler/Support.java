@@ -1,0 +1,340 @@
+package cljwasi.engine.compiler;
+
+import com.dylibso.chicory.runtime.ChicoryInterruptedException;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.runtime.OpcodeImpl;
+import com.dylibso.chicory.runtime.TableInstance;
+import com.dylibso.chicory.runtime.TagInstance;
+import com.dylibso.chicory.runtime.WasmException;
+import com.dylibso.chicory.runtime.TrapException;
+import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.InvalidException;
+
+/**
+ * The static helpers compiled code calls for what is not worth inlining as bytecode: the
+ * interrupt check, calls through the boxed convention (imports, functions left to the
+ * interpreter, other instances), {@code call_indirect}'s resolution, tables, bulk memory and
+ * traps. Every trap carries the message the interpreter gives for it, so that
+ * {@code ChicoryInternals.trapKind} reads the same kind from either engine.
+ */
+public final class Support {
+  private Support() {}
+
+  /** Back-edges a loop runs between two looks at the thread's interrupt flag. */
+  public static final int INTERRUPT_INTERVAL = 1 << 14;
+
+  /**
+   * Called when a function's back-edge countdown reaches zero: throws Chicory's interrupt
+   * exception when the thread was interrupted (a timeout, {@code close}), else returns the
+   * next countdown.
+   */
+  public static int checkInterrupt() {
+    if (Thread.currentThread().isInterrupted()) {
+      throw new ChicoryInterruptedException("Thread interrupted");
+    }
+    return INTERRUPT_INTERVAL;
+  }
+
+  public static TrapException unreachable() {
+    return new TrapException("Trapped on unreachable instruction");
+  }
+
+  /** A load or store whose constant offset is 2 GiB or more: out of every memory. */
+  public static RuntimeException outOfBounds() {
+    return Memories.outOfBounds();
+  }
+
+  /** f32.abs: clears the sign bit, NaNs included (JDK 17's Math.abs keeps a NaN's sign). */
+  public static float f32Abs(float x) {
+    return Float.intBitsToFloat(Float.floatToRawIntBits(x) & 0x7FFFFFFF);
+  }
+
+  public static double f64Abs(double x) {
+    return Double.longBitsToDouble(Double.doubleToRawLongBits(x) & 0x7FFFFFFFFFFFFFFFL);
+  }
+
+  /**
+   * A NaN result made arithmetic (quiet): Chicory's OpcodeImpl rounds and takes min/max
+   * with Math methods, which hand back a signalling NaN operand as it is; the spec wants
+   * the quiet bit set. A NaN plus zero is the quiet NaN of the same payload.
+   */
+  public static float f32Quiet(float v) {
+    return v != v ? v + 0.0f : v;
+  }
+
+  public static double f64Quiet(double v) {
+    return v != v ? v + 0.0 : v;
+  }
+
+  // ---- calls --------------------------------------------------------------------------------
+
+  /** Calls function {@code funcId} of this instance in the boxed convention. */
+  public static long[] call(Context ctx, int funcId, long[] args) {
+    if (funcId < ctx.imports.length) return ctx.imports[funcId].apply(ctx.instance, args);
+    return ctx.instance.getMachine().call(funcId, args);
+  }
+
+  /**
+   * The function {@code call_indirect} through table {@code table} at {@code index} reaches,
+   * checked against type {@code typeIdx}: its index when it belongs to this instance, -1 when
+   * to another one (then {@link #callIndirect} calls it). Traps as the interpreter does.
+   */
+  public static int resolveIndirect(int index, int table, int typeIdx, Context ctx) {
+    TableInstance t = ctx.tables[table];
+    int funcId = t.requiredRef(index);
+    Instance owner = t.instance(index);
+    if (owner == null || owner == ctx.instance) {
+      if (ctx.functionTypeIds[funcId] != ctx.typeIds[typeIdx]) throw typeMismatch();
+      return funcId;
+    }
+    if (!owner.type(owner.functionType(funcId)).equals(ctx.instance.type(typeIdx))) {
+      throw typeMismatch();
+    }
+    return -1;
+  }
+
+  /** The boxed call of the function {@link #resolveIndirect} resolved (checked already). */
+  public static long[] callIndirect(Context ctx, int table, int index, long[] args) {
+    TableInstance t = ctx.tables[table];
+    int funcId = t.requiredRef(index);
+    Instance owner = t.instance(index);
+    if (owner == null || owner == ctx.instance) return call(ctx, funcId, args);
+    return owner.getMachine().call(funcId, args);
+  }
+
+  private static ChicoryException typeMismatch() {
+    return new ChicoryException("indirect call type mismatch");
+  }
+
+  public static long globalGet(int global, Context ctx) {
+    return ctx.globals[global].getValue();
+  }
+
+  public static void globalSet(long value, int global, Context ctx) {
+    ctx.globals[global].setValue(value);
+  }
+
+  // ---- exceptions ---------------------------------------------------------------------------
+
+  /** {@code throw tag}: the exception, carrying the instance, the tag and its arguments. */
+  public static WasmException exception(long[] args, int tag, Context ctx) {
+    return new WasmException(ctx.instance, tag, args);
+  }
+
+  /** {@code throw_ref}: the exception an exnref names (a null one traps). */
+  public static RuntimeException rethrow(int exnref, Context ctx) {
+    if (exnref == -1) return new TrapException("null exception reference");
+    return ctx.instance.exn(exnref);
+  }
+
+  /** The exnref a {@code catch_ref} / {@code catch_all_ref} pushes. */
+  public static int exnref(WasmException e, Context ctx) {
+    return ctx.instance.registerException(e);
+  }
+
+  /**
+   * Whether {@code catch tag} catches {@code e}, as the interpreter decides: the same tag
+   * index, the same tag instance, or (an imported tag) a tag of the same type.
+   */
+  public static boolean catches(WasmException e, int tag, Context ctx) {
+    if (e.tagIdx() == tag) return true;
+    TagInstance mine = ctx.instance.tag(tag);
+    TagInstance theirs = e.instance().tag(e.tagIdx());
+    if (mine == theirs) return true;
+    return tag < ctx.instance.imports().tagCount()
+        && mine.type().paramsMatch(theirs.type()) && mine.type().returnsMatch(theirs.type());
+  }
+
+  // ---- memory -------------------------------------------------------------------------------
+
+  public static int memorySize(Context ctx) {
+    return ctx.memory.pages();
+  }
+
+  public static int memoryGrow(int delta, Context ctx) {
+    return ctx.memory.grow(delta);
+  }
+
+  public static void memoryInit(int dst, int src, int size, int segment, Context ctx) {
+    ctx.memory.initPassiveSegment(segment, dst, src, size);
+  }
+
+  public static void memoryCopy(int dst, int src, int size, Context ctx) {
+    ctx.memory.copy(dst, src, size);
+  }
+
+  public static void memoryFill(int dst, int value, int size, Context ctx) {
+    ctx.memory.fill((byte) value, dst, dst + size);
+  }
+
+  public static void dataDrop(int segment, Context ctx) {
+    ctx.instance.dropDataSegment(segment);
+  }
+
+  // ---- atomics (through the memory's own atomic methods) --------------------------------
+
+  /** The effective address of an atomic access: bounds as for any access, then alignment. */
+  private static int atomicAddress(int addr, int offset, int size) {
+    int ea = addr + offset;
+    if ((addr | ea) < 0) throw Memories.outOfBounds();
+    if ((ea & (size - 1)) != 0) throw new InvalidException("unaligned atomic");
+    return ea;
+  }
+
+  public static int atomicLoad32(int addr, int offset, int size, Context ctx) {
+    return (int) atomicLoad64(addr, offset, size, ctx);
+  }
+
+  public static long atomicLoad64(int addr, int offset, int size, Context ctx) {
+    int ea = atomicAddress(addr, offset, size);
+    Memory m = ctx.memory;
+    switch (size) {
+      case 1: return m.atomicReadByte(ea) & 0xFFL;
+      case 2: return m.atomicReadShort(ea) & 0xFFFFL;
+      case 4: return m.atomicReadInt(ea) & 0xFFFFFFFFL;
+      default: return m.atomicReadLong(ea);
+    }
+  }
+
+  public static void atomicStore32(int addr, int value, int offset, int size, Context ctx) {
+    atomicStore64(addr, value, offset, size, ctx);
+  }
+
+  public static void atomicStore64(int addr, long value, int offset, int size, Context ctx) {
+    int ea = atomicAddress(addr, offset, size);
+    Memory m = ctx.memory;
+    switch (size) {
+      case 1: m.atomicWriteByte(ea, (byte) value); break;
+      case 2: m.atomicWriteShort(ea, (short) value); break;
+      case 4: m.atomicWriteInt(ea, (int) value); break;
+      default: m.atomicWriteLong(ea, value);
+    }
+  }
+
+  /** Read-modify-write operations, by {@code op}: add, sub, and, or, xor, xchg. */
+  public static final int ADD = 0;
+  public static final int SUB = 1;
+  public static final int AND = 2;
+  public static final int OR = 3;
+  public static final int XOR = 4;
+  public static final int XCHG = 5;
+
+  public static int atomicRmw32(int addr, int value, int offset, int size, int op, Context ctx) {
+    return (int) atomicRmw64(addr, value, offset, size, op, ctx);
+  }
+
+  /** The old value, zero-extended from {@code size} bytes. */
+  public static long atomicRmw64(int addr, long value, int offset, int size, int op,
+      Context ctx) {
+    int ea = atomicAddress(addr, offset, size);
+    Memory m = ctx.memory;
+    long v = op == SUB ? -value : value;
+    switch (size) {
+      case 1: {
+        byte b = (byte) v;
+        switch (op) {
+          case AND: return m.atomicAndByte(ea, b) & 0xFFL;
+          case OR: return m.atomicOrByte(ea, b) & 0xFFL;
+          case XOR: return m.atomicXorByte(ea, b) & 0xFFL;
+          case XCHG: return m.atomicXchgByte(ea, b) & 0xFFL;
+          default: return m.atomicAddByte(ea, b) & 0xFFL;
+        }
+      }
+      case 2: {
+        short h = (short) v;
+        switch (op) {
+          case AND: return m.atomicAndShort(ea, h) & 0xFFFFL;
+          case OR: return m.atomicOrShort(ea, h) & 0xFFFFL;
+          case XOR: return m.atomicXorShort(ea, h) & 0xFFFFL;
+          case XCHG: return m.atomicXchgShort(ea, h) & 0xFFFFL;
+          default: return m.atomicAddShort(ea, h) & 0xFFFFL;
+        }
+      }
+      case 4: {
+        int i = (int) v;
+        switch (op) {
+          case AND: return m.atomicAndInt(ea, i) & 0xFFFFFFFFL;
+          case OR: return m.atomicOrInt(ea, i) & 0xFFFFFFFFL;
+          case XOR: return m.atomicXorInt(ea, i) & 0xFFFFFFFFL;
+          case XCHG: return m.atomicXchgInt(ea, i) & 0xFFFFFFFFL;
+          default: return m.atomicAddInt(ea, i) & 0xFFFFFFFFL;
+        }
+      }
+      default:
+        switch (op) {
+          case AND: return m.atomicAndLong(ea, v);
+          case OR: return m.atomicOrLong(ea, v);
+          case XOR: return m.atomicXorLong(ea, v);
+          case XCHG: return m.atomicXchgLong(ea, v);
+          default: return m.atomicAddLong(ea, v);
+        }
+    }
+  }
+
+  public static int atomicCmpxchg32(int addr, int expected, int replacement, int offset,
+      int size, Context ctx) {
+    return (int) atomicCmpxchg64(addr, expected, replacement, offset, size, ctx);
+  }
+
+  public static long atomicCmpxchg64(int addr, long expected, long replacement, int offset,
+      int size, Context ctx) {
+    int ea = atomicAddress(addr, offset, size);
+    Memory m = ctx.memory;
+    switch (size) {
+      case 1: return m.atomicCmpxchgByte(ea, (byte) expected, (byte) replacement) & 0xFFL;
+      case 2: return m.atomicCmpxchgShort(ea, (short) expected, (short) replacement) & 0xFFFFL;
+      case 4: return m.atomicCmpxchgInt(ea, (int) expected, (int) replacement) & 0xFFFFFFFFL;
+      default: return m.atomicCmpxchgLong(ea, expected, replacement);
+    }
+  }
+
+  public static int atomicWait32(int addr, int expected, long timeout, int offset, Context ctx) {
+    return ctx.memory.atomicWait(atomicAddress(addr, offset, 4), expected, timeout);
+  }
+
+  public static int atomicWait64(int addr, long expected, long timeout, int offset,
+      Context ctx) {
+    return ctx.memory.atomicWait(atomicAddress(addr, offset, 8), expected, timeout);
+  }
+
+  public static int atomicNotify(int addr, int count, int offset, Context ctx) {
+    return ctx.memory.atomicNotify(atomicAddress(addr, offset, 4), count);
+  }
+
+  // ---- tables -------------------------------------------------------------------------------
+
+  public static int tableGet(int index, int table, Context ctx) {
+    return OpcodeImpl.TABLE_GET(ctx.instance, table, index);
+  }
+
+  public static void tableSet(int index, int ref, int table, Context ctx) {
+    ctx.tables[table].setRef(index, ref, ctx.instance);
+  }
+
+  public static int tableSize(int table, Context ctx) {
+    return ctx.tables[table].size();
+  }
+
+  public static int tableGrow(int ref, int delta, int table, Context ctx) {
+    return ctx.tables[table].grow(delta, ref, ctx.instance);
+  }
+
+  public static void tableFill(int index, int ref, int size, int table, Context ctx) {
+    OpcodeImpl.TABLE_FILL(ctx.instance, table, size, ref, index);
+  }
+
+  public static void tableCopy(int dst, int src, int size, int dstTable, int srcTable,
+      Context ctx) {
+    OpcodeImpl.TABLE_COPY(ctx.instance, srcTable, dstTable, size, src, dst);
+  }
+
+  public static void tableInit(int dst, int src, int size, int table, int element,
+      Context ctx) {
+    OpcodeImpl.TABLE_INIT(ctx.instance, table, element, size, src, dst);
+  }
+
+  public static void elemDrop(int element, Context ctx) {
+    ctx.instance.setElement(element, null);
+  }
+}
