@@ -175,12 +175,34 @@
     (is (= 236 (count simd)) "the final 128-bit SIMD set, as Chicory 1.7.5 names it")
     (is (empty? (remove ops simd)) "simd_ops.wasm uses every one of them")))
 
+(defn- nan-lanes
+  "The 16 result bytes a float-lane op stored at 64 (`width` 4 or 8 bytes a lane), NaN lanes
+  as :nan: the spec leaves the payload of a NaN an arithmetic lane op makes open (which
+  operand's NaN comes back depends on how HotSpot orders a commutative operation)."
+  [memory width]
+  (let [bb (doto (java.nio.ByteBuffer/wrap (byte-array (subvec memory 64 80)))
+             (.order java.nio.ByteOrder/LITTLE_ENDIAN))]
+    (vec (for [i (range 0 16 width)]
+           (if (= width 4)
+             (let [f (.getFloat bb (int i))] (if (Float/isNaN f) :nan (Float/floatToRawIntBits f)))
+             (let [d (.getDouble bb (int i))] (if (Double/isNaN d) :nan (Double/doubleToRawLongBits d))))))))
+
+(defn- same-up-to-nan-payloads?
+  "Whether float-lane op `name`'s outcomes differ at most in the payloads of NaN lanes."
+  [name want got]
+  (when-let [width (cond (.startsWith ^String name "f32x4") 4 (.startsWith ^String name "f64x2") 8)]
+    (and (= (dissoc want :memory) (dissoc got :memory))
+         (= (vec (concat (subvec (:memory want) 0 64) (subvec (:memory want) 80)))
+            (vec (concat (subvec (:memory got) 0 64) (subvec (:memory got) 80))))
+         (= (nan-lanes (:memory want) width) (nan-lanes (:memory got) width)))))
+
 (defspec every-simd-instruction-matches-the-interpreter 3000
   (prop/for-all [{:keys [export args scratch]} gen-op-case]
     (let [[compiled interpreted] @ops-instances
           want (run-case interpreted export args scratch)
           got (run-case compiled export args scratch)]
       (or (= want got)
+          (same-up-to-nan-payloads? (first export) want got)
           (do (println "differs:" (first export) args want got) false)))))
 
 ;; ---- v128 across calls, locals, globals and branches --------------------------------------

@@ -123,7 +123,7 @@ public record ModulePlan(
     boolean remember = cache != null && !large && code != null && LazyParser.available();
     ModuleFacts.Recorded recorded = remember ? ModuleFacts.lookup(cache, bytes) : null;
     ModuleFacts facts = recorded == null ? null : recorded.facts();
-    WasmModule m = facts != null ? LazyParser.parse(bytes, code, recorded.digest(), false)
+    WasmModule m = facts != null ? LazyParser.parse(bytes, code, recorded.digest(), false, false)
         : lazy ? LazyParser.parse(bytes, code)
         : Parser.parse(bytes);
     TagImports.check(m);
@@ -134,14 +134,22 @@ public record ModulePlan(
     Set<Integer> tail = new TreeSet<>();
     boolean usesSimd;
     if (facts != null) {
-      // the bodies' decoder applies the v128-local fix (none patched here)
       usesSimd = facts.usesSimd();
       simd.addAll(facts.simdFunctions());
       tail.addAll(facts.tailCallFunctions());
+      // decode (without validating again) and patch only the bodies the scan patched
+      for (int i : facts.patchedFunctions()) {
+        if (i < 0 || i >= patched.length) continue; // the bytes are compared: cannot happen
+        FunctionType type = m.functionSection().getFunctionType(i, m.typeSection());
+        patched[i] = patch(imported + i, type, m.codeSection().getFunctionBody(i),
+            simd.contains(imported + i));
+      }
     } else {
       usesSimd = !lazy && scan(m, simd, tail, patched);
       if (remember && m.digest() != null) {
-        new ModuleFacts(usesSimd, simd, tail).write(cache, bytes, m.digest());
+        Set<Integer> patchedSet = new TreeSet<>();
+        for (int i = 0; i < patched.length; i++) if (patched[i] != null) patchedSet.add(i);
+        new ModuleFacts(usesSimd, simd, tail, patchedSet).write(cache, bytes, m.digest());
       }
     }
     boolean anyPatched = false;
@@ -162,9 +170,9 @@ public record ModulePlan(
   public Route route(Engine engine) {
     if (engine == Engine.INTERPRETER) {
       // Chicory's interpreter knows no SIMD, and gets the instructions of a patched body
-      // wrong (ReplacedInstructions); a lazily decoded module (large, or
-      // parsed from recorded facts) was not scanned or patched
-      return usesSimd || lazy || !scanned || patchedBodies.length > 0
+      // wrong (ReplacedInstructions); a large module was not scanned for either (a module
+      // parsed from recorded facts was: its patched bodies come from them)
+      return usesSimd || !scanned || patchedBodies.length > 0
           ? Route.INTERPRETER : Route.CHICORY_INTERPRETER;
     }
     if (engine == Engine.AUTO && large && ChicoryInternals.canCompileLayers()) return Route.TIERED;
@@ -232,18 +240,31 @@ public record ModulePlan(
         if (v128 && tailCall) break;
       }
       if (tailCall) tail.add(imported + i);
-      FunctionBody fixed = body;
       if (v128) {
         simd.add(imported + i);
-        FunctionBody locals = V128Locals.rewrite(type, body);
-        if (locals != null) fixed = locals;
         any = true;
       }
-      FunctionBody replaced = ReplacedInstructions.rewrite(imported + i, fixed);
-      if (replaced != null) fixed = replaced;
-      patched[i] = fixed == body ? null : fixed;
+      patched[i] = patch(imported + i, type, body, v128);
     }
     return any;
+  }
+
+  /**
+   * The body the project's interpreter runs for function {@code funcIndex} instead of
+   * {@code body}, or null when it runs it as it is: the v128-local fix for a function that
+   * uses v128 ({@link V128Locals}), and the instructions Chicory's interpreter gets wrong
+   * ({@link ReplacedInstructions}).
+   */
+  private static FunctionBody patch(int funcIndex, FunctionType type, FunctionBody body,
+      boolean v128) {
+    FunctionBody fixed = body;
+    if (v128) {
+      FunctionBody locals = V128Locals.rewrite(type, body);
+      if (locals != null) fixed = locals;
+    }
+    FunctionBody replaced = ReplacedInstructions.rewrite(funcIndex, fixed);
+    if (replaced != null) fixed = replaced;
+    return fixed == body ? null : fixed;
   }
 
   /** True for the 0xFD-prefixed (SIMD) opcodes. */

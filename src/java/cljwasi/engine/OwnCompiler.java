@@ -20,8 +20,8 @@ import java.util.function.Function;
 
 /**
  * The route to the project's own compiler ({@code cljwasi.engine.compiler}), taken for the
- * compiled routes when system property {@code clj-wasi.compiler} is {@code own}
- * ({@code chicory}, the default, keeps Chicory's compiler). Under {@code :compiler} every
+ * compiled routes unless system property {@code clj-wasi.compiler} is {@code chicory}
+ * (then Chicory's compiler, as before; {@code own} is the default). Under {@code :compiler} every
  * function must compile (else a "compile" error naming each one that did not, and why);
  * under {@code :auto} a function that does not compile, or whose method would be over
  * HotSpot's size limit ({@link ModuleCompiler#maxMethodBytes}), is interpreted.
@@ -58,9 +58,12 @@ public final class OwnCompiler {
     return code;
   }
 
-  /** Whether the property selects the project's own compiler. */
+  /**
+   * Whether the project's own compiler runs :compiler and :auto: the default; property
+   * {@code clj-wasi.compiler=chicory} selects Chicory's compiler instead.
+   */
   public static boolean selected() {
-    return "own".equals(System.getProperty(PROPERTY, "chicory"));
+    return !"chicory".equals(System.getProperty(PROPERTY, "own"));
   }
 
   static Function<Instance, Machine> create(ModulePlan plan, Engine engine, String name,

@@ -30,13 +30,15 @@ import java.util.zip.CRC32C;
  * other bytes counts as absent (the module is parsed eagerly again and the entry rewritten).
  *
  * @param usesSimd whether any function or global of the module uses v128
+ * @param patchedFunctions the code-section indices of the bodies the project's interpreter
+ *     runs patched (ModulePlan's scan): the next parse decodes and patches just those
  * @param simdFunctions the functions (function index space) that use SIMD
  * @param tailCallFunctions the functions that make a tail call
  */
 public record ModuleFacts(boolean usesSimd, Set<Integer> simdFunctions,
-    Set<Integer> tailCallFunctions) {
+    Set<Integer> tailCallFunctions, Set<Integer> patchedFunctions) {
   /** The entry format; a different one reads as absent. */
-  private static final int FORMAT = 0x63776632; // "cwf2"
+  private static final int FORMAT = 0x63776633; // "cwf3"
 
   private static final String VARIANT = "facts";
 
@@ -58,8 +60,9 @@ public record ModuleFacts(boolean usesSimd, Set<Integer> simdFunctions,
       boolean simd = in.readBoolean();
       Set<Integer> simdFunctions = readSet(in);
       Set<Integer> tailCalls = readSet(in);
+      Set<Integer> patched = readSet(in);
       return in.available() == 0
-          ? new Recorded(new ModuleFacts(simd, simdFunctions, tailCalls), digest)
+          ? new Recorded(new ModuleFacts(simd, simdFunctions, tailCalls, patched), digest)
           : null;
     } catch (IOException | RuntimeException e) {
       return null; // checksummed but not ours (an older format): parse eagerly again
@@ -80,6 +83,7 @@ public record ModuleFacts(boolean usesSimd, Set<Integer> simdFunctions,
       o.writeBoolean(usesSimd);
       writeSet(o, simdFunctions);
       writeSet(o, tailCallFunctions);
+      writeSet(o, patchedFunctions);
     } catch (IOException e) {
       throw new IllegalStateException(e); // in memory: cannot happen
     }

@@ -35,6 +35,7 @@ import org.objectweb.asm.Type;
  */
 final class FunctionCompiler {
   private static final String SUPPORT = Type.getInternalName(Support.class);
+  private static final String FLOAT_OPS = Type.getInternalName(cljwasi.engine.FloatOps.class);
   private static final String MEMORIES = Type.getInternalName(Memories.class);
   private static final String OPS = "com/dylibso/chicory/runtime/OpcodeImpl";
   private static final String CTX = JvmTypes.CONTEXT_DESC;
@@ -1324,19 +1325,15 @@ final class FunctionCompiler {
       case F32_MUL: insn(FMUL, 2, F); return true;
       case F32_DIV: insn(FDIV, 2, F); return true;
       case F32_NEG: insn(FNEG, 1, F); return true;
-      case F32_ABS: call(SUPPORT, "f32Abs", "(F)F"); return true;
-      case F64_ABS: call(SUPPORT, "f64Abs", "(D)D"); return true;
-      case F32_CEIL: case F32_FLOOR: case F32_TRUNC: case F32_NEAREST:
-        ops(op, "(F)F");
-        call(SUPPORT, "f32Quiet", "(F)F");
-        return true;
+      case F32_ABS: call(FLOAT_OPS, "f32Abs", "(F)F"); return true;
+      case F64_ABS: call(FLOAT_OPS, "f64Abs", "(D)D"); return true;
+      case F32_CEIL: case F32_FLOOR: case F32_TRUNC: case F32_NEAREST: // quiet via double
       case F32_SQRT:
         ops(op, "(F)F");
         return true;
-      case F32_MIN: case F32_MAX:
-        ops(op, "(FF)F");
-        call(SUPPORT, "f32Quiet", "(F)F");
-        return true;
+      // min, max and f64 rounding: the spec's NaN results, in one place for every engine
+      case F32_MIN: call(FLOAT_OPS, "f32Min", "(FF)F"); return true;
+      case F32_MAX: call(FLOAT_OPS, "f32Max", "(FF)F"); return true;
       case F32_COPYSIGN:
         ops(op, "(FF)F");
         return true;
@@ -1352,17 +1349,15 @@ final class FunctionCompiler {
       case F64_MUL: insn(DMUL, 2, D); return true;
       case F64_DIV: insn(DDIV, 2, D); return true;
       case F64_NEG: insn(DNEG, 1, D); return true;
-      case F64_CEIL: case F64_FLOOR: case F64_TRUNC: case F64_NEAREST:
-        ops(op, "(D)D");
-        call(SUPPORT, "f64Quiet", "(D)D");
-        return true;
+      case F64_CEIL: call(FLOAT_OPS, "f64Ceil", "(D)D"); return true;
+      case F64_FLOOR: call(FLOAT_OPS, "f64Floor", "(D)D"); return true;
+      case F64_TRUNC: call(FLOAT_OPS, "f64Trunc", "(D)D"); return true;
+      case F64_NEAREST: call(FLOAT_OPS, "f64Nearest", "(D)D"); return true;
       case F64_SQRT:
         ops(op, "(D)D");
         return true;
-      case F64_MIN: case F64_MAX:
-        ops(op, "(DD)D");
-        call(SUPPORT, "f64Quiet", "(D)D");
-        return true;
+      case F64_MIN: call(FLOAT_OPS, "f64Min", "(DD)D"); return true;
+      case F64_MAX: call(FLOAT_OPS, "f64Max", "(DD)D"); return true;
       case F64_COPYSIGN:
         ops(op, "(DD)D");
         return true;

@@ -45,28 +45,6 @@ public final class Support {
     return Memories.outOfBounds();
   }
 
-  /** f32.abs: clears the sign bit, NaNs included (JDK 17's Math.abs keeps a NaN's sign). */
-  public static float f32Abs(float x) {
-    return Float.intBitsToFloat(Float.floatToRawIntBits(x) & 0x7FFFFFFF);
-  }
-
-  public static double f64Abs(double x) {
-    return Double.longBitsToDouble(Double.doubleToRawLongBits(x) & 0x7FFFFFFFFFFFFFFFL);
-  }
-
-  /**
-   * A NaN result made arithmetic (quiet): Chicory's OpcodeImpl rounds and takes min/max
-   * with Math methods, which hand back a signalling NaN operand as it is; the spec wants
-   * the quiet bit set. A NaN plus zero is the quiet NaN of the same payload.
-   */
-  public static float f32Quiet(float v) {
-    return v != v ? v + 0.0f : v;
-  }
-
-  public static double f64Quiet(double v) {
-    return v != v ? v + 0.0 : v;
-  }
-
   // ---- calls --------------------------------------------------------------------------------
 
   /** Calls function {@code funcId} of this instance in the boxed convention. */

@@ -92,17 +92,20 @@ public final class LazyParser {
    * section's contents as {@link #codeSection} found them.
    */
   public static WasmModule parse(byte[] bytes, int[] code) {
-    return parse(bytes, code, null, true);
+    return parse(bytes, code, null, true, true);
   }
 
   /**
    * The module parsed lazily. {@code digest}: the bytes' {@link #digest}, or null to compute
    * it here; {@code validateBodies}: false when a previous parse of the same bytes already
    * validated every body ({@link cljwasi.engine.cache.ModuleFacts}), so that a body is only
-   * decoded at its first use.
+   * decoded at its first use; {@code fixV128Locals}: apply the interpreter's v128-local fix
+   * ({@link V128Locals}) to each decoded body (a large module, never scanned), or keep the
+   * bodies as they are (a module whose plan patches the interpreter's bodies itself from
+   * recorded facts: compilers must see the module's own instructions).
    */
   public static WasmModule parse(byte[] bytes, int[] code, String knownDigest,
-      boolean validateBodies) {
+      boolean validateBodies, boolean fixV128Locals) {
     // the digest (compile cache key) on the other core while this one parses
     java.util.concurrent.CompletableFuture<String> digest = knownDigest != null
         ? java.util.concurrent.CompletableFuture.completedFuture(knownDigest)
@@ -135,7 +138,7 @@ public final class LazyParser {
       // custom sections: names and producers are not needed to run
     }
 
-    Shared shared = new Shared(bytes, types, validateBodies);
+    Shared shared = new Shared(bytes, types, validateBodies, fixV128Locals);
     CodeSection.Builder cb = CodeSection.builder();
     ByteBuffer buf = ByteBuffer.wrap(bytes, code[0], code[1] - code[0]).order(ByteOrder.LITTLE_ENDIAN);
     long count = Encoding.readVarUInt32(buf);
@@ -177,10 +180,12 @@ public final class LazyParser {
     final byte[] bytes;
     final TypeSection types;
     final boolean validateBodies;
+    final boolean fixV128Locals;
     volatile WasmModule module; // set once the module is built
     private ChicoryInternals.Validator validator; // guarded by this: it is not thread-safe
 
-    Shared(byte[] bytes, TypeSection types, boolean validateBodies) {
+    Shared(byte[] bytes, TypeSection types, boolean validateBodies, boolean fixV128Locals) {
+      this.fixV128Locals = fixV128Locals;
       this.bytes = bytes;
       this.types = types;
       this.validateBodies = validateBodies;
@@ -232,7 +237,7 @@ public final class LazyParser {
         shared.validate(funcIndex, body, type);
         // the interpreter's fix for v128 locals, applied here since this module was never
         // scanned as a whole (see V128Locals); null: the body sets no v128 local
-        FunctionBody fixed = V128Locals.rewrite(type, body);
+        FunctionBody fixed = shared.fixV128Locals ? V128Locals.rewrite(type, body) : null;
         List<AnnotatedInstruction> code = (fixed != null ? fixed : body).instructions();
         decoded = code;
         return code;
