@@ -1,5 +1,6 @@
 package cljwasi.engine;
 
+import cljwasi.engine.compiler.JvmTypes;
 import com.dylibso.chicory.compiler.InterpreterFallback;
 import com.dylibso.chicory.compiler.internal.ByteClassCollector;
 import com.dylibso.chicory.compiler.internal.ClassCollector;
@@ -549,11 +550,11 @@ public final class ChicoryInternals {
       mv.visitVarInsn(Opcodes.ALOAD, 0); // too many parameters: already boxed
       slot = 1;
     } else {
-      pushInt(mv, params);
+      JvmTypes.pushInt(mv, params);
       mv.visitIntInsn(Opcodes.NEWARRAY, Opcodes.T_LONG);
       for (int i = 0; i < params; i++) {
         mv.visitInsn(Opcodes.DUP);
-        pushInt(mv, i);
+        JvmTypes.pushInt(mv, i);
         Type t = args[i];
         mv.visitVarInsn(t.getOpcode(Opcodes.ILOAD), slot);
         slot += t.getSize();
@@ -562,7 +563,7 @@ public final class ChicoryInternals {
       }
     }
     slot += args[params].getSize(); // Memory
-    pushInt(mv, funcId);
+    JvmTypes.pushInt(mv, funcId);
     mv.visitVarInsn(Opcodes.ALOAD, slot); // Instance
     mv.visitMethodInsn(Opcodes.INVOKESTATIC, SHADED, CALL_INDIRECT,
         "([JIL" + INSTANCE + ";)[J", false);
@@ -606,18 +607,6 @@ public final class ChicoryInternals {
         break;
       default:
         throw new IllegalStateException("unexpected type " + t + " in " + desc);
-    }
-  }
-
-  private static void pushInt(MethodVisitor mv, int v) {
-    if (v >= -1 && v <= 5) {
-      mv.visitInsn(Opcodes.ICONST_0 + v);
-    } else if (v >= Byte.MIN_VALUE && v <= Byte.MAX_VALUE) {
-      mv.visitIntInsn(Opcodes.BIPUSH, v);
-    } else if (v >= Short.MIN_VALUE && v <= Short.MAX_VALUE) {
-      mv.visitIntInsn(Opcodes.SIPUSH, v);
-    } else {
-      mv.visitLdcInsn(v);
     }
   }
 

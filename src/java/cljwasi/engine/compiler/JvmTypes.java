@@ -13,7 +13,7 @@ import org.objectweb.asm.Type;
  * convert to and from the long of Chicory's boxed {@code long[]} convention (as Chicory's
  * {@code Value} helpers do, so both engines hand the host the same longs).
  */
-final class JvmTypes {
+public final class JvmTypes {
   private JvmTypes() {}
 
   static final String CONTEXT = Type.getInternalName(Context.class);
@@ -128,7 +128,8 @@ final class JvmTypes {
     }
   }
 
-  static void pushInt(MethodVisitor mv, int v) {
+  /** Pushes int constant {@code v} with the shortest instruction (also for ChicoryInternals). */
+  public static void pushInt(MethodVisitor mv, int v) {
     if (v >= -1 && v <= 5) {
       mv.visitInsn(Opcodes.ICONST_0 + v);
     } else if (v >= Byte.MIN_VALUE && v <= Byte.MAX_VALUE) {
