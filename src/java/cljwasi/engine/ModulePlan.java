@@ -19,11 +19,14 @@ import com.dylibso.chicory.wasm.types.GlobalImport;
 import com.dylibso.chicory.wasm.types.Import;
 import com.dylibso.chicory.wasm.types.OpCode;
 import com.dylibso.chicory.wasm.types.ValType;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.RandomAccess;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * Every engine decision about one module, made once when it is parsed and kept on the
@@ -137,12 +140,18 @@ public record ModulePlan(
       usesSimd = facts.usesSimd();
       simd.addAll(facts.simdFunctions());
       tail.addAll(facts.tailCallFunctions());
-      // decode (without validating again) and patch only the bodies the scan patched
+      // the bodies the scan patched, each decoded (without validating again) and patched
+      // at its first use: compiled functions never decode theirs
       for (int i : facts.patchedFunctions()) {
         if (i < 0 || i >= patched.length) continue; // the bytes are compared: cannot happen
         FunctionType type = m.functionSection().getFunctionType(i, m.typeSection());
-        patched[i] = patch(imported + i, type, m.codeSection().getFunctionBody(i),
-            simd.contains(imported + i));
+        FunctionBody body = m.codeSection().getFunctionBody(i); // locals only: not decoded
+        int funcIndex = imported + i;
+        boolean v128 = simd.contains(funcIndex);
+        patched[i] = ChicoryInternals.functionBody(body.localTypes(), new DeferredPatch(() -> {
+          FunctionBody p = patch(funcIndex, type, body, v128);
+          return (p != null ? p : body).instructions();
+        }));
       }
     } else {
       usesSimd = !lazy && scan(m, simd, tail, patched);
@@ -322,6 +331,41 @@ public record ModulePlan(
       return m.typeSection().getType((int) idx);
     } catch (RuntimeException e) {
       return null; // not a function type (GC proposal)
+    }
+  }
+
+  /**
+   * The instructions of a patched body, made at first use (from recorded facts: the body
+   * is decoded and patched only if the interpreter runs it). Thread-safe, made once.
+   */
+  private static final class DeferredPatch extends AbstractList<AnnotatedInstruction>
+      implements RandomAccess {
+    private final Supplier<List<AnnotatedInstruction>> make;
+    private volatile List<AnnotatedInstruction> made;
+
+    DeferredPatch(Supplier<List<AnnotatedInstruction>> make) {
+      this.make = make;
+    }
+
+    private List<AnnotatedInstruction> made() {
+      List<AnnotatedInstruction> m = made;
+      if (m == null) {
+        synchronized (this) {
+          if (made == null) made = make.get();
+          m = made;
+        }
+      }
+      return m;
+    }
+
+    @Override
+    public AnnotatedInstruction get(int index) {
+      return made().get(index);
+    }
+
+    @Override
+    public int size() {
+      return made().size();
     }
   }
 }
