@@ -3,7 +3,7 @@
   needs is there on the Chicory in use, and every message text it reads still says what it
   expects. A failure here names exactly what changed in Chicory; the fix is in that one
   file."
-  (:require [clj-wasi.test-util :refer [wasm]]
+  (:require [clj-wasi.test-util :refer [trap-kinds wasm]]
             [clj-wasi.wasm :as wasm]
             [clojure.test :refer [deftest is testing]])
   (:import (cljwasi Module)
@@ -28,24 +28,13 @@
       (is (= 42 (aget ^bytes (aget pages 1) 3))
           "ByteArrayMemory.pages: guest memory as one array per 64 KiB page"))))
 
-(def ^:private trap-exports
-  "Export of test/wasm/trap_kinds.wasm -> the kind its trap must be reported as."
-  {"unreachable" :unreachable
-   "divide_by_zero" :integer-divide-by-zero
-   "integer_overflow" :integer-overflow
-   "invalid_conversion" :invalid-conversion-to-integer
-   "oob_memory" :out-of-bounds-memory-access
-   "oob_table" :out-of-bounds-table-access
-   "indirect_call_mismatch" :indirect-call-type-mismatch
-   "undefined_element" :undefined-element
-   "stack_overflow" :stack-overflow})
 
 (deftest trap-messages-name-their-kind
   (testing "every kind read from message text has a trap here (unaligned-atomic: in atomics-test)"
     (is (= (disj (set (map #(keyword (val %)) ChicoryInternals/TRAP_MESSAGES)) :unaligned-atomic)
-           (set (vals trap-exports)))))
+           (set (vals trap-kinds)))))
   (doseq [engine [:interpreter :compiler]
-          [export kind] trap-exports]
+          [export kind] trap-kinds]
     (with-open [i (wasm/load (wasm "trap_kinds") {:engine engine :cache-dir false})]
       (let [d (try ((wasm/fn i export)) nil
                    (catch clojure.lang.ExceptionInfo e

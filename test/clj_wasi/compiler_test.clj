@@ -4,7 +4,8 @@
   mixed in), must give the same result bits or the same trap; plus the interrupt check in
   loops, refusals, and the route behind -Dclj-wasi.compiler=own. The modules are built
   here, byte by byte, so that each property covers a whole instruction class."
-  (:require [clj-wasi.wasm :as wasm]
+  (:require [clj-wasi.test-util :refer [trap-kinds with-props]]
+            [clj-wasi.wasm :as wasm]
             [clojure.test :refer [deftest is testing]]
             [clojure.test.check.clojure-test :refer [defspec]]
             [clojure.test.check.generators :as gen]
@@ -318,23 +319,11 @@
     (is (empty? (.refused (ModuleCompiler/compile m #{(int 0)} 100000))))))
 
 (defmacro ^:private with-own-compiler [& body]
-  `(let [old# (System/getProperty OwnCompiler/PROPERTY)]
-     (System/setProperty OwnCompiler/PROPERTY "own")
-     (try ~@body
-          (finally (if old# (System/setProperty OwnCompiler/PROPERTY old#)
-                       (System/clearProperty OwnCompiler/PROPERTY))))))
+  `(with-props {OwnCompiler/PROPERTY "own"} ~@body))
 
 (deftest traps-keep-their-kinds-under-the-own-compiler
   (with-own-compiler
-    (doseq [[export kind] {"unreachable" :unreachable
-                           "divide_by_zero" :integer-divide-by-zero
-                           "integer_overflow" :integer-overflow
-                           "invalid_conversion" :invalid-conversion-to-integer
-                           "oob_memory" :out-of-bounds-memory-access
-                           "oob_table" :out-of-bounds-table-access
-                           "indirect_call_mismatch" :indirect-call-type-mismatch
-                           "undefined_element" :undefined-element
-                           "stack_overflow" :stack-overflow}
+    (doseq [[export kind] trap-kinds
             engine [:compiler :auto]]
       (with-open [i (wasm/load "test/wasm/trap_kinds.wasm" {:engine engine :cache-dir false})]
         (is (= kind (:kind (try ((wasm/fn i export)) nil

@@ -100,13 +100,9 @@
   ;; test/spec/known_failures.edn. When this fails, Chicory fixed it: drop those entries.
   ;; (Chicory's compiler is selected with -Dclj-wasi.compiler=chicory; the project's own
   ;; compiler, the default, runs cljwasi.engine.FloatOps)
-  (let [old (System/getProperty OwnCompiler/PROPERTY)]
-    (System/setProperty OwnCompiler/PROPERTY "chicory")
-    (try
-      (with-open [i (wasm/load (wasm "float_nan") {:engine :compiler})]
-        (is (= 0x7fa00000 (bit-and ((wasm/fn i "f32_min") 0x7fa00000 0x3f800000) 0xFFFFFFFF))))
-      (finally (if old (System/setProperty OwnCompiler/PROPERTY old)
-                   (System/clearProperty OwnCompiler/PROPERTY))))))
+  (with-props {OwnCompiler/PROPERTY "chicory"}
+    (with-open [i (wasm/load (wasm "float_nan") {:engine :compiler})]
+      (is (= 0x7fa00000 (bit-and ((wasm/fn i "f32_min") 0x7fa00000 0x3f800000) 0xFFFFFFFF))))))
 
 (deftest the-own-compiler-gives-the-specs-nan-for-min
   (with-open [i (wasm/load (wasm "float_nan") {:engine :compiler})]

@@ -115,3 +115,15 @@
   "Runs body with the system properties props set (see with-props*)."
   [props & body]
   `(with-props* ~props (fn [] ~@body)))
+
+(def trap-kinds
+  "Export of test/wasm/trap_kinds.wasm -> the kind its trap must be reported as."
+  {"unreachable" :unreachable
+   "divide_by_zero" :integer-divide-by-zero
+   "integer_overflow" :integer-overflow
+   "invalid_conversion" :invalid-conversion-to-integer
+   "oob_memory" :out-of-bounds-memory-access
+   "oob_table" :out-of-bounds-table-access
+   "indirect_call_mismatch" :indirect-call-type-mismatch
+   "undefined_element" :undefined-element
+   "stack_overflow" :stack-overflow})
