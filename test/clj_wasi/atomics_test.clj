@@ -6,8 +6,8 @@
 
   On JDK 22+ Chicory performs every atomic instruction under a monitor it looks up per
   address, a lookup that only a shared memory could answer: each one trapped as \"out of
-  bounds memory access\" (see cljwasi.engine.ChicoryInternals/lendAtomicsMonitor). JDK 17
-  takes another path in Chicory; chicory-internals-test checks the monitor there."
+  bounds memory access\". Every memory is now cljwasi.engine.LinearMemory, whose atomics
+  take its monitor on every JDK."
   (:require [clj-wasi.wasm :as wasm]
             [clj-wasi.test-util :refer [wasm thrown-data]]
             [clojure.test :refer [deftest is testing]]

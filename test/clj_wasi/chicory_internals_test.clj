@@ -7,10 +7,8 @@
             [clj-wasi.wasm :as wasm]
             [clojure.test :refer [deftest is testing]])
   (:import (cljwasi Module)
-           (cljwasi.engine ChicoryInternals HeapGuardedMemory)
+           (cljwasi.engine ChicoryInternals)
            (com.dylibso.chicory.compiler InterpreterFallback MachineFactoryCompiler)
-           (com.dylibso.chicory.runtime ByteArrayMemory Memory)
-           (com.dylibso.chicory.wasm.types MemoryLimits)
            (java.io File)))
 
 (deftest every-internal-piece-is-reachable
@@ -20,13 +18,7 @@
   (doseq [[what why] (ChicoryInternals/missing)]
     (is false (str "Chicory changed: cannot reach " what " (" why ")")))
   (is (ChicoryInternals/canParseLazily))
-  (is (ChicoryInternals/canCompileLayers))
-  (testing "private fields read through the door"
-    (let [mem (ByteArrayMemory. (MemoryLimits. 2))
-          _ (.writeByte mem (+ Memory/PAGE_SIZE 3) (byte 42))
-          ^"[[B" pages (ChicoryInternals/memoryPages mem)]
-      (is (= 42 (aget ^bytes (aget pages 1) 3))
-          "ByteArrayMemory.pages: guest memory as one array per 64 KiB page"))))
+  (is (ChicoryInternals/canCompileLayers)))
 
 
 (deftest trap-messages-name-their-kind
@@ -56,30 +48,3 @@
       (is (some? f) (str "Chicory's compile failure no longer names a function: " (ex-message e)))
       (when f
         (is (<= (.importedFunctions (.plan m)) f (dec (.functionCount (.plan m)))))))))
-
-(defn- chicory-monitor
-  "What ByteArrayMemory's private monitor(addr) returns: the lock its atomic instructions
-  take when the JDK's byte[] views have no atomic access modes (JDK 22+), or the
-  exception it throws."
-  [^ByteArrayMemory mem addr]
-  (let [m (doto (.getDeclaredMethod ByteArrayMemory "monitor" (into-array Class [Integer/TYPE]))
-            (.setAccessible true))]
-    (try (.invoke m mem (object-array [(int addr)]))
-         (catch java.lang.reflect.InvocationTargetException e (.getCause e)))))
-
-(deftest atomics-find-a-monitor-in-non-shared-memories
-  ;; JDK 17 never asks for the monitor, so only this shows there that JDK 22+ would trap
-  (testing "Chicory alone: a non-shared memory has no monitor (if this fails, Chicory fixed
-            it and lendAtomicsMonitor can go)"
-    (is (instance? NullPointerException (chicory-monitor (ByteArrayMemory. (MemoryLimits. 1 1)) 0))))
-  (testing "every memory clj-wasi makes has one, the same for every address"
-    (with-open [i (wasm/load (wasm/module (wasm "atomics")))]
-      (let [mem (.inner ^HeapGuardedMemory (.memory (.chicory (.java i))))
-            locks (map #(chicory-monitor mem %) [0 4 8 65536 131064])]
-        (is (instance? ByteArrayMemory mem))
-        (is (not-any? #(instance? Throwable %) locks))
-        (is (every? #(identical? (first locks) %) locks)))))
-  (testing "a shared memory keeps its own monitors"
-    (let [mem (ByteArrayMemory. (MemoryLimits. 1 1 true))]
-      (is (false? (ChicoryInternals/lendAtomicsMonitor mem)))
-      (is (not (identical? (chicory-monitor mem 0) (chicory-monitor mem 4)))))))

@@ -13,17 +13,17 @@
             [clojure.test.check.clojure-test :refer [defspec]]
             [clojure.test.check.generators :as gen]
             [clojure.test.check.properties :as prop])
-  (:import (cljwasi.engine ChicoryInternals)
+  (:import (cljwasi.engine ChicoryInternals LinearMemory)
            (cljwasi.engine.compiler CompiledMachine ModuleCompiler)
            (cljwasi.engine.interp Interpreter V128Locals)
-           (com.dylibso.chicory.runtime ByteArrayMemory ImportValues Instance)
+           (com.dylibso.chicory.runtime ImportValues Instance)
            (com.dylibso.chicory.wasm Parser WasmModule)
            (com.dylibso.chicory.wasm.types ExportSection ExternalType FunctionBody FunctionType
                                            ValType)
            (java.nio.file Files)))
 
 (def ^:private byte-array-memory
-  (reify java.util.function.Function (apply [_ limits] (ByteArrayMemory. limits))))
+  (reify java.util.function.Function (apply [_ limits] (LinearMemory. limits))))
 
 (defn- parse ^WasmModule [name]
   (Parser/parse (Files/readAllBytes (.toPath (io/file (wasm name))))))

@@ -10,16 +10,16 @@
             [clojure.test.check.clojure-test :refer [defspec]]
             [clojure.test.check.generators :as gen]
             [clojure.test.check.properties :as prop])
-  (:import (cljwasi.engine ChicoryInternals OwnCompiler)
+  (:import (cljwasi.engine ChicoryInternals LinearMemory OwnCompiler)
            (cljwasi.engine.compiler CompiledMachine ModuleCompiler)
-           (com.dylibso.chicory.runtime ByteArrayMemory ChicoryInterruptedException ImportValues Instance
+           (com.dylibso.chicory.runtime ChicoryInterruptedException ImportValues Instance
                                         InterpreterMachine)
            (com.dylibso.chicory.wasm Parser)
            (com.dylibso.chicory.wasm.types FunctionBody)))
 
-;; compiled code reads Chicory's ByteArrayMemory pages (clj-wasi's instances always have one)
+;; compiled code reads a LinearMemory's array (clj-wasi's instances always have one)
 (def ^:private byte-array-memory
-  (reify java.util.function.Function (apply [_ limits] (ByteArrayMemory. limits))))
+  (reify java.util.function.Function (apply [_ limits] (LinearMemory. limits))))
 
 ;; ---- a tiny module writer -------------------------------------------------------------
 

@@ -318,7 +318,7 @@
 
 (defspec bulk-memory-traps-exactly-past-the-end 60
   ;; the fuzzer's find: memory.copy/fill whose address + size passes 2^31 - 1 crashed in
-  ;; Chicory (a NullPointerException); HeapGuardedMemory now checks the range. Each engine
+  ;; Chicory (a NullPointerException); LinearMemory checks the range. Each engine
   ;; against a model: out of bounds iff a range passes 65536; otherwise the bytes move.
   (prop/for-all [op (gen/elements [:copy :fill])
                  dest gen-range-part

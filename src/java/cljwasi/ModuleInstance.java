@@ -1,7 +1,7 @@
 package cljwasi;
 
 import cljwasi.engine.ChicoryInternals;
-import cljwasi.engine.HeapGuardedMemory;
+import cljwasi.engine.LinearMemory;
 import cljwasi.engine.TailCalls;
 import cljwasi.engine.cache.CompileCache;
 import cljwasi.engine.parse.LazyParser;
@@ -108,7 +108,7 @@ public final class ModuleInstance implements Closeable {
 
   /**
    * The instance's memory: capped at {@code maxPages} (when not negative), and grown only
-   * as far as the heap affords ({@link HeapGuardedMemory}); a module whose initial memory
+   * as far as the heap affords ({@link LinearMemory}); a module whose initial memory
    * is over either is refused with a "limit".
    */
   private static Memory memory(MemoryLimits limits, int maxPages) {
@@ -118,13 +118,13 @@ public final class ModuleInstance implements Closeable {
               + maxPages,
           Map.of("limit", "max-memory-pages", "requested", limits.initialPages(), "max", maxPages));
     }
-    if (!HeapGuardedMemory.canSpare((long) limits.initialPages() * Memory.PAGE_SIZE, () -> true)) {
+    if (!LinearMemory.canSpare((long) limits.initialPages() * Memory.PAGE_SIZE, () -> true)) {
       throw new WasmException("limit",
           "the module needs " + limits.initialPages() + " memory pages at start, more than the"
               + " JVM heap can spare",
           Map.of("limit", "heap", "requested", limits.initialPages()));
     }
-    return new HeapGuardedMemory(maxPages < 0 ? limits
+    return new LinearMemory(maxPages < 0 ? limits
         : new MemoryLimits(limits.initialPages(), Math.min(limits.maximumPages(), maxPages),
             limits.shared()));
   }

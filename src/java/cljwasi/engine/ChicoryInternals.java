@@ -70,10 +70,6 @@ import org.objectweb.asm.Type;
  *       {@code compiler.internal.Shaded.callIndirect} (called by rewritten stubs): the compiled
  *       layers of tiered execution ({@link #canCompileLayers()}); without them large modules
  *       are compiled eagerly, as small ones are.
- *   <li>{@code ByteArrayMemory.pages}: zero-copy iovec transfers ({@link #memoryPages});
- *       without it WASI copies through a bounce buffer.
- *   <li>{@code ByteArrayMemory.waitStates}: atomic instructions on a non-shared memory on
- *       JDK 22+ ({@link #lendAtomicsMonitor}); without it they trap there as out of bounds.
  *   <li>{@code Instance.functions} and {@code StackFrame.locals}: the interpreter's fix for
  *       v128 locals ({@link #instanceFunctions}, {@link #frameLocals}); a SIMD module that
  *       needs it fails with an error naming the missing field.
@@ -210,16 +206,6 @@ public final class ChicoryInternals {
       () -> privateLookup(StackFrame.class).findVirtual(StackFrame.class, "reset",
           MethodType.methodType(void.class, long[].class)));
 
-  private static final VarHandle MEMORY_PAGES = resolve(
-      "ByteArrayMemory.pages (private field)",
-      () -> privateLookup(ByteArrayMemory.class).findVarHandle(ByteArrayMemory.class, "pages",
-          byte[][].class));
-
-  /** Where a shared ByteArrayMemory keeps a monitor per address; null in a non-shared one. */
-  private static final Field MEMORY_WAIT_STATES = resolve(
-      "ByteArrayMemory.waitStates (private final field)",
-      () -> finalField(ByteArrayMemory.class, "waitStates", Map.class));
-
   /** Chicory's static helper that generated code calls for a function it does not hold. */
   private static final String SHADED = "com/dylibso/chicory/compiler/internal/Shaded";
   private static final String CALL_INDIRECT = "callIndirect";
@@ -353,66 +339,6 @@ public final class ChicoryInternals {
   }
 
   // ---- runtime state ----------------------------------------------------------------------
-
-  /** The 64 KiB pages of {@code mem}, or null (another Memory, or the field is out of reach). */
-  public static byte[][] memoryPages(Memory mem) {
-    if (MEMORY_PAGES == null || !(mem instanceof ByteArrayMemory)) return null;
-    return (byte[][]) MEMORY_PAGES.get(mem);
-  }
-
-  /**
-   * Lets Chicory's lock-based atomics run on {@code mem}, a non-shared memory. Chicory's
-   * ByteArrayMemory performs an atomic instruction through a byte[] view VarHandle when the
-   * JDK supports that access mode on it, and otherwise under a monitor it takes from
-   * {@code waitStates}. JDK 22 dropped the atomic modes of byte[] views (JDK-8318966, array
-   * elements need not be aligned), so from then on every atomic instruction takes the
-   * monitor path, and {@code waitStates} exists only in a shared memory: in a non-shared
-   * one the lookup throws a NullPointerException, which Chicory reports as "out of bounds
-   * memory access". This gives a non-shared memory a map that hands out one monitor for
-   * all addresses. One is enough: it only has to keep atomic instructions from
-   * interleaving, and it does not grow with the addresses used, as a map with an entry
-   * per address would. Wait and notify look at {@code shared()} before the map, so they
-   * keep the non-shared behaviour (wait traps, notify wakes no one).
-   *
-   * <p>Done on every JDK (JDK 17-21 never ask the map), so that one path is tested
-   * everywhere. Returns false when the memory is shared (it has its own map) or the field
-   * is out of reach.
-   */
-  public static boolean lendAtomicsMonitor(ByteArrayMemory mem) {
-    if (MEMORY_WAIT_STATES == null || mem.shared()) return false;
-    try {
-      MEMORY_WAIT_STATES.set(mem, new OneMonitor()); // before the memory is used by anyone
-      return true;
-    } catch (IllegalAccessException | RuntimeException e) {
-      return false; // a JDK that refuses to write final fields: atomics trap as before
-    }
-  }
-
-  /**
-   * The map {@link #lendAtomicsMonitor} lends: every key maps to one monitor, made by the
-   * first {@code computeIfAbsent} (with Chicory's own factory, so the value has the type
-   * Chicory expects). It reports itself empty, as nothing waits on a non-shared memory.
-   */
-  private static final class OneMonitor extends AbstractMap<Object, Object> {
-    private volatile Object monitor;
-
-    @Override
-    public Object computeIfAbsent(Object key, Function<? super Object, ?> make) {
-      Object m = monitor;
-      if (m == null) {
-        synchronized (this) {
-          if (monitor == null) monitor = make.apply(key);
-          m = monitor;
-        }
-      }
-      return m;
-    }
-
-    @Override
-    public Set<Map.Entry<Object, Object>> entrySet() {
-      return Set.of();
-    }
-  }
 
   /** The instance's own array of function bodies (writable: patched per instance). */
   public static FunctionBody[] instanceFunctions(Instance instance) {

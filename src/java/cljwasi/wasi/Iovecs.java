@@ -1,7 +1,6 @@
 package cljwasi.wasi;
 
-import cljwasi.engine.ChicoryInternals;
-import cljwasi.engine.HeapGuardedMemory;
+import cljwasi.engine.LinearMemory;
 import com.dylibso.chicory.runtime.Memory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,8 +8,8 @@ import java.nio.ByteBuffer;
 /**
  * Moves bytes between a guest's iovec lists and a descriptor with at most one copy:
  * the descriptor reads into (or writes from) ByteBuffers that are views of guest
- * memory itself. Chicory's ByteArrayMemory keeps memory as 64 KiB pages, so a guest
- * buffer is a run of page slices; any other Memory falls back to a bounce array.
+ * memory itself (a {@link LinearMemory}'s array; any other Memory falls back to a
+ * bounce array).
  * The one iovec loop that fd_read, fd_pread, fd_write, fd_pwrite, sock_recv and
  * sock_send share.
  */
@@ -32,10 +31,9 @@ final class Iovecs {
   /** Without page views, one iovec reads at most this much at once (a short read). */
   private static final int MAX_BOUNCE = 16 << 20;
 
-  /** The pages of {@code mem} if it is a ByteArrayMemory we can see into, else null. */
-  private static byte[][] pages(Memory mem) {
-    if (mem instanceof HeapGuardedMemory) mem = ((HeapGuardedMemory) mem).inner();
-    return ChicoryInternals.memoryPages(mem); // null: the bounce path
+  /** The array of {@code mem} if it is a LinearMemory, else null (the bounce path). */
+  private static byte[] array(Memory mem) {
+    return mem instanceof LinearMemory ? ((LinearMemory) mem).array() : null;
   }
 
   private static void checkBounds(Memory mem, int ptr, int len) {
@@ -83,7 +81,7 @@ final class Iovecs {
   static long readInto(Memory mem, int iovs, int count, boolean firstOnly, Op op)
       throws IOException {
     long total = 0;
-    byte[][] pages = pages(mem);
+    byte[] array = array(mem);
     for (int i = 0; i < count; i++) {
       int ptr = mem.readInt(iovs + i * 8);
       int len = mem.readInt(iovs + i * 8 + 4);
@@ -91,17 +89,10 @@ final class Iovecs {
       checkBounds(mem, ptr, len);
       boolean full;
       try {
-        if (pages != null) {
-          full = true;
-          for (int off = 0; off < len && full; ) {
-            int addr = ptr + off;
-            int inPage = Math.min(len - off, PAGE - (addr & (PAGE - 1)));
-            ByteBuffer view = ByteBuffer.wrap(pages[addr >>> 16], addr & (PAGE - 1), inPage);
-            int n = op.apply(view, total);
-            total += n;
-            off += n;
-            full = n == inPage;
-          }
+        if (array != null) {
+          int n = op.apply(ByteBuffer.wrap(array, ptr, len), total);
+          total += n;
+          full = n == len;
         } else {
           byte[] bounce = new byte[Math.min(len, MAX_BOUNCE)];
           int n = op.apply(ByteBuffer.wrap(bounce), total);
@@ -125,21 +116,16 @@ final class Iovecs {
    */
   static long writeFrom(Memory mem, int iovs, int count, Op op) throws IOException {
     long total = 0;
-    byte[][] pages = pages(mem);
+    byte[] array = array(mem);
     try {
       for (int i = 0; i < count; i++) {
         int ptr = mem.readInt(iovs + i * 8);
         int len = mem.readInt(iovs + i * 8 + 4);
         if (len == 0) continue;
         checkBounds(mem, ptr, len);
-        if (pages != null) {
-          for (int off = 0; off < len; ) {
-            int addr = ptr + off;
-            int inPage = Math.min(len - off, PAGE - (addr & (PAGE - 1)));
-            ByteBuffer view = ByteBuffer.wrap(pages[addr >>> 16], addr & (PAGE - 1), inPage);
-            while (view.hasRemaining()) total += op.apply(view, total);
-            off += inPage;
-          }
+        if (array != null) {
+          ByteBuffer view = ByteBuffer.wrap(array, ptr, len);
+          while (view.hasRemaining()) total += op.apply(view, total);
         } else {
           ByteBuffer buf = ByteBuffer.wrap(mem.readBytes(ptr, len));
           while (buf.hasRemaining()) total += op.apply(buf, total);

@@ -22,8 +22,30 @@ public final class CompiledCode {
   private static final MethodType ENTRY =
       MethodType.methodType(long[].class, long[].class, Context.class);
 
-  /** Version of the generated code and of {@link #bytes}: a cache entry of another is a miss. */
-  public static final int FORMAT = 2; // 2: v128 compiled
+  /**
+   * Version of the generated code and of {@link #bytes}: a cache entry of another is a miss.
+   * A checksum of the compiler's own classes, so that any change to what it generates (or
+   * to the runtime classes generated code links against) makes old entries misses without
+   * anyone having to remember a version number: classes from an older compiler could
+   * otherwise load and then fail at their first use of a changed field or method.
+   */
+  public static final int FORMAT = codeVersion(CompiledCode.class, Context.class,
+      Dispatchers.class, FunctionCompiler.class, JvmTypes.class, Memories.class,
+      ModuleCompiler.class, Signatures.class, SimdCompiler.class, Support.class, V128.class,
+      V128Ops.class, cljwasi.engine.LinearMemory.class);
+
+  private static int codeVersion(Class<?>... classes) {
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    for (Class<?> c : classes) {
+      try (java.io.InputStream in = c.getResourceAsStream(c.getSimpleName() + ".class")) {
+        if (in != null) crc.update(in.readAllBytes());
+      } catch (IOException e) {
+        // unreadable: the class name alone still separates versions poorly, but safely
+      }
+      crc.update(c.getName().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    return (int) crc.getValue();
+  }
 
   private final Signatures signatures;
   private final MethodHandle[] entries;

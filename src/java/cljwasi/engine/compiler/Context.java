@@ -1,7 +1,6 @@
 package cljwasi.engine.compiler;
 
-import cljwasi.engine.ChicoryInternals;
-import cljwasi.engine.HeapGuardedMemory;
+import cljwasi.engine.LinearMemory;
 import com.dylibso.chicory.runtime.GlobalInstance;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
@@ -10,14 +9,14 @@ import com.dylibso.chicory.runtime.WasmFunctionHandle;
 
 /**
  * What compiled code of one instance needs at run time, passed as every compiled
- * function's last parameter: read once per function (the pages) or per use (globals,
- * tables). Fields are public for the generated classes, which live in their own class
+ * function's last parameter: read at entry and after calls (the memory's array and size)
+ * or per use (globals, tables). Fields are public for the generated classes, which live in their own class
  * loader; nothing else writes them.
  */
 public final class Context {
   public final Instance instance;
-  /** The memory's pages (Chicory's ByteArrayMemory keeps a fixed array of them); null: none. */
-  public final byte[][] pages;
+  /** The memory, when it is the project's own (it always is for instances made here). */
+  public final LinearMemory linear;
   public final Memory memory;
   public final GlobalInstance[] globals;
   public final TableInstance[] tables;
@@ -34,8 +33,7 @@ public final class Context {
     this.machine = machine;
     Memory mem = instance.memory();
     this.memory = mem;
-    Memory inner = mem instanceof HeapGuardedMemory ? ((HeapGuardedMemory) mem).inner() : mem;
-    this.pages = inner == null ? null : ChicoryInternals.memoryPages(inner);
+    this.linear = mem instanceof LinearMemory ? (LinearMemory) mem : null;
     this.globals = new GlobalInstance[instance.globalCount()];
     for (int i = 0; i < globals.length; i++) globals[i] = instance.global(i);
     this.tables = new TableInstance[instance.tableCount()];
@@ -49,6 +47,6 @@ public final class Context {
 
   /** Whether compiled code can run on this instance: it has no memory, or one we can read. */
   boolean usable() {
-    return memory == null || pages != null;
+    return memory == null || linear != null;
   }
 }

@@ -37,6 +37,8 @@ final class FunctionCompiler {
   private static final String SUPPORT = Type.getInternalName(Support.class);
   private static final String FLOAT_OPS = Type.getInternalName(cljwasi.engine.FloatOps.class);
   private static final String MEMORIES = Type.getInternalName(Memories.class);
+  /** The memory operand of every access helper. */
+  static final String MEM = Type.getDescriptor(cljwasi.engine.LinearMemory.class);
   private static final String OPS = "com/dylibso/chicory/runtime/OpcodeImpl";
   private static final String CTX = JvmTypes.CONTEXT_DESC;
   private static final Type LONGS = Type.getType(long[].class);
@@ -111,7 +113,8 @@ final class FunctionCompiler {
   private Type[] localType;
   private boolean[] localIsRef;
   private int ctxSlot;
-  private int pagesSlot = -1;
+  /** The instance's LinearMemory, kept in a local; -1: no memory. */
+  private int memSlot = -1;
   private int countdownSlot;
   private int nextSlot;
   private final Map<String, Integer> temps = new HashMap<>();
@@ -171,13 +174,11 @@ final class FunctionCompiler {
     mv.visitLdcInsn(Support.INTERRUPT_INTERVAL);
     mv.visitVarInsn(ISTORE, countdownSlot);
     if (module.hasMemory()) {
-      pagesSlot = slot++;
-      mv.visitVarInsn(ALOAD, ctxSlot);
-      mv.visitFieldInsn(GETFIELD, JvmTypes.CONTEXT, "pages", "[[B");
-      mv.visitVarInsn(ASTORE, pagesSlot);
+      memSlot = slot++;
+      loadMemory();
     }
     nextSlot = slot;
-    simd = new SimdCompiler(mv, stack, pagesSlot, ctxSlot, this::unreachableFromHere);
+    simd = new SimdCompiler(mv, stack, this::pushMemory, ctxSlot, this::unreachableFromHere);
     // a tail call to this function itself starts here again: parameters set, locals zeroed
     mv.visitLabel(tailEntry);
     for (int i = nParams; i < localSlot.length; i++) {
@@ -284,6 +285,18 @@ final class FunctionCompiler {
 
   private Type peek() {
     return stack.get(stack.size() - 1);
+  }
+
+  /** Keeps the instance's LinearMemory in a local (loads and stores take it). */
+  private void loadMemory() {
+    mv.visitVarInsn(ALOAD, ctxSlot);
+    mv.visitFieldInsn(GETFIELD, JvmTypes.CONTEXT, "linear", MEM);
+    mv.visitVarInsn(ASTORE, memSlot);
+  }
+
+  /** Pushes the memory operand of a Memories/V128Ops access. */
+  private void pushMemory() {
+    mv.visitVarInsn(ALOAD, memSlot);
   }
 
   private void invoke(String owner, String name, String desc) {
@@ -991,9 +1004,9 @@ final class FunctionCompiler {
     if (load != null) {
       pop();
       JvmTypes.pushInt(mv, (int) offset);
-      mv.visitVarInsn(ALOAD, pagesSlot);
+      pushMemory();
       boolean wide = load.equals("loadLong");
-      invoke(MEMORIES, load, "(II[[B)" + (wide ? "J" : "I"));
+      invoke(MEMORIES, load, "(II" + MEM + ")" + (wide ? "J" : "I"));
       switch (op) {
         case F32_LOAD: invoke("java/lang/Float", "intBitsToFloat", "(I)F"); break;
         case F64_LOAD: invoke("java/lang/Double", "longBitsToDouble", "(J)D"); break;
@@ -1031,8 +1044,8 @@ final class FunctionCompiler {
           break;
       }
       JvmTypes.pushInt(mv, (int) offset);
-      mv.visitVarInsn(ALOAD, pagesSlot);
-      invoke(MEMORIES, store, "(I" + (wide ? "J" : "I") + "I[[B)V");
+      pushMemory();
+      invoke(MEMORIES, store, "(I" + (wide ? "J" : "I") + "I" + MEM + ")V");
     }
     return true;
   }

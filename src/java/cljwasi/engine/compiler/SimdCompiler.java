@@ -23,21 +23,22 @@ final class SimdCompiler {
   private static final String V = JvmTypes.V128_TYPE.getDescriptor();
   private static final String OP = Type.getDescriptor(Lanes.Op.class);
   private static final String SHAPE = Type.getDescriptor(Lanes.Shape.class);
-  private static final String PAGES = "[[B";
+  private static final String MEM = FunctionCompiler.MEM;
   private static final String CTX = JvmTypes.CONTEXT_DESC;
 
   private final MethodVisitor mv;
   private final List<Type> stack;
-  private final int pagesSlot;
+  /** Pushes the memory operands (FunctionCompiler's locals: array, size). */
+  private final Runnable pushMemory;
   private final int ctxSlot;
   /** Marks the code after a trap written here as unreachable (FunctionCompiler's state). */
   private final Runnable unreachable;
 
-  SimdCompiler(MethodVisitor mv, List<Type> stack, int pagesSlot, int ctxSlot,
+  SimdCompiler(MethodVisitor mv, List<Type> stack, Runnable pushMemory, int ctxSlot,
       Runnable unreachable) {
     this.mv = mv;
     this.stack = stack;
-    this.pagesSlot = pagesSlot;
+    this.pushMemory = pushMemory;
     this.ctxSlot = ctxSlot;
     this.unreachable = unreachable;
   }
@@ -284,29 +285,29 @@ final class SimdCompiler {
     if (lane) {
       pushInt((int) ins.operand(ins.operandCount() - 1)); // the lane, last
       pushInt(bits);
-      mv.visitVarInsn(ALOAD, pagesSlot);
+      pushMemory.run();
       if (store) {
-        call("storeLane", "(I" + V + "III" + PAGES + ")V", 2);
+        call("storeLane", "(I" + V + "III" + MEM + ")V", 2);
       } else {
-        call("loadLane", "(I" + V + "III" + PAGES + ")" + V, 2);
+        call("loadLane", "(I" + V + "III" + MEM + ")" + V, 2);
       }
       return;
     }
-    mv.visitVarInsn(ALOAD, pagesSlot);
+    pushMemory.run();
     if (store) {
-      call("store", "(I" + V + "I" + PAGES + ")V", 2);
+      call("store", "(I" + V + "I" + MEM + ")V", 2);
     } else if (op == OpCode.V128_LOAD) {
-      call("load", "(II" + PAGES + ")" + V, 1);
+      call("load", "(II" + MEM + ")" + V, 1);
     } else if (n.endsWith("_SPLAT")) {
       pushInt(bits);
-      call("loadSplat", "(II" + PAGES + "I)" + V, 1);
+      call("loadSplat", "(II" + MEM + "I)" + V, 1);
     } else if (n.endsWith("_ZERO")) {
       pushInt(bits);
-      call("loadZero", "(II" + PAGES + "I)" + V, 1);
+      call("loadZero", "(II" + MEM + "I)" + V, 1);
     } else { // load8x8_s ... load32x2_u
       pushInt(bits);
       pushBool(signed);
-      call("loadExtend", "(II" + PAGES + "IZ)" + V, 1);
+      call("loadExtend", "(II" + MEM + "IZ)" + V, 1);
     }
   }
 }

@@ -1,5 +1,7 @@
 package cljwasi.engine.compiler;
 
+import cljwasi.engine.LinearMemory;
+
 import cljwasi.engine.interp.Lanes;
 
 /**
@@ -215,64 +217,64 @@ public final class V128Ops {
     return last;
   }
 
-  public static V128 load(int addr, int offset, byte[][] pages) {
+  public static V128 load(int addr, int offset, LinearMemory mem) {
     // the high half's offset first: it traps for an access that ends past the memory
-    long hi = Memories.loadLong(addr, lastByte(offset, 16) - 7, pages);
-    return new V128(Memories.loadLong(addr, offset, pages), hi);
+    long hi = Memories.loadLong(addr, lastByte(offset, 16) - 7, mem);
+    return new V128(Memories.loadLong(addr, offset, mem), hi);
   }
 
   /** load8x8, load16x4, load32x2: 64 bits whose lanes of {@code bits} bits are widened. */
-  public static V128 loadExtend(int addr, int offset, byte[][] pages, int bits, boolean signed) {
-    return widened(Memories.loadLong(addr, offset, pages), bits, signed);
+  public static V128 loadExtend(int addr, int offset, LinearMemory mem, int bits, boolean signed) {
+    return widened(Memories.loadLong(addr, offset, mem), bits, signed);
   }
 
   /** The {@code bits}-bit value at addr + offset, zero-extended. */
-  private static long read(int addr, int offset, byte[][] pages, int bits) {
+  private static long read(int addr, int offset, LinearMemory mem, int bits) {
     switch (bits) {
       case 8:
-        return Memories.loadByte(addr, offset, pages) & 0xFFL;
+        return Memories.loadByte(addr, offset, mem) & 0xFFL;
       case 16:
-        return Memories.loadShort(addr, offset, pages) & 0xFFFFL;
+        return Memories.loadShort(addr, offset, mem) & 0xFFFFL;
       case 32:
-        return Memories.loadInt(addr, offset, pages) & 0xFFFF_FFFFL;
+        return Memories.loadInt(addr, offset, mem) & 0xFFFF_FFFFL;
       default:
-        return Memories.loadLong(addr, offset, pages);
+        return Memories.loadLong(addr, offset, mem);
     }
   }
 
-  public static V128 loadSplat(int addr, int offset, byte[][] pages, int bits) {
-    return splat(read(addr, offset, pages, bits), bits);
+  public static V128 loadSplat(int addr, int offset, LinearMemory mem, int bits) {
+    return splat(read(addr, offset, mem, bits), bits);
   }
 
-  public static V128 loadZero(int addr, int offset, byte[][] pages, int bits) {
-    return new V128(read(addr, offset, pages, bits), 0);
+  public static V128 loadZero(int addr, int offset, LinearMemory mem, int bits) {
+    return new V128(read(addr, offset, mem, bits), 0);
   }
 
-  public static V128 loadLane(int addr, V128 a, int offset, int lane, int bits, byte[][] pages) {
-    return replace(a, read(addr, offset, pages, bits), lane, bits);
+  public static V128 loadLane(int addr, V128 a, int offset, int lane, int bits, LinearMemory mem) {
+    return replace(a, read(addr, offset, mem, bits), lane, bits);
   }
 
-  public static void store(int addr, V128 a, int offset, byte[][] pages) {
+  public static void store(int addr, V128 a, int offset, LinearMemory mem) {
     // the last byte checked before anything is written: a trapping store changes nothing
-    Memories.loadByte(addr, lastByte(offset, 16), pages);
-    Memories.storeLong(addr, a.lo, offset, pages);
-    Memories.storeLong(addr, a.hi, offset + 8, pages);
+    Memories.loadByte(addr, lastByte(offset, 16), mem);
+    Memories.storeLong(addr, a.lo, offset, mem);
+    Memories.storeLong(addr, a.hi, offset + 8, mem);
   }
 
-  public static void storeLane(int addr, V128 a, int offset, int lane, int bits, byte[][] pages) {
+  public static void storeLane(int addr, V128 a, int offset, int lane, int bits, LinearMemory mem) {
     long v = extract(a, lane, bits, false);
     switch (bits) {
       case 8:
-        Memories.storeByte(addr, (int) v, offset, pages);
+        Memories.storeByte(addr, (int) v, offset, mem);
         break;
       case 16:
-        Memories.storeShort(addr, (int) v, offset, pages);
+        Memories.storeShort(addr, (int) v, offset, mem);
         break;
       case 32:
-        Memories.storeInt(addr, (int) v, offset, pages);
+        Memories.storeInt(addr, (int) v, offset, mem);
         break;
       default:
-        Memories.storeLong(addr, v, offset, pages);
+        Memories.storeLong(addr, v, offset, mem);
     }
   }
 
