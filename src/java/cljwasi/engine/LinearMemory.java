@@ -66,8 +66,9 @@ public final class LinearMemory implements Memory {
 
   private final MemoryLimits limits;
   private final int maxPages;
-  private byte[] bytes;
-  private int size;
+  /** Read directly by {@link Memories} (compiled code); written only by {@link #grow}. */
+  byte[] bytes;
+  int size;
   private DataSegment[] dataSegments;
   /** Per address {waiters, pending wake-ups}; guarded by this object's monitor. */
   private final Map<Integer, int[]> waits = new HashMap<>();

@@ -1,5 +1,6 @@
 package cljwasi.engine.compiler;
 
+import cljwasi.engine.Memories;
 import com.dylibso.chicory.wasm.WasmModule;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

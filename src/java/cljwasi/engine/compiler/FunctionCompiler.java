@@ -1,7 +1,6 @@
 package cljwasi.engine.compiler;
 
-import static org.objectweb.asm.Opcodes.*;
-
+import cljwasi.engine.Memories;
 import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
 import com.dylibso.chicory.wasm.types.CatchOpCode;
 import com.dylibso.chicory.wasm.types.FunctionBody;
@@ -21,6 +20,7 @@ import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Type;
+import static org.objectweb.asm.Opcodes.*;
 
 /**
  * Translates one validated function body into a static JVM method

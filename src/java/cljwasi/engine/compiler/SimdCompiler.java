@@ -1,7 +1,6 @@
 package cljwasi.engine.compiler;
 
-import static org.objectweb.asm.Opcodes.*;
-
+import cljwasi.engine.Memories;
 import cljwasi.engine.interp.Lanes;
 import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
 import com.dylibso.chicory.wasm.types.OpCode;
@@ -10,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Type;
+import static org.objectweb.asm.Opcodes.*;
 
 /**
  * The 0xFD-prefixed (128-bit SIMD) instructions of one function being compiled: each is a

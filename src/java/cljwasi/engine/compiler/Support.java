@@ -1,13 +1,14 @@
 package cljwasi.engine.compiler;
 
+import cljwasi.engine.Memories;
 import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.runtime.OpcodeImpl;
 import com.dylibso.chicory.runtime.TableInstance;
 import com.dylibso.chicory.runtime.TagInstance;
-import com.dylibso.chicory.runtime.WasmException;
 import com.dylibso.chicory.runtime.TrapException;
+import com.dylibso.chicory.runtime.WasmException;
 import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.InvalidException;
 

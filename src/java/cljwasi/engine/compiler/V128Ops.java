@@ -1,7 +1,7 @@
 package cljwasi.engine.compiler;
 
 import cljwasi.engine.LinearMemory;
-
+import cljwasi.engine.Memories;
 import cljwasi.engine.interp.Lanes;
 
 /**

@@ -1,14 +1,14 @@
-package cljwasi.engine.compiler;
+package cljwasi.engine;
 
-import cljwasi.engine.LinearMemory;
 import com.dylibso.chicory.runtime.WasmRuntimeException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
- * Loads and stores of compiled code, straight on the array of the instance's
- * {@link LinearMemory} (which the compiled function keeps in a local): one check against
+ * Loads and stores of compiled code (the project's compiler, {@code engine.compiler}), straight
+ * on the array of the instance's {@link LinearMemory} (which the compiled function keeps in a
+ * local; this class sits beside it to read its fields): one check against
  * the memory's size and one little-endian view {@link VarHandle} access, whose own check
  * against the array's length HotSpot folds or hoists. The array and the size are read from
  * the memory at each access; in a loop without calls HotSpot reads them once, and after a
@@ -37,47 +37,58 @@ public final class Memories {
     return new WasmRuntimeException("out of bounds memory access");
   }
 
-  /**
-   * The effective address of a {@code width}-byte access, checked against the memory's
-   * {@code size} (a memory smaller than the access makes {@code size - width} negative).
-   * Plain compares, not Objects.checkIndex: its exception would need a handler here, and
-   * the bytes of a handler count against HotSpot's inlining budget at every access.
-   */
-  private static int ea(int addr, int offset, int width, int size) {
-    int ea = addr + offset;
-    if ((addr | ea) < 0 || ea > size - width) throw outOfBounds();
-    return ea;
-  }
+  // Each method is written out whole (effective address, the two compares, the access) and
+  // reads the memory's fields directly: a shared helper or the getters would each count
+  // against the bytecode budget HotSpot spends on inlining into one compiled method
+  // (DesiredMethodLimit, 8000 bytes including the caller's own), and a function with many
+  // accesses runs out of it: the accesses left as real calls cost a call each and make the
+  // caller spill its floating-point registers around them.
 
   public static int loadByte(int addr, int offset, LinearMemory m) {
-    return m.array()[ea(addr, offset, 1, m.byteSize())];
+    int ea = addr + offset;
+    if ((addr | ea) < 0 || ea >= m.size) throw outOfBounds();
+    return m.bytes[ea];
   }
 
   public static int loadShort(int addr, int offset, LinearMemory m) {
-    return (short) SHORT.get(m.array(), ea(addr, offset, 2, m.byteSize()));
+    int ea = addr + offset;
+    if ((addr | ea) < 0 || ea > m.size - 2) throw outOfBounds();
+    return (short) SHORT.get(m.bytes, ea);
   }
 
   public static int loadInt(int addr, int offset, LinearMemory m) {
-    return (int) INT.get(m.array(), ea(addr, offset, 4, m.byteSize()));
+    int ea = addr + offset;
+    if ((addr | ea) < 0 || ea > m.size - 4) throw outOfBounds();
+    return (int) INT.get(m.bytes, ea);
   }
 
   public static long loadLong(int addr, int offset, LinearMemory m) {
-    return (long) LONG.get(m.array(), ea(addr, offset, 8, m.byteSize()));
+    int ea = addr + offset;
+    if ((addr | ea) < 0 || ea > m.size - 8) throw outOfBounds();
+    return (long) LONG.get(m.bytes, ea);
   }
 
   public static void storeByte(int addr, int value, int offset, LinearMemory m) {
-    m.array()[ea(addr, offset, 1, m.byteSize())] = (byte) value;
+    int ea = addr + offset;
+    if ((addr | ea) < 0 || ea >= m.size) throw outOfBounds();
+    m.bytes[ea] = (byte) value;
   }
 
   public static void storeShort(int addr, int value, int offset, LinearMemory m) {
-    SHORT.set(m.array(), ea(addr, offset, 2, m.byteSize()), (short) value);
+    int ea = addr + offset;
+    if ((addr | ea) < 0 || ea > m.size - 2) throw outOfBounds();
+    SHORT.set(m.bytes, ea, (short) value);
   }
 
   public static void storeInt(int addr, int value, int offset, LinearMemory m) {
-    INT.set(m.array(), ea(addr, offset, 4, m.byteSize()), value);
+    int ea = addr + offset;
+    if ((addr | ea) < 0 || ea > m.size - 4) throw outOfBounds();
+    INT.set(m.bytes, ea, value);
   }
 
   public static void storeLong(int addr, long value, int offset, LinearMemory m) {
-    LONG.set(m.array(), ea(addr, offset, 8, m.byteSize()), value);
+    int ea = addr + offset;
+    if ((addr | ea) < 0 || ea > m.size - 8) throw outOfBounds();
+    LONG.set(m.bytes, ea, value);
   }
 }
