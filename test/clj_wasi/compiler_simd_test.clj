@@ -7,13 +7,14 @@
   boxed entry, multi-value, direct and indirect calls to compiled and interpreted
   functions, locals, globals, select, branches). Each case must give the same result
   bits, the same memory and globals, or the same trap."
-  (:require [clj-wasi.test-util :refer [wasm]]
+  (:require [clj-wasi.test-util :refer [wasm with-props]]
             [clojure.java.io :as io]
             [clojure.test :refer [deftest is testing]]
             [clojure.test.check.clojure-test :refer [defspec]]
             [clojure.test.check.generators :as gen]
             [clojure.test.check.properties :as prop])
-  (:import (cljwasi.engine ChicoryInternals LinearMemory)
+  (:import (cljwasi Engine Module ModuleInstance)
+           (cljwasi.engine ChicoryInternals LinearMemory)
            (cljwasi.engine.compiler CompiledMachine ModuleCompiler)
            (cljwasi.engine.interp Interpreter V128Locals)
            (com.dylibso.chicory.runtime ImportValues Instance)
@@ -219,18 +220,20 @@
             :some (compiled-instance m (range 2 n))
             :interpreter (interpreted-instance m)})))
 
+(def ^:private gen-calls-case
+  (gen/let [[_ ps _ :as export] (gen/elements (exports @calls-module))
+            slots (gen-slots ps)
+            ;; i32 arguments here are loop counts and table slots (2 table slots: past the
+            ;; table too)
+            small (gen/vector (gen/choose 0 6) 3)]
+    {:export export
+     :args (vec (flatten (map-indexed (fn [i s] (if (= ValType/I32 (nth ps i)) [(nth small (min i 2))] s))
+                                      slots)))
+     :scratch (byte-array 64)}))
+
 (defspec v128-crosses-calls-and-branches-as-in-the-interpreter 500
-  (prop/for-all [[[_ ps _ :as export] slots small]
-                 (gen/let [[_ ps _ :as export] (gen/elements (exports @calls-module))
-                           slots (gen-slots ps)
-                           ;; i32 arguments here are loop counts and table slots (2 table slots:
-                           ;; past the table too)
-                           small (gen/vector (gen/choose 0 6) 3)]
-                   [export slots small])]
+  (prop/for-all [{:keys [export args scratch]} gen-calls-case]
     (let [{:keys [all some interpreter]} @calls-instances
-          args (vec (flatten (map-indexed (fn [i s] (if (= ValType/I32 (nth ps i)) [(nth small (min i 2))] s))
-                                          slots)))
-          scratch (byte-array 64)
           want (run-case interpreter export args scratch)]
       (and (= want (run-case all export args scratch))
            (= want (run-case some export args scratch))))))
@@ -243,3 +246,56 @@
     (let [before (call "global_swap" 1 2)]
       (is (= [1 2] (call "global_swap" 3 4)))
       (is (= [3 4] (call "global_swap" (first before) (second before)))))))
+
+;; ---- large modules ------------------------------------------------------------------------
+;;
+;; A large module is parsed lazily (cljwasi.engine.parse.LazyParser): each body is decoded at
+;; its first use, as the module has it, for the compilers; the interpreter runs copies with
+;; the v128-local fix (V128Locals), made from them at their first use (ModulePlan). Both
+;; modules set v128 locals. Made large the two ways a user can: the tier switch, and a size
+;; threshold below the module's code. Every engine must run them as the project's
+;; interpreter runs the eagerly parsed module (an instance made with them: each case calls
+;; them all, so that the globals the ops set stay alike).
+
+(def ^:private large-props
+  [{"clj-wasi.tier" "on"}
+   {"clj-wasi.tier" "auto" "clj-wasi.tier.min-code-bytes" "1"}])
+
+(defn- large-instances
+  "Module `name` parsed as a large module under each of large-props and instantiated on
+  each engine, and parsed eagerly on :interpreter: {:large {[props engine] instance},
+  :eager instance} (Chicory instances)."
+  [name]
+  (let [instance (fn [props engine]
+                   (with-props props
+                     (let [m (Module/parse (.toPath (io/file (wasm name))))]
+                       (is (= (not= "off" (props "clj-wasi.tier")) (.lazy (.plan m)))
+                           (str name " parsed lazily under " props))
+                       (.chicory (.build (.engine (ModuleInstance/builder m) engine))))))]
+    {:eager (instance {"clj-wasi.tier" "off"} Engine/INTERPRETER)
+     :large (into {} (for [props large-props
+                           engine [Engine/INTERPRETER Engine/COMPILER Engine/AUTO]]
+                       [[props engine] (instance props engine)]))}))
+
+(def ^:private large-calls (delay (large-instances "simd_calls")))
+(def ^:private large-ops (delay (large-instances "simd_ops")))
+
+(defn- runs-alike?
+  "Whether every large instance runs the case as the eager one does (float-lane arithmetic:
+  up to NaN payloads, as the compiled code may differ there)."
+  [{:keys [eager large]} [name :as export] args scratch]
+  (let [want (run-case eager export args scratch)]
+    (every? (fn [[k inst]]
+              (let [got (run-case inst export args scratch)]
+                (or (= want got)
+                    (same-up-to-nan-payloads? name want got)
+                    (do (println "differs:" k name args want got) false))))
+            large)))
+
+(defspec a-large-module-runs-v128-calls-and-locals-alike-on-every-engine 300
+  (prop/for-all [{:keys [export args scratch]} gen-calls-case]
+    (runs-alike? @large-calls export args scratch)))
+
+(defspec a-large-module-runs-every-simd-instruction-alike-on-every-engine 600
+  (prop/for-all [{:keys [export args scratch]} gen-op-case]
+    (runs-alike? @large-ops export args scratch)))

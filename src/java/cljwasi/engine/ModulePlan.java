@@ -46,10 +46,12 @@ import java.util.function.Supplier;
  * <p>The functions of an eagerly parsed module are scanned once, here: which use 128-bit SIMD
  * (anything touching a v128: a 0xFD-prefixed instruction, a v128 parameter, result or local,
  * a call or block whose type mentions v128, a v128 global, a drop/select of a v128), which
- * make a tail call, and the SIMD functions' bodies with the interpreter's fix for v128
- * locals ({@link V128Locals}). A lazily parsed module is not scanned (that would decode every
- * body): its decoder applies the fix, the tiered compiler looks at each function before
- * compiling it, and its instances always get the tail-call interrupt check.
+ * make a tail call, and the bodies the project's interpreter runs rewritten (the v128-local
+ * fix, {@link V128Locals}, and {@link ReplacedInstructions}). A lazily parsed module is not
+ * scanned (that would decode every body): every body gets an interpreter's copy that is
+ * decoded and rewritten at its first use, the tiered compiler looks at each function before
+ * compiling it, and its instances always get the tail-call interrupt check. Either way the
+ * module's own bodies stay as they are: compilers read those.
  *
  * <p>Modules below the size are parsed eagerly the first time and lazily after that: given a
  * compile cache, an eager parse records what it established ({@link ModuleFacts}: every body
@@ -65,7 +67,8 @@ import java.util.function.Supplier;
  * @param patchedBodies replacement bodies by code-section index (null: unchanged; empty when
  *     there are none) for the project's interpreter: the v128-local fix ({@link V128Locals})
  *     and the instructions Chicory's interpreter gets wrong ({@link ReplacedInstructions});
- *     a module with any runs in the project's interpreter under {@code :interpreter}; shared: read, never write. (Plans are kept,
+ *     a lazily parsed module has one for every body (each made at its first use); a module
+ *     with any runs in the project's interpreter under {@code :interpreter}; shared: read, never write. (Plans are kept,
  *     not compared: a plan's value hash would hash every instruction of its module.)
  */
 public record ModulePlan(
@@ -126,7 +129,7 @@ public record ModulePlan(
     boolean remember = cache != null && !large && code != null && LazyParser.available();
     ModuleFacts.Recorded recorded = remember ? ModuleFacts.lookup(cache, bytes) : null;
     ModuleFacts facts = recorded == null ? null : recorded.facts();
-    WasmModule m = facts != null ? LazyParser.parse(bytes, code, recorded.digest(), false, false)
+    WasmModule m = facts != null ? LazyParser.parse(bytes, code, recorded.digest(), false)
         : lazy ? LazyParser.parse(bytes, code)
         : Parser.parse(bytes);
     TagImports.check(m);
@@ -144,17 +147,15 @@ public record ModulePlan(
       // at its first use: compiled functions never decode theirs
       for (int i : facts.patchedFunctions()) {
         if (i < 0 || i >= patched.length) continue; // the bytes are compared: cannot happen
-        FunctionType type = m.functionSection().getFunctionType(i, m.typeSection());
-        FunctionBody body = m.codeSection().getFunctionBody(i); // locals only: not decoded
-        int funcIndex = imported + i;
-        boolean v128 = simd.contains(funcIndex);
-        patched[i] = ChicoryInternals.functionBody(body.localTypes(), new DeferredPatch(() -> {
-          FunctionBody p = patch(funcIndex, type, body, v128);
-          return (p != null ? p : body).instructions();
-        }));
+        patched[i] = patchedAtFirstUse(m, imported, i);
       }
+    } else if (lazy) {
+      // not scanned: which bodies need patching is known only once they are decoded, so
+      // the interpreter gets a copy of each, made at its first use
+      usesSimd = false;
+      for (int i = 0; i < patched.length; i++) patched[i] = patchedAtFirstUse(m, imported, i);
     } else {
-      usesSimd = !lazy && scan(m, simd, tail, patched);
+      usesSimd = scan(m, simd, tail, patched);
       if (remember && m.digest() != null) {
         Set<Integer> patchedSet = new TreeSet<>();
         for (int i = 0; i < patched.length; i++) if (patched[i] != null) patchedSet.add(i);
@@ -274,6 +275,23 @@ public record ModulePlan(
     FunctionBody replaced = ReplacedInstructions.rewrite(funcIndex, fixed);
     if (replaced != null) fixed = replaced;
     return fixed == body ? null : fixed;
+  }
+
+  /**
+   * The body the project's interpreter runs for code-section entry {@code i} of {@code m},
+   * decoded and patched ({@link #patch}) when the interpreter first reads it, so that a
+   * function that never runs interpreted is never patched, nor decoded for it.
+   */
+  private static FunctionBody patchedAtFirstUse(WasmModule m, int imported, int i) {
+    FunctionType type = m.functionSection().getFunctionType(i, m.typeSection());
+    FunctionBody body = m.codeSection().getFunctionBody(i); // locals only: not decoded
+    int funcIndex = imported + i;
+    // only a function with a v128 parameter or local can set one (V128Locals)
+    boolean v128 = hasV128(type) || hasV128(body.localTypes());
+    return ChicoryInternals.functionBody(body.localTypes(), new DeferredPatch(() -> {
+      FunctionBody p = patch(funcIndex, type, body, v128);
+      return p != null ? p.instructions() : LazyParser.decodedInstructions(body);
+    }));
   }
 
   /** True for the 0xFD-prefixed (SIMD) opcodes. */

@@ -113,16 +113,13 @@ public final class Support {
   }
 
   /**
-   * Whether {@code catch tag} catches {@code e}, as the interpreter decides: the same tag
-   * index, the same tag instance, or (an imported tag) a tag of the same type.
+   * Whether {@code catch tag} catches {@code e}: a tag is an identity, not an index. An
+   * imported tag is its exporter's {@link TagInstance} (so two instances that import the
+   * same tag, or a module and its exporter, catch each other's), while tag 0 of one instance
+   * and tag 0 of another are different tags, whatever their types.
    */
   public static boolean catches(WasmException e, int tag, Context ctx) {
-    if (e.tagIdx() == tag) return true;
-    TagInstance mine = ctx.instance.tag(tag);
-    TagInstance theirs = e.instance().tag(e.tagIdx());
-    if (mine == theirs) return true;
-    return tag < ctx.instance.imports().tagCount()
-        && mine.type().paramsMatch(theirs.type()) && mine.type().returnsMatch(theirs.type());
+    return ctx.instance.tag(tag) == e.instance().tag(e.tagIdx());
   }
 
   // ---- memory -------------------------------------------------------------------------------

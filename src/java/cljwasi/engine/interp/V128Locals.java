@@ -17,9 +17,10 @@ import java.util.List;
  * through {@code local.set} comes back with its halves swapped. Such instructions are
  * replaced by a carrier instruction (opcode {@link #CARRIER}, operands
  * {@code [MAGIC, local, tee]}) that {@link Interpreter} executes with the right order. The
- * module plan rewrites the SIMD functions of an eagerly parsed module once, at parse
- * ({@code ModulePlan.patchedBodies}); a lazily parsed module's bodies are rewritten as they
- * are decoded.
+ * module plan rewrites copies of the bodies for the interpreter only
+ * ({@code ModulePlan.patchedBodies}): an eagerly parsed module's SIMD functions once, at
+ * parse; a lazily parsed module's bodies each at its first use by the interpreter. The
+ * module's own bodies, which compilers read, keep their {@code local.set}s.
  */
 public final class V128Locals {
   private V128Locals() {}

@@ -1,7 +1,6 @@
 package cljwasi.engine.parse;
 
 import cljwasi.engine.ChicoryInternals;
-import cljwasi.engine.interp.V128Locals;
 import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.Encoding;
 import com.dylibso.chicory.wasm.MalformedException;
@@ -49,7 +48,9 @@ import java.util.RandomAccess;
  * section is only framed: each function's local declarations are read at once, its
  * instructions kept as a byte range of the module. A body's instruction list
  * ({@link LazyInstructions}) decodes it with Chicory's own decoder and validates it with
- * Chicory's own validator on first access, then keeps the result.
+ * Chicory's own validator on first access, then keeps the result: the module's own
+ * instructions, which compilers read. The interpreter's rewritten copies of them are the
+ * module plan's ({@code ModulePlan.patchedBodies}), made from these at their first use.
  *
  * <p>The difference a user can see: an invalid function body in a lazily parsed module is
  * reported when the function is first called (a {@link InvalidFunctionException}, which
@@ -92,20 +93,17 @@ public final class LazyParser {
    * section's contents as {@link #codeSection} found them.
    */
   public static WasmModule parse(byte[] bytes, int[] code) {
-    return parse(bytes, code, null, true, true);
+    return parse(bytes, code, null, true);
   }
 
   /**
    * The module parsed lazily. {@code digest}: the bytes' {@link #digest}, or null to compute
    * it here; {@code validateBodies}: false when a previous parse of the same bytes already
    * validated every body ({@link cljwasi.engine.cache.ModuleFacts}), so that a body is only
-   * decoded at its first use; {@code fixV128Locals}: apply the interpreter's v128-local fix
-   * ({@link V128Locals}) to each decoded body (a large module, never scanned), or keep the
-   * bodies as they are (a module whose plan patches the interpreter's bodies itself from
-   * recorded facts: compilers must see the module's own instructions).
+   * decoded at its first use.
    */
   public static WasmModule parse(byte[] bytes, int[] code, String knownDigest,
-      boolean validateBodies, boolean fixV128Locals) {
+      boolean validateBodies) {
     // the digest (compile cache key) on the other core while this one parses
     java.util.concurrent.CompletableFuture<String> digest = knownDigest != null
         ? java.util.concurrent.CompletableFuture.completedFuture(knownDigest)
@@ -138,7 +136,7 @@ public final class LazyParser {
       // custom sections: names and producers are not needed to run
     }
 
-    Shared shared = new Shared(bytes, types, validateBodies, fixV128Locals);
+    Shared shared = new Shared(bytes, types, validateBodies);
     CodeSection.Builder cb = CodeSection.builder();
     ByteBuffer buf = ByteBuffer.wrap(bytes, code[0], code[1] - code[0]).order(ByteOrder.LITTLE_ENDIAN);
     long count = Encoding.readVarUInt32(buf);
@@ -180,12 +178,10 @@ public final class LazyParser {
     final byte[] bytes;
     final TypeSection types;
     final boolean validateBodies;
-    final boolean fixV128Locals;
     volatile WasmModule module; // set once the module is built
     private ChicoryInternals.Validator validator; // guarded by this: it is not thread-safe
 
-    Shared(byte[] bytes, TypeSection types, boolean validateBodies, boolean fixV128Locals) {
-      this.fixV128Locals = fixV128Locals;
+    Shared(byte[] bytes, TypeSection types, boolean validateBodies) {
       this.bytes = bytes;
       this.types = types;
       this.validateBodies = validateBodies;
@@ -235,10 +231,7 @@ public final class LazyParser {
         CodeSection cs = ChicoryInternals.parseCodeSection(one, shared.types);
         FunctionBody body = cs.getFunctionBody(0);
         shared.validate(funcIndex, body, type);
-        // the interpreter's fix for v128 locals, applied here since this module was never
-        // scanned as a whole (see V128Locals); null: the body sets no v128 local
-        FunctionBody fixed = shared.fixV128Locals ? V128Locals.rewrite(type, body) : null;
-        List<AnnotatedInstruction> code = (fixed != null ? fixed : body).instructions();
+        List<AnnotatedInstruction> code = body.instructions();
         decoded = code;
         return code;
       } catch (Throwable t) {
@@ -270,6 +263,16 @@ public final class LazyParser {
     public int hashCode() {
       return System.identityHashCode(this);
     }
+  }
+
+  /**
+   * The instructions of {@code body}, decoded now if they were not yet (a body that fails to
+   * decode or validate throws {@link InvalidFunctionException}): for a lazily parsed body
+   * the decoded list itself, so that a list built on it does not read through the lazy one.
+   */
+  public static List<AnnotatedInstruction> decodedInstructions(FunctionBody body) {
+    List<AnnotatedInstruction> code = body.instructions();
+    return code instanceof LazyInstructions ? ((LazyInstructions) code).decoded() : code;
   }
 
   /**
