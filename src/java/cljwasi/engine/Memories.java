@@ -37,58 +37,52 @@ public final class Memories {
     return new WasmRuntimeException("out of bounds memory access");
   }
 
-  // Each method is written out whole (effective address, the two compares, the access) and
-  // reads the memory's fields directly: a shared helper or the getters would each count
-  // against the bytecode budget HotSpot spends on inlining into one compiled method
-  // (DesiredMethodLimit, 8000 bytes including the caller's own), and a function with many
-  // accesses runs out of it: the accesses left as real calls cost a call each and make the
-  // caller spill its floating-point registers around them.
+  // Every method stays within 35 bytes of bytecode: HotSpot's C1 inlines nothing larger
+  // (C1MaxInlineSize) and C2 nothing larger at a call site it does not count as hot
+  // (MaxInlineSize); an access left as a call costs a call and makes the caller spill its
+  // floating-point registers around it. The fields are read directly: getters would add
+  // to the bytecode HotSpot counts against its inlining budget for one compiled method
+  // (DesiredMethodLimit, 8000 bytes including the caller's own).
+
+  /**
+   * The effective address {@code addr + offset} when the access's first byte is at most
+   * {@code last} (the memory's size minus the width), else the trap.
+   */
+  private static int at(int addr, int offset, int last) {
+    int ea = addr + offset;
+    if ((addr | ea) < 0 || ea > last) throw outOfBounds();
+    return ea;
+  }
 
   public static int loadByte(int addr, int offset, LinearMemory m) {
-    int ea = addr + offset;
-    if ((addr | ea) < 0 || ea >= m.size) throw outOfBounds();
-    return m.bytes[ea];
+    return m.bytes[at(addr, offset, m.size - 1)];
   }
 
   public static int loadShort(int addr, int offset, LinearMemory m) {
-    int ea = addr + offset;
-    if ((addr | ea) < 0 || ea > m.size - 2) throw outOfBounds();
-    return (short) SHORT.get(m.bytes, ea);
+    return (short) SHORT.get(m.bytes, at(addr, offset, m.size - 2));
   }
 
   public static int loadInt(int addr, int offset, LinearMemory m) {
-    int ea = addr + offset;
-    if ((addr | ea) < 0 || ea > m.size - 4) throw outOfBounds();
-    return (int) INT.get(m.bytes, ea);
+    return (int) INT.get(m.bytes, at(addr, offset, m.size - 4));
   }
 
   public static long loadLong(int addr, int offset, LinearMemory m) {
-    int ea = addr + offset;
-    if ((addr | ea) < 0 || ea > m.size - 8) throw outOfBounds();
-    return (long) LONG.get(m.bytes, ea);
+    return (long) LONG.get(m.bytes, at(addr, offset, m.size - 8));
   }
 
   public static void storeByte(int addr, int value, int offset, LinearMemory m) {
-    int ea = addr + offset;
-    if ((addr | ea) < 0 || ea >= m.size) throw outOfBounds();
-    m.bytes[ea] = (byte) value;
+    m.bytes[at(addr, offset, m.size - 1)] = (byte) value;
   }
 
   public static void storeShort(int addr, int value, int offset, LinearMemory m) {
-    int ea = addr + offset;
-    if ((addr | ea) < 0 || ea > m.size - 2) throw outOfBounds();
-    SHORT.set(m.bytes, ea, (short) value);
+    SHORT.set(m.bytes, at(addr, offset, m.size - 2), (short) value);
   }
 
   public static void storeInt(int addr, int value, int offset, LinearMemory m) {
-    int ea = addr + offset;
-    if ((addr | ea) < 0 || ea > m.size - 4) throw outOfBounds();
-    INT.set(m.bytes, ea, value);
+    INT.set(m.bytes, at(addr, offset, m.size - 4), value);
   }
 
   public static void storeLong(int addr, long value, int offset, LinearMemory m) {
-    int ea = addr + offset;
-    if ((addr | ea) < 0 || ea > m.size - 8) throw outOfBounds();
-    LONG.set(m.bytes, ea, value);
+    LONG.set(m.bytes, at(addr, offset, m.size - 8), value);
   }
 }
