@@ -23,7 +23,7 @@ public final class CompiledCode {
       MethodType.methodType(long[].class, long[].class, Context.class);
 
   /** Version of the generated code and of {@link #bytes}: a cache entry of another is a miss. */
-  public static final int FORMAT = 2; // 2: v128 compiled
+  public static final int FORMAT = 3; // 2: v128 compiled; 3: tail calls to other functions
 
   private final Signatures signatures;
   private final MethodHandle[] entries;
