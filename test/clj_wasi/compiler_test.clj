@@ -265,17 +265,21 @@
 ;; ---- interruption and refusals -----------------------------------------------------------
 
 (defn- interrupted-outcome
-  "Calls export \"spin\" of `inst` on a thread, interrupts it 200 ms later: what it ended with."
-  [^Instance inst]
-  (let [result (promise)
-        t (Thread. #(deliver result (try (.apply (.export inst "spin") (long-array 0))
-                                         :returned
-                                         (catch ChicoryInterruptedException _ :interrupted)
-                                         (catch Throwable e e))))]
-    (.start t)
-    (Thread/sleep 200)
-    (.interrupt t)
-    (deref result 5000 :still-running)))
+  "Calls export \"spin\" of `inst` on a thread, interrupts it 200 ms later: what it ended
+  with. With `then`, the thread then calls (then) and the result is [that, what it gave]."
+  ([inst] (interrupted-outcome inst nil))
+  ([^Instance inst then]
+   (let [result (promise)
+         t (Thread. #(let [r (try (.apply (.export inst "spin") (long-array 0))
+                                  :returned
+                                  (catch ChicoryInterruptedException _ :interrupted)
+                                  (catch Throwable e e))]
+                       (Thread/interrupted)
+                       (deliver result (if then [r (try (then) (catch Throwable e e))] r))))]
+     (.start t)
+     (Thread/sleep 200)
+     (.interrupt t)
+     (deref result 5000 :still-running))))
 
 (deftest an-endless-loop-stops-when-its-thread-is-interrupted
   ;; (loop (br 0)): no call, no memory access; only the back-edge countdown can stop it
@@ -292,6 +296,19 @@
                                           {:params [] :results [] :code [0x12 0]}]
                                          nil {:table [0 1]}))]
       (is (= :interrupted (interrupted-outcome own)) how))))
+
+(deftest an-interrupted-tail-call-loop-leaves-no-call-pending
+  ;; the interrupt stops the trampoline between two calls, with the next one stored; the
+  ;; thread's next call (of a function that makes a tail call only when asked to) must not
+  ;; make it
+  (let [[own] (instances (module-bytes [{:export "spin" :params [] :results [] :code [0x12 1]}
+                                        {:params [] :results [] :code [0x12 0]}
+                                        {:export "answer" :params [:i32] :results [:i32]
+                                         :code [0x20 0 0x04 0x40 0x12 3 0x0B 0x41 42]}
+                                        {:params [] :results [:i32] :code [0x41 7]}]
+                                       nil))]
+    (is (= [:interrupted [42]]
+           (interrupted-outcome own #(vec (.apply (.export ^Instance own "answer") (long-array [0]))))))))
 
 (def ^:private big-body
   "The code of a function (param i32) (result i32) of about 2400 bytes of bytecode."

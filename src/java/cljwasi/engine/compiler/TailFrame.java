@@ -8,9 +8,11 @@ package cljwasi.engine.compiler;
  * runs in constant JVM stack.
  *
  * <p>One frame per thread and instance ({@link Context#tailFrame}): a pending call lives only
- * from the store to the trampoline's next read, and calls made in between (none: the store is
- * the function's last act) cannot clobber it, so nested trampolines of the same thread share
- * the frame. Fields are public for the generated classes.
+ * from the store to the trampoline's next read, with no call in between (the store is the
+ * function's last act), so nested trampolines of the same thread share the frame. Each call
+ * of a tail-calling function clears it first, so that a call left pending by a trampoline
+ * an interrupt or a stack overflow cut short never runs. Fields are public for the
+ * generated classes.
  */
 public final class TailFrame {
   /** No call pending. */

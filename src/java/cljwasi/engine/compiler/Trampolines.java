@@ -112,6 +112,11 @@ final class Trampolines {
     mv.visitVarInsn(ALOAD, ctxSlot);
     mv.visitMethodInsn(INVOKEVIRTUAL, JvmTypes.CONTEXT, "tailFrame", "()" + FRAME_DESC, false);
     mv.visitVarInsn(ASTORE, frameSlot);
+    // no call is pending at a call: one left by a trampoline that an interrupt, or a stack
+    // overflow on its way in, cut short must not run now
+    mv.visitVarInsn(ALOAD, frameSlot);
+    JvmTypes.pushInt(mv, TailFrame.NONE);
+    mv.visitFieldInsn(PUTFIELD, FRAME, "callee", "I");
     slot = 0;
     for (int i = 0; i < args.length - 1; i++) {
       mv.visitVarInsn(args[i].getOpcode(ILOAD), slot);
