@@ -122,7 +122,9 @@
 (deftest timeout-stops-a-loop-of-tail-calls-between-functions
   ;; ping and pong tail-call each other forever: on the own compiler only its trampoline's
   ;; countdown sees the interrupt (Chicory's compiler refuses the module under :compiler)
-  (assert-times-out "tail_calls" "ping" 500
+  ;; (the bound of timeout-fires-promptly-after-the-deadline: 611 ms seen on :interpreter
+  ;; with the machine at load 7)
+  (assert-times-out "tail_calls" "ping" 1000
                     (if (OwnCompiler/selected) [:interpreter :auto :compiler] [:interpreter :auto])))
 
 (deftest timeout-on-a-wasi-command-closes-its-files
