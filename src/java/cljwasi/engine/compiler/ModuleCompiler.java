@@ -122,12 +122,19 @@ public final class ModuleCompiler {
     return CompiledCode.load(sigs, bytes, owners, refused);
   }
 
-  /** By function: whether it is one of {@code order} and makes a tail call to another one. */
+  /**
+   * By function: whether it is one of {@code order} and makes a tail call to another one
+   * (known before any is compiled: its callers' code depends on it).
+   */
   private static boolean[] tailCalling(WasmModule module, Signatures sigs, List<Integer> order) {
     boolean[] tails = new boolean[sigs.functionCount()];
     for (int f : order) {
       FunctionBody body = module.codeSection().getFunctionBody(f - sigs.importedFunctions());
-      tails[f] = TailCalls.toOtherFunctions(body, f);
+      try {
+        tails[f] = TailCalls.toOtherFunctions(body, f);
+      } catch (RuntimeException e) {
+        // a lazily parsed body that does not decode: refused below, where it fails again
+      }
     }
     return tails;
   }
