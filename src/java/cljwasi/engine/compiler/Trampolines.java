@@ -20,12 +20,12 @@ import org.objectweb.asm.Type;
  * another, {@code return_call_indirect}) is compiled as two methods: its body
  * {@code t<N>(params..., TailFrame, Context)}, and {@code f<N>(params..., Context)}, the
  * method every caller, dispatcher and entry calls as for any other function. {@code f<N>}
- * takes the thread's {@link TailFrame}, runs the body and, when the body left a tail call
- * pending, runs the trampoline of its result type until no call is pending. The body makes
- * a tail call to a function that itself tail-calls others by storing the callee and its
- * arguments in the frame ({@code p<M>}) and returning a dummy value (the trampoline makes
- * the call); a tail call to any other function cannot start a chain, so it is an ordinary
- * call followed by a return. Functions that make no such tail call, and so every module
+ * takes the thread's {@link TailFrame} (clearing any call an interrupted trampoline left in
+ * it), runs the body and, when the body left a tail call pending, runs the trampoline of its
+ * result type until no call is pending. The body makes a tail call to a function that itself
+ * tail-calls others by storing the callee and its arguments in the frame ({@code p<M>}) and
+ * returning a placeholder (the trampoline makes the call); a tail call to any other function
+ * cannot continue the chain, so it is an ordinary call followed by a return. Functions that make no such tail call, and so every module
  * without one, are compiled as before: direct {@code invokestatic}s, nothing added.
  *
  * <p>This class writes the wrappers (into each function's class) and the module's
