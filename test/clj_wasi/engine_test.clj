@@ -6,7 +6,8 @@
             [clojure.test :refer [deftest is testing]]
             [clojure.test.check.clojure-test :refer [defspec]]
             [clojure.test.check.generators :as gen]
-            [clojure.test.check.properties :as prop]))
+            [clojure.test.check.properties :as prop])
+  (:import (cljwasi.engine OwnCompiler)))
 
 (defn- entries [dir]
   (filter #(.endsWith (.getName ^java.io.File %) ".bin") (file-seq (io/file dir))))
@@ -62,16 +63,34 @@
       (is (= {:exit 0 :out "hello, world\n" :err ""}
              (wasm/run (wasm/module (wasm "hello")) {:cache-dir blocker}))))))
 
+(def ^:private tail-call-engines
+  "The engines that run tail calls in constant stack: :compiler too with the own compiler
+  (the default), not with Chicory's (-Dclj-wasi.compiler=chicory), which refuses them."
+  (if (OwnCompiler/selected) [:interpreter :auto :compiler] [:interpreter :auto]))
+
 (defspec tail-calls-run-in-constant-stack 30
   ;; deep enough that an ordinary call per step would exhaust any JVM stack
   (prop/for-all [n (gen/one-of [(gen/choose 0 10) (gen/choose 100000 300000)])]
     (let [expected (quot (* n (inc n)) 2)]
       (every? (fn [engine]
                 (with-open [i (wasm/load (wasm "tail_calls") {:engine engine})]
-                  (= expected ((wasm/fn i "sum_to") n) ((wasm/fn i "sum_to_indirect") n))))
-              [:interpreter :auto]))))
+                  (and (= expected ((wasm/fn i "sum_to") n) ((wasm/fn i "sum_to_indirect") n))
+                       ;; through two functions taking turns
+                       (= (if (even? n) 1 0) ((wasm/fn i "even") n))
+                       (= (if (even? n) 0 1) ((wasm/fn i "odd") n)))))
+              tail-call-engines))))
 
-(deftest the-compiler-refuses-tail-calls-it-cannot-run-in-constant-stack
-  (let [d (thrown-data #(wasm/load (wasm "tail_calls") {:engine :compiler}))]
-    (is (= :wasm/compile (:type d)))
-    (is (= 5 (:tail-call-functions d)) "every function of tail_calls.wat makes a tail call")))
+(deftest a-tail-call-leaves-the-try-it-is-written-in
+  (doseq [engine tail-call-engines]
+    (with-open [i (wasm/load (wasm "tail_calls_eh") {:engine engine})]
+      (doseq [f ["escapes" "escapes_direct" "escapes_indirect"]]
+        (is (= :uncaught-exception (:kind (thrown-data #((wasm/fn i f))))) (str engine " " f)))
+      (is (= 1 ((wasm/fn i "caught"))) (str engine ": the same call, not a tail call")))))
+
+(deftest the-compiler-engine-runs-tail-calls-only-in-constant-stack
+  (if (OwnCompiler/selected)
+    (with-open [i (wasm/load (wasm "tail_calls") {:engine :compiler :cache-dir false})]
+      (is (= 1 ((wasm/fn i "even") 1000000)) "a million tail calls between two functions"))
+    (let [d (thrown-data #(wasm/load (wasm "tail_calls") {:engine :compiler}))]
+      (is (= :wasm/compile (:type d)) "Chicory's compiler would make them ordinary calls")
+      (is (= 9 (:tail-call-functions d)) "every function of tail_calls.wat makes a tail call"))))

@@ -1,5 +1,6 @@
 ;; Tail calls (return_call, return_call_indirect): a loop made of them must stay
-;; interruptible, and on the interpreter deep tail recursion runs in constant stack.
+;; interruptible, and deep tail recursion (to itself or through other functions) runs in
+;; constant stack on the interpreter and the own compiler.
 (module
   (type $i64_i64_to_i64 (func (param i64 i64) (result i64)))
   (table 1 funcref)
@@ -25,4 +26,18 @@
 
   ;; never ends: only tail calls, no branch and no ordinary call
   (func $spin (export "spin")
-    (return_call $spin)))
+    (return_call $spin))
+
+  ;; mutual recursion: even(n) and odd(n) through each other, one tail call per step
+  (func $even (export "even") (param $n i64) (result i32)
+    (if (i64.eqz (local.get $n)) (then (return (i32.const 1))))
+    (return_call $odd (i64.sub (local.get $n) (i64.const 1))))
+  (func $odd (export "odd") (param $n i64) (result i32)
+    (if (i64.eqz (local.get $n)) (then (return (i32.const 0))))
+    (return_call $even (i64.sub (local.get $n) (i64.const 1))))
+
+  ;; never ends either, through two functions: only the tail calls can see an interrupt
+  (func $ping (export "ping")
+    (return_call $pong))
+  (func $pong
+    (return_call $ping)))

@@ -40,8 +40,8 @@ public final class MachineFactories {
         // interpreted)
         return Tiering.create(plan, name, cache == null ? null : cache.variant("tier"));
       case REFUSED:
-        // the own compiler compiles SIMD and runs self tail calls in constant stack: it
-        // decides per function
+        // the own compiler compiles SIMD and runs tail calls in constant stack: it decides
+        // per function
         if (OwnCompiler.selected()) return OwnCompiler.create(plan, engine, name, cache);
         String why = plan.usesSimd()
             ? "the module uses 128-bit SIMD (v128), which the compiler cannot run"

@@ -69,7 +69,7 @@ public final class OwnCompiler {
   static Function<Instance, Machine> create(ModulePlan plan, Engine engine, String name,
       CompileCache cache) {
     Set<Integer> candidates = new TreeSet<>();
-    // every function is tried: SIMD compiles; of the tail calls, one to the function itself
+    // every function is tried: SIMD and tail calls compile (Trampolines: constant stack)
     for (int f = plan.importedFunctions(); f < plan.functionCount(); f++) candidates.add(f);
     // :auto leaves a function over HotSpot's size limit to the interpreter; :compiler, which
     // must compile everything, compiles it (it then runs in HotSpot's bytecode interpreter,

@@ -22,7 +22,9 @@ import com.dylibso.chicory.wasm.types.OpCode;
  * exhaust the JVM stack where wasmtime runs it in constant space. The {@code :auto} engine
  * therefore leaves the functions that make tail calls to the interpreter (the module plan
  * finds them, {@link ModulePlan#tailCallFunctions()}), as it does for SIMD functions, and
- * {@code :compiler} refuses such modules.
+ * {@code :compiler} refuses such modules. (That is the route of
+ * {@code -Dclj-wasi.compiler=chicory}; the project's own compiler, the default, compiles them
+ * in constant stack: {@code compiler.Trampolines}.)
  */
 public final class TailCalls {
   private TailCalls() {}
@@ -38,6 +40,22 @@ public final class TailCalls {
   public static boolean in(FunctionBody body) {
     for (Instruction ins : body.instructions()) {
       if (isTailCall(ins.opcode())) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether {@code body} (of function {@code self}) makes a tail call that may reach another
+   * function: a {@code return_call} of another, or any {@code return_call_indirect} (the own
+   * compiler runs those through a trampoline; a tail call to itself is a loop).
+   */
+  public static boolean toOtherFunctions(FunctionBody body, int self) {
+    for (Instruction ins : body.instructions()) {
+      OpCode op = ins.opcode();
+      if (op == OpCode.RETURN_CALL_INDIRECT
+          || (op == OpCode.RETURN_CALL && ins.operand(0) != self)) {
+        return true;
+      }
     }
     return false;
   }

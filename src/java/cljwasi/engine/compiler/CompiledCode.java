@@ -33,7 +33,7 @@ public final class CompiledCode {
   public static final int FORMAT = codeVersion(CompiledCode.class, Context.class,
       Dispatchers.class, FunctionCompiler.class, JvmTypes.class, Memories.class,
       ModuleCompiler.class, Signatures.class, SimdCompiler.class, Support.class, V128.class,
-      V128Ops.class, cljwasi.engine.LinearMemory.class);
+      V128Ops.class, Trampolines.class, TailFrame.class, cljwasi.engine.LinearMemory.class);
 
   private static int codeVersion(Class<?>... classes) {
     java.util.zip.CRC32C crc = new java.util.zip.CRC32C();

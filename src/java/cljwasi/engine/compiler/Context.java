@@ -45,6 +45,23 @@ public final class Context {
     this.functionTypeIds = sigs.functionTypeIds();
   }
 
+  /**
+   * The last thread's {@link TailFrame}: a benign race, since a thread only ever uses a frame
+   * it made itself (another thread's, even half published, names another owner).
+   */
+  private TailFrame tailFrame;
+
+  /** The calling thread's {@link TailFrame} for this instance (made at its first use). */
+  public TailFrame tailFrame() {
+    TailFrame f = tailFrame;
+    Thread t = Thread.currentThread();
+    if (f == null || f.owner != t) {
+      f = new TailFrame(t);
+      tailFrame = f;
+    }
+    return f;
+  }
+
   /** Whether compiled code can run on this instance: it has no memory, or one we can read. */
   boolean usable() {
     return memory == null || linear != null;

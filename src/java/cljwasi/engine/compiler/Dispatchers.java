@@ -35,17 +35,25 @@ final class Dispatchers {
       }
     };
     cw.visit(V11, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, className, null, "java/lang/Object", null);
-    for (List<Integer> d : view.dispatchers()) method(cw, view, d.get(0), d.get(1));
+    for (List<Integer> d : view.dispatchers()) method(cw, view, d.get(0), d.get(1), false);
+    for (List<Integer> d : view.tailDispatchers()) method(cw, view, d.get(0), d.get(1), true);
     cw.visitEnd();
     return cw.toByteArray();
   }
 
-  private static void method(ClassWriter cw, ModuleView view, int typeIdx, int table)
-      throws Unsupported {
+  /**
+   * {@code tail}: the dispatcher of {@code return_call_indirect}
+   * ({@code rci<type>_<table>(params..., index, TailFrame, Context)}), which leaves the call
+   * pending in the frame for a function that makes tail calls itself ({@link Trampolines})
+   * and calls any other one as {@code call_indirect} does (that call starts no chain).
+   */
+  private static void method(ClassWriter cw, ModuleView view, int typeIdx, int table,
+      boolean tail) throws Unsupported {
     FunctionType ft = view.module().typeSection().getType(typeIdx);
-    String desc = JvmTypes.dispatcherDescriptor(ft);
-    MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_STATIC,
-        ModuleView.dispatcherName(typeIdx, table), desc, null, null);
+    String desc = tail ? JvmTypes.tailDispatcherDescriptor(ft) : JvmTypes.dispatcherDescriptor(ft);
+    String name = tail ? ModuleView.tailDispatcherName(typeIdx, table)
+        : ModuleView.dispatcherName(typeIdx, table);
+    MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_STATIC, name, desc, null, null);
     mv.visitCode();
     Type[] args = Type.getArgumentTypes(desc);
     int[] slots = new int[args.length];
@@ -54,9 +62,9 @@ final class Dispatchers {
       slots[i] = slot;
       slot += args[i].getSize();
     }
-    int nParams = args.length - 2;
+    int nParams = args.length - (tail ? 3 : 2);
     int indexSlot = slots[nParams];
-    int ctxSlot = slots[nParams + 1];
+    int ctxSlot = slots[args.length - 1];
     Type ret = Type.getReturnType(desc);
 
     mv.visitVarInsn(ILOAD, indexSlot);
@@ -86,6 +94,13 @@ final class Dispatchers {
     for (int i = 0; i < keys.length; i++) {
       mv.visitLabel(labels[i]);
       for (int p = 0; p < nParams; p++) mv.visitVarInsn(args[p].getOpcode(ILOAD), slots[p]);
+      if (tail && view.trampolined(keys[i])) {
+        mv.visitVarInsn(ALOAD, slots[nParams + 1]); // the frame
+        mv.visitMethodInsn(INVOKESTATIC, view.tailClass(), Trampolines.pendingName(keys[i]),
+            Trampolines.pendingDescriptor(ft), false);
+        Trampolines.returnPlaceholder(mv, ret);
+        continue;
+      }
       mv.visitVarInsn(ALOAD, ctxSlot);
       mv.visitMethodInsn(INVOKESTATIC, view.ownerOf(keys[i]),
           FunctionCompiler.methodName(keys[i]), calleeDesc, false);

@@ -113,6 +113,8 @@ final class FunctionCompiler {
   private Type[] localType;
   private boolean[] localIsRef;
   private int ctxSlot;
+  /** The TailFrame parameter of a body that makes tail calls to other functions, else -1. */
+  private int tailFrameSlot = -1;
   /** The instance's LinearMemory, kept in a local; -1: no memory. */
   private int memSlot = -1;
   private int countdownSlot;
@@ -149,7 +151,11 @@ final class FunctionCompiler {
   int compile(ClassVisitor cv) throws Unsupported {
     if (module.memoryCount() > 1) throw new Unsupported("multiple memories");
     String desc = JvmTypes.descriptor(type);
-    mv = cv.visitMethod(ACC_PUBLIC | ACC_STATIC, methodName(funcIdx), desc, null, null);
+    // a function that makes tail calls to others: its body, and a wrapper that trampolines
+    boolean tails = module.makesTailCalls(funcIdx);
+    mv = cv.visitMethod(ACC_PUBLIC | ACC_STATIC,
+        tails ? Trampolines.bodyName(funcIdx) : methodName(funcIdx),
+        tails ? JvmTypes.tailBodyDescriptor(type) : desc, null, null);
     mv.visitCode();
     int slot = 0;
     int nParams = type.params().size();
@@ -161,6 +167,7 @@ final class FunctionCompiler {
       localSlot[i] = slot;
       slot += localType[i].getSize();
     }
+    if (tails) tailFrameSlot = slot++;
     ctxSlot = slot++;
     localIsRef = new boolean[localSlot.length];
     for (int i = 0; i < locals.size(); i++) {
@@ -203,6 +210,7 @@ final class FunctionCompiler {
     mv.visitEnd();
     int size = codeEnd.getOffset();
     writeEntry(cv, desc);
+    if (tails) Trampolines.writeWrapper(cv, owner, funcIdx, type, module.tailClass());
     return size;
   }
 
@@ -248,22 +256,7 @@ final class FunctionCompiler {
   }
 
   private void zero(Type t) {
-    switch (t.getSort()) {
-      case Type.LONG:
-        mv.visitInsn(LCONST_0);
-        break;
-      case Type.FLOAT:
-        mv.visitInsn(FCONST_0);
-        break;
-      case Type.DOUBLE:
-        mv.visitInsn(DCONST_0);
-        break;
-      case Type.OBJECT: // v128
-        mv.visitFieldInsn(GETSTATIC, t.getInternalName(), "ZERO", t.getDescriptor());
-        break;
-      default:
-        mv.visitInsn(ICONST_0);
-    }
+    JvmTypes.pushZero(mv, t);
   }
 
   /** A temporary slot for type {@code t}, the {@code i}th of that type (reused across uses). */
@@ -566,8 +559,7 @@ final class FunctionCompiler {
   /**
    * {@code return_call} of this function itself: the arguments become the parameters and
    * the code starts again, in constant stack. A loop, so it counts down to the interrupt
-   * check as a loop's back-edge does. (A tail call to another function is refused for now:
-   * it needs a trampoline to run in constant stack.)
+   * check as a loop's back-edge does. (A tail call to another function: {@link #tailCall}.)
    */
   private void selfTailCall() {
     int nParams = type.params().size();
@@ -724,8 +716,14 @@ final class FunctionCompiler {
         throwTag((int) ins.operand(0));
         return;
       case RETURN_CALL:
-        if (ins.operand(0) != funcIdx) throw new Unsupported("tail call to another function");
-        selfTailCall();
+        if (ins.operand(0) == funcIdx) {
+          selfTailCall();
+        } else {
+          tailCall((int) ins.operand(0));
+        }
+        return;
+      case RETURN_CALL_INDIRECT:
+        tailCallIndirect((int) ins.operand(0), (int) ins.operand(1));
         return;
       case THROW_REF:
         pop();
@@ -921,6 +919,63 @@ final class FunctionCompiler {
     String[] d = module.dispatcher(typeIdx, table);
     invoke(d[0], d[1], d[2]);
     afterCall(ft);
+  }
+
+  // ---- tail calls to other functions (Trampolines) -------------------------------------------
+
+  /**
+   * {@code return_call} of another function. One that makes tail calls itself is left
+   * pending in this body's frame for the trampoline (constant stack however long the chain);
+   * any other is called and its results returned: it cannot continue the chain, so the
+   * stack grows by that one call only.
+   */
+  private void tailCall(int callee) throws Unsupported {
+    FunctionType ft = module.signatures().functionType(callee);
+    suspendTry();
+    if (module.trampolined(callee)) {
+      callees.add(callee); // compiled again with the boxed call if it is refused after all
+      mv.visitVarInsn(ALOAD, tailFrameSlot);
+      invoke(module.tailClass(), Trampolines.pendingName(callee),
+          Trampolines.pendingDescriptor(ft));
+      for (int i = 0; i < ft.params().size(); i++) pop();
+      Trampolines.returnPlaceholder(mv, JvmTypes.returnType(type.returns()));
+    } else {
+      call(callee);
+      emitReturn();
+    }
+    resumeTry();
+    unreachableFromHere();
+  }
+
+  /**
+   * {@code return_call_indirect}: its dispatcher ({@link Dispatchers}) resolves and checks
+   * the entry, then leaves the call pending or makes it; its value is this function's.
+   */
+  private void tailCallIndirect(int typeIdx, int table) throws Unsupported {
+    FunctionType ft = module.module().typeSection().getType(typeIdx);
+    suspendTry();
+    pop(); // the table index, passed on to the dispatcher
+    mv.visitVarInsn(ALOAD, tailFrameSlot);
+    ctx();
+    String[] d = module.tailDispatcher(typeIdx, table);
+    invoke(d[0], d[1], d[2]);
+    for (int i = 0; i < ft.params().size(); i++) pop();
+    mv.visitInsn(JvmTypes.returnType(ft.returns()).getOpcode(IRETURN));
+    resumeTry();
+    unreachableFromHere();
+  }
+
+  /**
+   * A tail call leaves the function, so the try_table it is written in must not catch what
+   * the callee throws: the innermost range (the only one open) is closed around it.
+   */
+  private void suspendTry() {
+    if (!tries.isEmpty()) closeSegment(tries.peek());
+  }
+
+  /** Opens the innermost try_table's range again after a tail call (the code that follows). */
+  private void resumeTry() {
+    if (!tries.isEmpty()) openSegment(tries.peek());
   }
 
   private void select() {

@@ -45,6 +45,22 @@ public final class JvmTypes {
     return descriptor(ft, "I");
   }
 
+  /**
+   * The descriptor of the body of a function that makes tail calls to other functions
+   * ({@link Trampolines}): its parameters, its {@link TailFrame}, the Context.
+   */
+  static String tailBodyDescriptor(FunctionType ft) throws Unsupported {
+    return descriptor(ft, Trampolines.FRAME_DESC);
+  }
+
+  /**
+   * The descriptor of a {@code return_call_indirect} dispatcher: the function's parameters,
+   * the table index, the caller's {@link TailFrame}, the Context.
+   */
+  static String tailDispatcherDescriptor(FunctionType ft) throws Unsupported {
+    return descriptor(ft, "I" + Trampolines.FRAME_DESC);
+  }
+
   private static String descriptor(FunctionType ft, String extra) throws Unsupported {
     StringBuilder sb = new StringBuilder("(");
     for (ValType p : ft.params()) sb.append(of(p).getDescriptor());
@@ -138,6 +154,26 @@ public final class JvmTypes {
       mv.visitIntInsn(Opcodes.SIPUSH, v);
     } else {
       mv.visitLdcInsn(v);
+    }
+  }
+
+  /** Pushes the zero of type {@code t} (a v128's is {@link V128#ZERO}). */
+  static void pushZero(MethodVisitor mv, Type t) {
+    switch (t.getSort()) {
+      case Type.LONG:
+        mv.visitInsn(Opcodes.LCONST_0);
+        break;
+      case Type.FLOAT:
+        mv.visitInsn(Opcodes.FCONST_0);
+        break;
+      case Type.DOUBLE:
+        mv.visitInsn(Opcodes.DCONST_0);
+        break;
+      case Type.OBJECT: // v128
+        mv.visitFieldInsn(Opcodes.GETSTATIC, t.getInternalName(), "ZERO", t.getDescriptor());
+        break;
+      default:
+        mv.visitInsn(Opcodes.ICONST_0);
     }
   }
 

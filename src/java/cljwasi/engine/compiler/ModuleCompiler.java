@@ -2,7 +2,9 @@ package cljwasi.engine.compiler;
 
 import static org.objectweb.asm.Opcodes.*;
 
+import cljwasi.engine.TailCalls;
 import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.FunctionBody;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -61,7 +63,8 @@ public final class ModuleCompiler {
     for (int i = 0; i < order.size(); i++) {
       owners[order.get(i)] = base + "$C" + (i / FUNCTIONS_PER_CLASS);
     }
-    ModuleView view = new ModuleView(module, sigs, owners, base + "$Dispatch");
+    ModuleView view = new ModuleView(module, sigs, owners, base + "$Dispatch",
+        tailCalling(module, sigs, order), base + "$Tail");
 
     Map<Integer, byte[]> scratch = new TreeMap<>();
     Map<Integer, Set<Integer>> callees = new HashMap<>();
@@ -110,11 +113,30 @@ public final class ModuleCompiler {
     }
     try {
       bytes.put(base + "$Dispatch", Dispatchers.write(base + "$Dispatch", view));
+      byte[] tail = Trampolines.write(view.tailClass(), view);
+      if (tail != null) bytes.put(view.tailClass(), tail);
     } catch (Unsupported e) {
       // only signatures of compiled calls are asked for, and those were accepted
       throw new IllegalStateException(e);
     }
     return CompiledCode.load(sigs, bytes, owners, refused);
+  }
+
+  /**
+   * By function: whether it is one of {@code order} and makes a tail call to another one
+   * (known before any is compiled: its callers' code depends on it).
+   */
+  private static boolean[] tailCalling(WasmModule module, Signatures sigs, List<Integer> order) {
+    boolean[] tails = new boolean[sigs.functionCount()];
+    for (int f : order) {
+      FunctionBody body = module.codeSection().getFunctionBody(f - sigs.importedFunctions());
+      try {
+        tails[f] = TailCalls.toOtherFunctions(body, f);
+      } catch (RuntimeException e) {
+        // a lazily parsed body that does not decode: refused below, where it fails again
+      }
+    }
+    return tails;
   }
 
   private static ClassWriter newClass(String name) {

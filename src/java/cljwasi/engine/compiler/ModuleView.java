@@ -29,12 +29,20 @@ final class ModuleView {
   private final String dispatchClass;
   /** (type index, table index) pairs, in the order first asked for. */
   private final Set<List<Integer>> dispatchers = new LinkedHashSet<>();
+  /** The same for {@code return_call_indirect}'s dispatchers. */
+  private final Set<List<Integer>> tailDispatchers = new LinkedHashSet<>();
+  /** By function: whether its body makes a tail call to another function (Trampolines). */
+  private final boolean[] tailCalling;
+  private final String tailClass;
 
-  ModuleView(WasmModule module, Signatures signatures, String[] owners, String dispatchClass) {
+  ModuleView(WasmModule module, Signatures signatures, String[] owners, String dispatchClass,
+      boolean[] tailCalling, String tailClass) {
     this.module = module;
     this.signatures = signatures;
     this.owners = owners;
     this.dispatchClass = dispatchClass;
+    this.tailCalling = tailCalling;
+    this.tailClass = tailClass;
     int imported = 0;
     for (int i = 0; i < module.importSection().importCount(); i++) {
       Import imp = module.importSection().getImport(i);
@@ -106,5 +114,38 @@ final class ModuleView {
 
   Set<List<Integer>> dispatchers() {
     return dispatchers;
+  }
+
+  // ---- tail calls (Trampolines) -------------------------------------------------------------
+
+  /** Whether function {@code funcIdx}'s body makes a tail call to another function. */
+  boolean makesTailCalls(int funcIdx) {
+    return tailCalling[funcIdx];
+  }
+
+  /** Whether {@code funcIdx} is compiled as a body and a trampoline wrapper. */
+  boolean trampolined(int funcIdx) {
+    return tailCalling[funcIdx] && owners[funcIdx] != null;
+  }
+
+  /** The class of the pending stores and trampolines. */
+  String tailClass() {
+    return tailClass;
+  }
+
+  /** The owner, name and descriptor of the dispatcher for {@code return_call_indirect}. */
+  String[] tailDispatcher(int typeIdx, int table) throws Unsupported {
+    tailDispatchers.add(List.of(typeIdx, table));
+    FunctionType ft = module.typeSection().getType(typeIdx);
+    return new String[] {dispatchClass, tailDispatcherName(typeIdx, table),
+        JvmTypes.tailDispatcherDescriptor(ft)};
+  }
+
+  static String tailDispatcherName(int typeIdx, int table) {
+    return "rci" + typeIdx + "_" + table;
+  }
+
+  Set<List<Integer>> tailDispatchers() {
+    return tailDispatchers;
   }
 }
