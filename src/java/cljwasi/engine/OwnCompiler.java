@@ -23,8 +23,8 @@ import java.util.function.Function;
  * compiled routes unless system property {@code clj-wasi.compiler} is {@code chicory}
  * (then Chicory's compiler, as before; {@code own} is the default). Under {@code :compiler} every
  * function must compile (else a "compile" error naming each one that did not, and why);
- * under {@code :auto} a function that does not compile, or whose method would be over
- * HotSpot's size limit ({@link ModuleCompiler#maxMethodBytes}), is interpreted.
+ * under {@code :auto} a function that does not compile (or whose method would be over
+ * {@link ModuleCompiler#maxMethodBytes}, when that property is set) is interpreted.
  */
 public final class OwnCompiler {
   private OwnCompiler() {}
@@ -71,9 +71,9 @@ public final class OwnCompiler {
     Set<Integer> candidates = new TreeSet<>();
     // every function is tried: SIMD and tail calls compile (Trampolines: constant stack)
     for (int f = plan.importedFunctions(); f < plan.functionCount(); f++) candidates.add(f);
-    // :auto leaves a function over HotSpot's size limit to the interpreter; :compiler, which
-    // must compile everything, compiles it (it then runs in HotSpot's bytecode interpreter,
-    // as Chicory's compiler's code does, until functions are split)
+    // a function over HotSpot's 8000-byte JIT limit is compiled too (see maxMethodBytes: even
+    // in HotSpot's bytecode interpreter it beats the Wasm interpreter); :auto honours the
+    // clj-wasi.compiler.max-method-bytes property, :compiler compiles everything it can
     int maxBytes = engine == Engine.COMPILER ? Integer.MAX_VALUE : ModuleCompiler.maxMethodBytes();
     CompiledCode code = cached(plan, candidates, maxBytes, cache);
     if (engine == Engine.COMPILER && !code.refused().isEmpty()) {
