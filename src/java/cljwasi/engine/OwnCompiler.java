@@ -3,6 +3,7 @@ package cljwasi.engine;
 import cljwasi.Engine;
 import cljwasi.WasmException;
 import cljwasi.engine.cache.CompileCache;
+import cljwasi.engine.compiler.BackgroundCompile;
 import cljwasi.engine.compiler.CompiledCode;
 import cljwasi.engine.compiler.CompiledMachine;
 import cljwasi.engine.compiler.ModuleCompiler;
@@ -25,36 +26,49 @@ import java.util.function.Function;
  * function must compile (else a "compile" error naming each one that did not, and why);
  * under {@code :auto} a function that does not compile, or whose method would be over
  * HotSpot's size limit ({@link ModuleCompiler#maxMethodBytes}), is interpreted.
+ *
+ * <p>Compiling never holds up a run under {@code :auto}: when the compile cache does not hold
+ * the module's code, the module starts interpreted at once and is compiled in the background
+ * ({@link BackgroundCompile}; its calls switch to the compiled code when it is ready, which is
+ * stored in the cache so that the next run starts compiled). {@code :compiler} compiles before
+ * the first instruction, as does {@code :auto} with {@code -Dclj-wasi.compiler.background=off}.
  */
 public final class OwnCompiler {
   private OwnCompiler() {}
 
   public static final String PROPERTY = "clj-wasi.compiler";
 
+  /** The key of the module's compiled code in the compile cache (variant "own"). */
+  private static String cacheKey(ModulePlan plan, Set<Integer> candidates, int maxBytes) {
+    return plan.cacheKey() + "|" + CompiledCode.FORMAT + "|" + maxBytes + "|" + candidates;
+  }
+
   /**
-   * The module's compiled code: from the compile cache (variant "own", keyed by the module's
-   * digest, the code format, the size limit and the functions compiled), else compiled now
-   * and stored. An entry that does not load is dropped and rebuilt.
+   * The module's compiled code from the compile cache (variant "own", keyed by the module's
+   * digest, the code format, the size limit and the functions compiled), or null when it is
+   * not there. An entry that does not load is dropped (and rebuilt by the next compilation).
    */
-  private static CompiledCode cached(ModulePlan plan, Set<Integer> candidates, int maxBytes,
-      CompileCache shared) {
-    if (shared == null) return ModuleCompiler.compile(plan.module(), candidates, maxBytes);
-    CompileCache cache = shared.variant("own");
-    String key = plan.cacheKey() + "|" + CompiledCode.FORMAT + "|" + maxBytes + "|" + candidates;
+  private static CompiledCode fromCache(ModulePlan plan, String key, CompileCache cache) {
+    if (cache == null) return null;
     byte[] blob = cache.get(key);
-    if (blob != null) {
+    if (blob == null) return null;
+    try {
+      return CompiledCode.read(plan.module(), blob);
+    } catch (IOException | RuntimeException | LinkageError e) {
       try {
-        return CompiledCode.read(plan.module(), blob);
-      } catch (IOException | RuntimeException | LinkageError e) {
-        try {
-          cache.remove(key);
-        } catch (IOException ignored) {
-          // an unwritable cache only costs the next run a compilation
-        }
+        cache.remove(key);
+      } catch (IOException ignored) {
+        // an unwritable cache only costs the next run a compilation
       }
+      return null;
     }
+  }
+
+  /** Compiles the module now and stores the code in the compile cache (when given). */
+  private static CompiledCode compileAndStore(ModulePlan plan, Set<Integer> candidates,
+      int maxBytes, String key, CompileCache cache) {
     CompiledCode code = ModuleCompiler.compile(plan.module(), candidates, maxBytes);
-    cache.putIfAbsent(key, code.bytes());
+    if (cache != null) cache.putIfAbsent(key, code.bytes()); // atomic: see CompileCache
     return code;
   }
 
@@ -75,7 +89,15 @@ public final class OwnCompiler {
     // must compile everything, compiles it (it then runs in HotSpot's bytecode interpreter,
     // as Chicory's compiler's code does, until functions are split)
     int maxBytes = engine == Engine.COMPILER ? Integer.MAX_VALUE : ModuleCompiler.maxMethodBytes();
-    CompiledCode code = cached(plan, candidates, maxBytes, cache);
+    CompileCache own = cache == null ? null : cache.variant("own");
+    String key = cacheKey(plan, candidates, maxBytes);
+    CompiledCode code = fromCache(plan, key, own);
+    if (code == null && engine == Engine.AUTO && BackgroundCompile.enabled()) {
+      // a miss under :auto: run interpreted at once, switch to the code when it is ready
+      return BackgroundCompile.start(name, plan.functionCount(), plan.patchedBodies(),
+          () -> compileAndStore(plan, candidates, maxBytes, key, own));
+    }
+    if (code == null) code = compileAndStore(plan, candidates, maxBytes, key, own);
     if (engine == Engine.COMPILER && !code.refused().isEmpty()) {
       Map<String, Object> data = new LinkedHashMap<>();
       data.put("name", name);
