@@ -14,6 +14,7 @@
   tables."
   (:require [clojure.string :as str])
   (:import (cljwasi Engine Module ModuleInstance WasmException)
+           (cljwasi.engine.compiler BackgroundCompile)
            (clojure.lang ExceptionInfo)
            (com.dylibso.chicory.runtime ExecutionListener ExportFunction GlobalInstance HostFunction
                                         ImportValues Instance TableInstance
@@ -266,13 +267,34 @@
   (or (= :timeout (get-in outcome [:failure :type]))
       (= :stack-overflow (get-in outcome [:failure :kind]))))
 
+(declare ^:private run-module*)
+
+(defn- finish-background-compile
+  "Lets `m`'s held background compilation under :auto run and waits for it (a minute at
+  most): the calls after this one run compiled."
+  [^Module m]
+  (BackgroundCompile/release)
+  (.awaitCompiled m 60000))
+
 (defn run-module
   "Instantiates `m` on `engine` (a cljwasi.Engine) with the fuzzing-support imports and
   runs `cases` (from `plan`) until one `stops-run?`. Each call gets `timeout-ms`.
   Returns {:machine (class name of what ran) :instantiate (nil, or a failure)
   :cases [{:result | :failure, :log, :globals}] :memory (bytes) :tables}, :memory and
-  :tables only when no case stopped the run."
+  :tables only when no case stopped the run.
+
+  On :auto the module's background compilation (a first run of `m` on :auto) is held
+  until half the cases have run: they run interpreted, the rest compiled, in one
+  instance, so the switch itself is compared."
   [^Module m ^Engine engine cases timeout-ms]
+  (if (= engine Engine/AUTO)
+    (do (BackgroundCompile/hold)
+        (try (run-module* m engine cases timeout-ms (quot (count cases) 2))
+             (finally (BackgroundCompile/release))))
+    (run-module* m engine cases timeout-ms nil)))
+
+(defn- run-module*
+  [^Module m ^Engine engine cases timeout-ms switch-at]
   (let [log (ArrayList.)
         hosts (or (host-functions m log)
                   (throw (ex-info "the module imports what the fuzz harness does not provide"
@@ -297,7 +319,8 @@
               outcomes (loop [[c & more] cases, out []]
                          (if (nil? c)
                            out
-                           (let [o (run-case c)]
+                           (let [_ (when (= switch-at (count out)) (finish-background-compile m))
+                                 o (run-case c)]
                              (if (stops-run? o) (conj out o) (recur more (conj out o))))))
               stopped? (some stops-run? outcomes)]
           (cond-> {:machine (.getName (class (.getMachine inst)))

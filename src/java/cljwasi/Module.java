@@ -3,6 +3,7 @@ package cljwasi;
 import cljwasi.engine.MachineFactories;
 import cljwasi.engine.ModulePlan;
 import cljwasi.engine.cache.CompileCache;
+import cljwasi.engine.compiler.BackgroundCompile;
 import cljwasi.engine.eh.LegacyEh;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
@@ -194,6 +195,28 @@ public final class Module {
       machines.put(engine, m);
     }
     return m;
+  }
+
+  /**
+   * Waits until the compilations this module runs in the background have finished (engine
+   * {@code :auto} compiles a module whose code the compile cache lacks while it runs
+   * interpreted), {@code millis} at most; true when none is left running. Nothing needs to
+   * wait (calls switch to the compiled code by themselves): for benchmarks that want
+   * compiled code from the first call, and for tests.
+   */
+  public boolean awaitCompiled(long millis) throws InterruptedException {
+    List<Function<Instance, Machine>> made;
+    synchronized (this) {
+      made = new ArrayList<>(machines.values());
+    }
+    long end = System.nanoTime() + millis * 1_000_000L;
+    for (Function<Instance, Machine> m : made) {
+      if (m instanceof BackgroundCompile
+          && !((BackgroundCompile) m).awaitDone(Math.max(0, (end - System.nanoTime()) / 1_000_000L))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The value type's name as clj-wasi spells it ("i32", "funcref"...). */

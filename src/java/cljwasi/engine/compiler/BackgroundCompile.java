@@ -33,7 +33,11 @@ import java.util.function.Supplier;
  * the compile cache is written atomically, so an interrupted write leaves no entry).
  */
 public final class BackgroundCompile implements Function<Instance, Machine> {
-  /** System property: {@code on} (the default) or {@code off} (compile before the first call). */
+  /**
+   * System property: {@code on} (the default), {@code off} (compile before the first call, as
+   * {@code :compiler} does) or {@code hold} (for tests: background compilations wait for
+   * {@link #release}, so a process that never calls it runs interpreted and must not wait).
+   */
   public static final String PROPERTY = "clj-wasi.compiler.background";
 
   private static final ExecutorService COMPILER = Executors.newSingleThreadExecutor(r -> {
@@ -44,7 +48,8 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
   });
 
   /** For tests: while set, a background compilation waits for it before it starts. */
-  private static volatile CountDownLatch gate;
+  private static volatile CountDownLatch gate =
+      "hold".equals(System.getProperty(PROPERTY, "on").trim()) ? new CountDownLatch(1) : null;
 
   private final String name;
   private final FunctionBody[] patched;
