@@ -271,15 +271,19 @@
 
 (defn- finish-background-compile
   "Lets `m`'s held background compilation under :auto run and waits for it (a minute at
-  most): the calls after this one run compiled."
+  most): the calls after this one run compiled. Returns whether they do."
   [^Module m]
   (BackgroundCompile/release)
-  (.awaitCompiled m 60000))
+  (let [f (.machineFactory m Engine/AUTO nil)]
+    (and (.awaitCompiled m 60000)
+         (instance? BackgroundCompile f)
+         (.isCompiled ^BackgroundCompile f))))
 
 (defn run-module
   "Instantiates `m` on `engine` (a cljwasi.Engine) with the fuzzing-support imports and
   runs `cases` (from `plan`) until one `stops-run?`. Each call gets `timeout-ms`.
-  Returns {:machine (class name of what ran) :instantiate (nil, or a failure)
+  Returns {:machine (class name of what ran) :switched (whether the calls switched to
+  compiled code in the middle) :instantiate (nil, or a failure)
   :cases [{:result | :failure, :log, :globals}] :memory (bytes) :tables}, :memory and
   :tables only when no case stopped the run.
 
@@ -296,6 +300,7 @@
 (defn- run-module*
   [^Module m ^Engine engine cases timeout-ms switch-at]
   (let [log (ArrayList.)
+        switched (atom false)
         hosts (or (host-functions m log)
                   (throw (ex-info "the module imports what the fuzz harness does not provide"
                                   {:imports (mapv #(vec (take 2 %)) (function-imports m))})))
@@ -319,11 +324,13 @@
               outcomes (loop [[c & more] cases, out []]
                          (if (nil? c)
                            out
-                           (let [_ (when (= switch-at (count out)) (finish-background-compile m))
+                           (let [_ (when (= switch-at (count out))
+                                     (reset! switched (finish-background-compile m)))
                                  o (run-case c)]
                              (if (stops-run? o) (conj out o) (recur more (conj out o))))))
               stopped? (some stops-run? outcomes)]
           (cond-> {:machine (.getName (class (.getMachine inst)))
+                   :switched @switched
                    :instantiate nil
                    :cases outcomes}
             (not stopped?) (assoc :memory (memory-bytes inst) :tables (tables inst))))))))
