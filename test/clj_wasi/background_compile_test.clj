@@ -132,3 +132,39 @@
       (is (< (/ (- (System/nanoTime) t0) 1e9) 30))
       (is (empty? (filter #(str/ends-with? (.getName ^java.io.File %) ".bin")
                           (file-seq (io/file dir "chicory-1.7.5-v3" "own"))))))))
+
+(defn- await-first-batch
+  "Waits (a minute at most) until `f` has published a first batch; returns it."
+  [^BackgroundCompile f]
+  (loop [waited 0]
+    (let [b (.firstBatch f)]
+      (if (or (seq b) (> waited 60000)) b (do (Thread/sleep 20) (recur (+ waited 20)))))))
+
+(deftest hot-functions-are-compiled-first
+  ;; tier_hot.wasm (60 functions): `sum N` calls hot() N times and mix() 8N times. The
+  ;; first step (a batch of what the interpreter found hot, with direct callees) is let run
+  ;; alone, then the whole module; every run prints what the interpreter prints.
+  (let [m (wasm/module (wasm "tier_hot"))
+        run (fn [engine & args]
+              (try (wasm/run m {:engine engine :args (vec args) :cache-dir false})
+                   (catch clojure.lang.ExceptionInfo e (select-keys (ex-data e) [:type :kind :out]))))
+        expected (into {} (for [mode ["sum" "trap" "exit"]]
+                            [mode (run :interpreter mode "1500")]))]
+    (is (= 7 (:exit (expected "exit"))))
+    (is (= :integer-divide-by-zero (:kind (expected "trap"))))
+    (with-compile-held
+      (is (= (expected "sum") (run :auto "sum" "1500")) "interpreted, counting calls")
+      (let [f (auto-factory m)
+            defined (- (.functionCount (.plan m)) (.importedFunctions (.plan m)))]
+        (BackgroundCompile/allow 1)
+        (let [batch (await-first-batch f)]
+          (is (<= 2 (count batch) 10) (str "hot() and mix(), a few more at most: " batch))
+          (is (< (count batch) defined))
+          (is (= (count batch) (.compiledCount (.compiledCode f))) "only the batch is compiled yet")
+          (doseq [mode ["sum" "trap" "exit"]]
+            (is (= (expected mode) (run :auto mode "1500")) (str mode ", on the batch")))
+          (BackgroundCompile/release)
+          (is (await-compiled m))
+          (is (< (count batch) (.compiledCount (.compiledCode f))) "then the whole module")
+          (doseq [mode ["sum" "trap" "exit"]]
+            (is (= (expected mode) (run :auto mode "1500")) (str mode ", on the whole module"))))))))

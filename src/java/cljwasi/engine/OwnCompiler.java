@@ -94,7 +94,9 @@ public final class OwnCompiler {
     CompiledCode code = fromCache(plan, key, own);
     if (code == null && engine == Engine.AUTO && BackgroundCompile.enabled()) {
       // a miss under :auto: run interpreted at once, switch to the code when it is ready
-      return BackgroundCompile.start(name, plan.functionCount(), plan.patchedBodies(),
+      return BackgroundCompile.start(name, plan.module(), plan.importedFunctions(),
+          plan.functionCount(), plan.patchedBodies(),
+          batch -> ModuleCompiler.compile(plan.module(), batch, maxBytes),
           () -> compileAndStore(plan, candidates, maxBytes, key, own));
     }
     if (code == null) code = compileAndStore(plan, candidates, maxBytes, key, own);

@@ -2,11 +2,19 @@ package cljwasi.engine.compiler;
 
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
 import com.dylibso.chicory.wasm.types.FunctionBody;
+import com.dylibso.chicory.wasm.types.OpCode;
 import java.lang.ref.WeakReference;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -15,16 +23,29 @@ import java.util.function.Supplier;
 /**
  * One module's compilation in the background (engine {@code :auto} on a compile-cache miss):
  * the machine factory of the module, whose instances ({@link SwitchingMachine}) start in the
- * project's interpreter at once, while the whole module is compiled on a daemon thread; once
- * the compiled code is published every instance calls it from the next call of each function
+ * project's interpreter at once, while the module is compiled on a daemon thread; once
+ * compiled code is published every instance calls it from the next call of each function
  * on (functions already running finish interpreted: there is no on-stack replacement).
+ *
+ * <p>What is compiled when: the compiler thread first lets the guest run for a moment
+ * ({@link #DELAY_PROPERTY}, default {@value #DEFAULT_DELAY_MILLIS} ms: a run shorter than that,
+ * such as hello world, never pays for a compilation it would not use). Then, in a module of
+ * at least {@value #MIN_FUNCTIONS_FOR_BATCH} functions, the functions the interpreter has
+ * already called {@value #HOT_CALLS} times (call counts of every instance) and their direct
+ * callees are compiled first, as a small batch, and published; then the whole module is
+ * compiled, published and stored in the compile cache (by the supplier), so the next run
+ * starts compiled. A module smaller than that, or with nothing hot yet, is compiled whole
+ * at once.
  *
  * <p>How the switch stays correct: every instance's interpreter is given this module's shared
  * "interpret here" mask, all true at first. Publishing stores the code (volatile) first and
  * then clears the mask bits of the compiled functions, so an interpreter that sees a cleared
  * bit sends the call to {@code instance.getMachine()}, the {@link SwitchingMachine}, which
  * runs it compiled; one that still sees the old bit interprets it, which is as correct. The
- * functions the compiler refused keep their bits and stay interpreted.
+ * functions the compiler refused keep their bits and stay interpreted. A later publication
+ * (the whole module after a batch) replaces the code: calls out of the batch's code to
+ * functions it did not compile go through {@code instance.getMachine()} too, and so reach
+ * the newest code.
  *
  * <p>One compiler thread for the JVM, at the lowest priority, compiles one module at a time
  * (bounding the heap and the CPU the compilations take); a module that nobody references
@@ -47,24 +68,49 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     return t;
   });
 
-  /** For tests: while set, a background compilation waits for it before it starts. */
-  private static volatile CountDownLatch gate =
-      "hold".equals(System.getProperty(PROPERTY, "on").trim()) ? new CountDownLatch(1) : null;
+  /** System property: how long the guest runs before the compiler thread starts (ms). */
+  public static final String DELAY_PROPERTY = "clj-wasi.compiler.background.delay-ms";
+
+  static final int DEFAULT_DELAY_MILLIS = 50;
+
+  /** Interpreted calls after which a function is compiled in the first batch. */
+  static final int HOT_CALLS = 1000;
+
+  /** Modules with fewer functions are compiled whole at once (a batch would save little). */
+  static final int MIN_FUNCTIONS_FOR_BATCH = 32;
+
+  /**
+   * For tests: while set, each step of a background compilation (the start, and the whole
+   * module after a first batch) takes a permit of it first.
+   */
+  private static volatile Semaphore gate =
+      "hold".equals(System.getProperty(PROPERTY, "on").trim()) ? new Semaphore(0) : null;
 
   private final String name;
+  private final WasmModule module;
+  private final int imports;
   private final FunctionBody[] patched;
   /** Shared with every instance's interpreter: true = interpret the function there. */
   private final boolean[] interpreted;
+  /** Interpreted calls by function, of every instance (racy: a lost count costs nothing). */
+  private final int[] calls;
+  private final Set<Integer> hot = ConcurrentHashMap.newKeySet();
   private final CountDownLatch done = new CountDownLatch(1);
   /** Null until published; never published when nothing compiled. */
   private volatile CompiledCode code;
+  /** The functions of the first batch (empty: none was compiled). */
+  private volatile Set<Integer> firstBatch = Set.of();
   private volatile Throwable failure;
 
-  private BackgroundCompile(String name, int functionCount, FunctionBody[] patched) {
+  private BackgroundCompile(String name, WasmModule module, int imports, int functionCount,
+      FunctionBody[] patched) {
     this.name = name;
+    this.module = module;
+    this.imports = imports;
     this.patched = patched;
     this.interpreted = new boolean[functionCount];
     Arrays.fill(interpreted, true);
+    this.calls = new int[functionCount];
   }
 
   /** Whether {@code :auto} compiles in the background (system property {@link #PROPERTY}). */
@@ -73,36 +119,79 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
   }
 
   /**
-   * Starts compiling in the background with {@code compile} (which also stores the code in
-   * the compile cache when there is one) and returns the module's machine factory.
-   * {@code patched}: the plan's replacement bodies for the interpreter.
+   * Starts compiling {@code module} (of {@code imports} imported and {@code functionCount}
+   * functions in all) in the background and returns its machine factory: {@code batch}
+   * compiles a set of functions (the hot ones first), {@code whole} the whole module (and
+   * stores the code in the compile cache when there is one). {@code patched}: the plan's
+   * replacement bodies for the interpreter.
    */
-  public static BackgroundCompile start(String name, int functionCount, FunctionBody[] patched,
-      Supplier<CompiledCode> compile) {
-    BackgroundCompile bc = new BackgroundCompile(name, functionCount, patched);
+  public static BackgroundCompile start(String name, WasmModule module, int imports,
+      int functionCount, FunctionBody[] patched, Function<Set<Integer>, CompiledCode> batch,
+      Supplier<CompiledCode> whole) {
+    BackgroundCompile bc = new BackgroundCompile(name, module, imports, functionCount, patched);
     WeakReference<BackgroundCompile> ref = new WeakReference<>(bc);
     COMPILER.execute(() -> {
       BackgroundCompile wanted = ref.get();
       if (wanted == null) return; // the module is gone: no instance can use the code
-      wanted.run(compile);
+      wanted.run(batch, whole);
     });
     return bc;
   }
 
-  private void run(Supplier<CompiledCode> compile) {
+  private void run(Function<Set<Integer>, CompiledCode> batch, Supplier<CompiledCode> whole) {
     try {
-      CountDownLatch g = gate;
-      if (g != null) g.await();
-      publish(compile.get());
+      passGate();
+      long delay = Long.getLong(DELAY_PROPERTY, DEFAULT_DELAY_MILLIS);
+      if (delay > 0) Thread.sleep(delay);
+      Set<Integer> first = interpreted.length - imports >= MIN_FUNCTIONS_FOR_BATCH
+          ? withCallees(new TreeSet<>(hot)) : Set.of();
+      if (!first.isEmpty()) {
+        try {
+          publish(batch.apply(first));
+          firstBatch = Collections.unmodifiableSet(first);
+        } catch (RuntimeException | Error e) {
+          failure = e; // the whole module may still compile
+        }
+      }
+      passGate();
+      publish(whole.get());
+      failure = null;
     } catch (InterruptedException e) {
       failure = e;
       Thread.currentThread().interrupt();
     } catch (RuntimeException | Error e) {
-      // the module keeps running interpreted, as :auto does for whatever does not compile
+      // the module keeps running interpreted (or on the first batch), as :auto does for
+      // whatever does not compile
       failure = e;
     } finally {
       done.countDown();
     }
+  }
+
+  private static void passGate() throws InterruptedException {
+    Semaphore g = gate;
+    if (g != null) g.acquire();
+  }
+
+  /** {@code fs} and the functions they call directly (calls among them are then direct). */
+  private Set<Integer> withCallees(Set<Integer> fs) {
+    Set<Integer> out = new TreeSet<>(fs);
+    for (int f : fs) {
+      for (AnnotatedInstruction ins : module.codeSection().getFunctionBody(f - imports).instructions()) {
+        if (ins.opcode() != OpCode.CALL) continue;
+        long callee = ins.operand(0);
+        if (callee >= imports && callee < interpreted.length) out.add((int) callee);
+      }
+    }
+    return out;
+  }
+
+  /** Counts an interpreted call of function {@code f} (from any instance's interpreter). */
+  void countCall(int f) {
+    if (f < imports || f >= calls.length) return;
+    int c = calls[f] + 1;
+    calls[f] = c;
+    if (c == HOT_CALLS) hot.add(f);
   }
 
   private void publish(CompiledCode c) {
@@ -140,6 +229,11 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     return code != null;
   }
 
+  /** The functions compiled first, as a batch of hot ones (empty: the module was compiled whole at once). */
+  public Set<Integer> firstBatch() {
+    return firstBatch;
+  }
+
   /** The compiled code once published, else null. */
   public CompiledCode compiledCode() {
     return code;
@@ -155,18 +249,24 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
   }
 
   /**
-   * For tests: holds every background compilation that has not started yet until
-   * {@link #release} (a deterministic switch point). Returns nothing; pair with release in
+   * For tests: holds every background compilation step that has not started yet until
+   * {@link #allow} or {@link #release} (a deterministic switch point). Pair with release in
    * a finally.
    */
   public static void hold() {
-    gate = new CountDownLatch(1);
+    gate = new Semaphore(0);
+  }
+
+  /** Lets {@code steps} held compilation steps run (a first batch: one step). */
+  public static void allow(int steps) {
+    Semaphore g = gate;
+    if (g != null) g.release(steps);
   }
 
   /** Lets held compilations (and later ones) run. */
   public static void release() {
-    CountDownLatch g = gate;
+    Semaphore g = gate;
     gate = null;
-    if (g != null) g.countDown();
+    if (g != null) g.release(Integer.MAX_VALUE / 2);
   }
 }
