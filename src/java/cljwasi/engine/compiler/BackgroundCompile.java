@@ -29,7 +29,8 @@ import java.util.function.Supplier;
  *
  * <p>What is compiled when: the compiler thread first lets the guest run for a moment
  * ({@link #DELAY_PROPERTY}, default {@value #DEFAULT_DELAY_MILLIS} ms: a run shorter than that,
- * such as hello world, never pays for a compilation it would not use). Then, in a module of
+ * such as hello world, never pays for a compilation it would not use; {@link #awaitDone}
+ * cuts the moment short, as someone wants the code now). Then, in a module of
  * at least {@value #MIN_FUNCTIONS_FOR_BATCH} functions, the functions the interpreter has
  * already called {@value #HOT_CALLS} times (call counts of every instance) and their direct
  * callees are compiled first, as a small batch, and published; then the whole module is
@@ -96,6 +97,8 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
   private final int[] calls;
   private final Set<Integer> hot = ConcurrentHashMap.newKeySet();
   private final CountDownLatch done = new CountDownLatch(1);
+  /** Counted down by a waiter ({@link #awaitDone}): it wants the code now, not after the delay. */
+  private final CountDownLatch hurry = new CountDownLatch(1);
   /** Null until published; never published when nothing compiled. */
   private volatile CompiledCode code;
   /** The functions of the first batch (empty: none was compiled). */
@@ -142,7 +145,7 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     try {
       passGate();
       long delay = Long.getLong(DELAY_PROPERTY, DEFAULT_DELAY_MILLIS);
-      if (delay > 0) Thread.sleep(delay);
+      if (delay > 0) hurry.await(delay, TimeUnit.MILLISECONDS);
       Set<Integer> first = interpreted.length - imports >= MIN_FUNCTIONS_FOR_BATCH
           ? withCallees(new TreeSet<>(hot)) : Set.of();
       if (!first.isEmpty()) {
@@ -221,6 +224,7 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
 
   /** Waits until the compilation has finished (or failed) or {@code millis} pass; true if it has. */
   public boolean awaitDone(long millis) throws InterruptedException {
+    hurry.countDown();
     return done.await(millis, TimeUnit.MILLISECONDS);
   }
 
