@@ -37,8 +37,10 @@ import java.util.function.Function;
 
 /**
  * A parsed and validated module: made once, instantiated many times from any thread.
- * Compilation to JVM bytecode happens once per engine, on first instantiation, and is
- * shared by every instance made afterwards. How the module runs under each engine is
+ * Compilation to JVM bytecode happens once per engine, from the first instantiation on
+ * (before it under {@code :compiler}; in the background under {@code :auto} when the
+ * compile cache lacks the code, see {@link #awaitCompiled}), and is shared by every
+ * instance, those made before it was ready included. How the module runs under each engine is
  * decided once, at parse, by its {@link ModulePlan}.
  */
 public final class Module {

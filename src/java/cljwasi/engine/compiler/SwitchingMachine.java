@@ -21,7 +21,8 @@ import java.util.Deque;
 final class SwitchingMachine implements Machine {
   private final BackgroundCompile compile;
   private final Instance instance;
-  private final Interpreter interpreter;
+  /** Made at the first interpreted call (an instance made after the switch needs none). */
+  private Interpreter interpreter;
   /** The machine over {@link #compiledFor} (an instance runs on one thread at a time). */
   private CompiledMachine compiled;
   private CompiledCode compiledFor;
@@ -29,13 +30,15 @@ final class SwitchingMachine implements Machine {
   SwitchingMachine(BackgroundCompile compile, Instance instance) {
     this.compile = compile;
     this.instance = instance;
-    this.interpreter = new Counting(instance, compile);
   }
 
   @Override
   public long[] call(int funcId, long[] args) {
     CompiledCode code = compile.code();
-    if (code == null) return interpreter.call(funcId, args);
+    if (code == null) {
+      if (interpreter == null) interpreter = new Counting(instance, compile);
+      return interpreter.call(funcId, args);
+    }
     if (code != compiledFor) {
       compiled = new CompiledMachine(instance, code, compile.patched());
       compiledFor = code;
