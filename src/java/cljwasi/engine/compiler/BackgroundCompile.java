@@ -160,8 +160,9 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
       publish(whole.get());
       failure = null;
     } catch (InterruptedException e) {
+      // nothing interrupts this thread but a test's hold; the flag is not kept, so that the
+      // next module's compilation runs
       failure = e;
-      Thread.currentThread().interrupt();
     } catch (RuntimeException | Error e) {
       // the module keeps running interpreted (or on the first batch), as :auto does for
       // whatever does not compile
