@@ -1,6 +1,6 @@
 (ns clj-wasi.engine-test
   "Engines and the on-disk compile cache."
-  (:require [clj-wasi.test-util :refer [wasm thrown-data with-temp-dir]]
+  (:require [clj-wasi.test-util :refer [await-compiled wasm thrown-data with-props with-temp-dir]]
             [clj-wasi.wasm :as wasm]
             [clojure.java.io :as io]
             [clojure.test :refer [deftest is testing]]
@@ -12,29 +12,35 @@
 (defn- entries [dir]
   (filter #(.endsWith (.getName ^java.io.File %) ".bin") (file-seq (io/file dir))))
 
+(defn- load-add
+  "Loads numbers.wasm (a fresh parse) with the compile cache in `dir`, calls add, and waits
+  for the background compilation a cache miss starts (it stores the code)."
+  [dir a b]
+  (let [m (wasm/module (wasm "numbers"))]
+    (with-open [i (wasm/load m {:cache-dir dir})]
+      (let [sum ((wasm/fn i "add") a b)]
+        (is (await-compiled m))
+        sum))))
+
 (deftest compile-cache-stores-reuses-and-rebuilds
   (with-temp-dir [dir]
-    (with-open [i (wasm/load (wasm/module (wasm "numbers")) {:cache-dir dir})]
-      (is (= 5 ((wasm/fn i "add") 2 3))))
+    (is (= 5 (load-add dir 2 3)))
     (let [[entry & more] (entries dir)]
       (is (some? entry) "the first load stored the compiled classes")
       (is (empty? more))
       (let [stamp (.lastModified ^java.io.File entry)]
-        (with-open [i (wasm/load (wasm/module (wasm "numbers")) {:cache-dir dir})]
-          (is (= 9 ((wasm/fn i "add") 4 5))))
+        (is (= 9 (load-add dir 4 5)))
         (is (= stamp (.lastModified ^java.io.File entry)) "a hit does not rewrite the entry"))
       (testing "a corrupt entry is detected and rebuilt, never trusted"
         (spit entry "garbage, not classes")
-        (with-open [i (wasm/load (wasm/module (wasm "numbers")) {:cache-dir dir})]
-          (is (= 11 ((wasm/fn i "add") 5 6))))
+        (is (= 11 (load-add dir 5 6)))
         (is (> (.length ^java.io.File entry) 100) "rewritten with real content"))
       (testing "a truncated entry too"
         (let [bs (java.nio.file.Files/readAllBytes (.toPath ^java.io.File entry))]
           (java.nio.file.Files/write (.toPath ^java.io.File entry)
                                      (java.util.Arrays/copyOf bs (quot (alength bs) 2))
                                      (make-array java.nio.file.OpenOption 0)))
-        (with-open [i (wasm/load (wasm/module (wasm "numbers")) {:cache-dir dir})]
-          (is (= 13 ((wasm/fn i "add") 6 7))))))))
+        (is (= 13 (load-add dir 6 7)))))))
 
 (deftest no-cache-writes-nothing
   (with-temp-dir [dir]
@@ -49,6 +55,8 @@
         (str engine))))
 
 (deftest an-unwritable-cache-never-fails-a-run
+  ;; with background compiling on (the harder case: the store comes late, from another thread)
+  (with-props {cljwasi.engine.compiler.BackgroundCompile/PROPERTY "on"}
   (with-temp-dir [dir]
     (let [blocker (io/file dir "not-a-dir")]
       (spit blocker "a file where the cache directory would go")
@@ -59,9 +67,15 @@
         (is (not (instance? cljwasi.engine.interp.Machines$ChicoryInterpreted
                             (.machineFactory ^cljwasi.Module m
                                              cljwasi.Engine/AUTO nil)))
-            "still compiled, not fallen back to the interpreter"))
-      (is (= {:exit 0 :out "hello, world\n" :err ""}
-             (wasm/run (wasm/module (wasm "hello")) {:cache-dir blocker}))))))
+            "still compiled, not fallen back to the interpreter")
+        (is (await-compiled m))
+        (is (.isCompiled ^cljwasi.engine.compiler.BackgroundCompile
+                         (.machineFactory ^cljwasi.Module m cljwasi.Engine/AUTO nil))
+            "compiled in the background although the code could not be stored"))
+      (let [m (wasm/module (wasm "hello"))]
+        (is (= {:exit 0 :out "hello, world\n" :err ""} (wasm/run m {:cache-dir blocker})))
+        ;; before the directory goes: a late write must not find it gone and make it again
+        (is (await-compiled m)))))))
 
 (def ^:private tail-call-engines
   "The engines that run tail calls in constant stack: :compiler too with the own compiler

@@ -14,6 +14,7 @@
   tables."
   (:require [clojure.string :as str])
   (:import (cljwasi Engine Module ModuleInstance WasmException)
+           (cljwasi.engine.compiler BackgroundCompile)
            (clojure.lang ExceptionInfo)
            (com.dylibso.chicory.runtime ExecutionListener ExportFunction GlobalInstance HostFunction
                                         ImportValues Instance TableInstance
@@ -266,14 +267,46 @@
   (or (= :timeout (get-in outcome [:failure :type]))
       (= :stack-overflow (get-in outcome [:failure :kind]))))
 
+(declare ^:private run-module*)
+
+(defn- finish-background-compile
+  "Lets `m`'s held background compilation under :auto run and waits for it (a minute at
+  most): the calls after this one run compiled. Returns whether they do."
+  [^Module m]
+  (BackgroundCompile/release)
+  (let [f (.machineFactory m Engine/AUTO nil)]
+    (and (.awaitCompiled m 60000)
+         (instance? BackgroundCompile f)
+         (.isCompiled ^BackgroundCompile f))))
+
 (defn run-module
   "Instantiates `m` on `engine` (a cljwasi.Engine) with the fuzzing-support imports and
   runs `cases` (from `plan`) until one `stops-run?`. Each call gets `timeout-ms`.
-  Returns {:machine (class name of what ran) :instantiate (nil, or a failure)
+  Returns {:machine (class name of what ran) :switched (whether the calls switched to
+  compiled code in the middle) :instantiate (nil, or a failure)
   :cases [{:result | :failure, :log, :globals}] :memory (bytes) :tables}, :memory and
-  :tables only when no case stopped the run."
+  :tables only when no case stopped the run.
+
+  On :auto background compiling is turned on (it is opt-in) and the module's background
+  compilation (a first run of `m` on :auto) is held until half the cases have run: they
+  run interpreted, the rest compiled, in one instance, so the switch itself is compared.
+  (:auto's default, compile first, runs the code :compiler runs.)"
   [^Module m ^Engine engine cases timeout-ms]
+  (if (= engine Engine/AUTO)
+    (let [old (System/getProperty BackgroundCompile/PROPERTY)]
+      (System/setProperty BackgroundCompile/PROPERTY "on")
+      (BackgroundCompile/hold)
+      (try (run-module* m engine cases timeout-ms (quot (count cases) 2))
+           (finally (BackgroundCompile/release)
+                    (if old
+                      (System/setProperty BackgroundCompile/PROPERTY old)
+                      (System/clearProperty BackgroundCompile/PROPERTY)))))
+    (run-module* m engine cases timeout-ms nil)))
+
+(defn- run-module*
+  [^Module m ^Engine engine cases timeout-ms switch-at]
   (let [log (ArrayList.)
+        switched (atom false)
         hosts (or (host-functions m log)
                   (throw (ex-info "the module imports what the fuzz harness does not provide"
                                   {:imports (mapv #(vec (take 2 %)) (function-imports m))})))
@@ -297,10 +330,13 @@
               outcomes (loop [[c & more] cases, out []]
                          (if (nil? c)
                            out
-                           (let [o (run-case c)]
+                           (let [_ (when (= switch-at (count out))
+                                     (reset! switched (finish-background-compile m)))
+                                 o (run-case c)]
                              (if (stops-run? o) (conj out o) (recur more (conj out o))))))
               stopped? (some stops-run? outcomes)]
           (cond-> {:machine (.getName (class (.getMachine inst)))
+                   :switched @switched
                    :instantiate nil
                    :cases outcomes}
             (not stopped?) (assoc :memory (memory-bytes inst) :tables (tables inst))))))))

@@ -149,7 +149,9 @@
                      {:divergences (when-not known (map #(where engine %) ds))
                       :known-divergence known
                       :crashes (crashes got)
-                      :machine [(engine-name engine) (short-class (:machine got))]}))))
+                      :machine [(engine-name engine)
+                                (str (short-class (:machine got))
+                                     (when (:switched got) " (compiled from the middle on)"))]}))))
         all-crashes (concat (crashes reference) (mapcat :crashes runs))]
     {:cases (count ran)
      :machines (frequencies (cons ["interpreter" (short-class (:machine reference))]

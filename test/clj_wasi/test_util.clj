@@ -127,3 +127,17 @@
    "indirect_call_mismatch" :indirect-call-type-mismatch
    "undefined_element" :undefined-element
    "stack_overflow" :stack-overflow})
+
+(defn await-compiled
+  "Waits (a minute at most) until Module `m`'s background compilations have finished
+  (engine :auto compiles on a compile-cache miss while the module runs interpreted,
+  cljwasi.engine.compiler.BackgroundCompile); true when none is left running."
+  [^cljwasi.Module m]
+  (.awaitCompiled m 60000))
+
+(defmacro with-compile-held
+  "Runs body with every background compilation that has not started yet held until body
+  ends or calls (cljwasi.engine.compiler.BackgroundCompile/release)."
+  [& body]
+  `(do (cljwasi.engine.compiler.BackgroundCompile/hold)
+       (try ~@body (finally (cljwasi.engine.compiler.BackgroundCompile/release)))))

@@ -176,6 +176,14 @@
 (def ^:private spectest
   (delay (Module/parse (.toPath (io/file "test/spec/spectest.wasm")))))
 
+(defn- await-background-compile
+  "On :auto, waits for `module`'s background compilation (a minute at most), so that the
+  commands after instantiation run what :auto runs once compiled, every run alike (the
+  instantiation itself, the start function included, ran interpreted)."
+  [^Module module engine]
+  (when (= engine :auto)
+    (.awaitCompiled module 60000)))
+
 (defn- instantiate
   "A ModuleInstance of `module` on `engine`, its imports taken from the `registered`
   instances (by import module name). An export a provider lacks is left out, so that
@@ -188,7 +196,9 @@
             :let [^ModuleInstance provider (get registered (.module s))]
             :when (and provider (contains? (.exports (.module provider)) (.name s)))]
       (.importValue b (.exportAs provider (.name s) (.module s) (.name s))))
-    (.build b)))
+    (let [inst (.build b)]
+      (await-background-compile module engine)
+      inst)))
 
 (defn- error-summary
   "What exception `e` is, for a message: its type (and kind), or its class and message."

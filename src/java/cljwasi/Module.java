@@ -3,6 +3,7 @@ package cljwasi;
 import cljwasi.engine.MachineFactories;
 import cljwasi.engine.ModulePlan;
 import cljwasi.engine.cache.CompileCache;
+import cljwasi.engine.compiler.BackgroundCompile;
 import cljwasi.engine.eh.LegacyEh;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
@@ -36,8 +37,10 @@ import java.util.function.Function;
 
 /**
  * A parsed and validated module: made once, instantiated many times from any thread.
- * Compilation to JVM bytecode happens once per engine, on first instantiation, and is
- * shared by every instance made afterwards. How the module runs under each engine is
+ * Compilation to JVM bytecode happens once per engine, from the first instantiation on
+ * (before it under {@code :compiler}; in the background under {@code :auto} when the
+ * compile cache lacks the code, see {@link #awaitCompiled}), and is shared by every
+ * instance, those made before it was ready included. How the module runs under each engine is
  * decided once, at parse, by its {@link ModulePlan}.
  */
 public final class Module {
@@ -194,6 +197,28 @@ public final class Module {
       machines.put(engine, m);
     }
     return m;
+  }
+
+  /**
+   * Waits until the compilations this module runs in the background have finished (engine
+   * {@code :auto} compiles a module whose code the compile cache lacks while it runs
+   * interpreted), {@code millis} at most; true when none is left running. Nothing needs to
+   * wait (calls switch to the compiled code by themselves): for benchmarks that want
+   * compiled code from the first call, and for tests.
+   */
+  public boolean awaitCompiled(long millis) throws InterruptedException {
+    List<Function<Instance, Machine>> made;
+    synchronized (this) {
+      made = new ArrayList<>(machines.values());
+    }
+    long end = System.nanoTime() + millis * 1_000_000L;
+    for (Function<Instance, Machine> m : made) {
+      if (m instanceof BackgroundCompile
+          && !((BackgroundCompile) m).awaitDone(Math.max(0, (end - System.nanoTime()) / 1_000_000L))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The value type's name as clj-wasi spells it ("i32", "funcref"...). */

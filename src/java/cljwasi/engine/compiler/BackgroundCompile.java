@@ -1,0 +1,280 @@
+package cljwasi.engine.compiler;
+
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Machine;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
+import com.dylibso.chicory.wasm.types.FunctionBody;
+import com.dylibso.chicory.wasm.types.OpCode;
+import java.lang.ref.WeakReference;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * One module's compilation in the background (engine {@code :auto} on a compile-cache miss):
+ * the machine factory of the module, whose instances ({@link SwitchingMachine}) start in the
+ * project's interpreter at once, while the module is compiled on a daemon thread; once
+ * compiled code is published every instance calls it from the next call of each function
+ * on (functions already running finish interpreted: there is no on-stack replacement).
+ *
+ * <p>What is compiled when: the compiler thread first lets the guest run for a moment
+ * ({@link #DELAY_PROPERTY}, default {@value #DEFAULT_DELAY_MILLIS} ms: a run shorter than that,
+ * such as hello world, never pays for a compilation it would not use; {@link #awaitDone}
+ * cuts the moment short, as someone wants the code now). Then, in a module of
+ * at least {@value #MIN_FUNCTIONS_FOR_BATCH} functions, the functions the interpreter has
+ * already called {@value #HOT_CALLS} times (call counts of every instance) and their direct
+ * callees are compiled first, as a small batch, and published; then the whole module is
+ * compiled, published and stored in the compile cache (by the supplier), so the next run
+ * starts compiled. A module smaller than that, or with nothing hot yet, is compiled whole
+ * at once.
+ *
+ * <p>How the switch stays correct: every instance's interpreter is given this module's shared
+ * "interpret here" mask, all true at first. Publishing stores the code (volatile) first and
+ * then clears the mask bits of the compiled functions, so an interpreter that sees a cleared
+ * bit sends the call to {@code instance.getMachine()}, the {@link SwitchingMachine}, which
+ * runs it compiled; one that still sees the old bit interprets it, which is as correct. The
+ * functions the compiler refused keep their bits and stay interpreted. A later publication
+ * (the whole module after a batch) replaces the code: calls out of the batch's code to
+ * functions it did not compile go through {@code instance.getMachine()} too, and so reach
+ * the newest code.
+ *
+ * <p>One compiler thread for the JVM, at the lowest priority, compiles one module at a time
+ * (bounding the heap and the CPU the compilations take); a module that nobody references
+ * any longer by the time its turn comes is not compiled. The thread is a daemon: a process
+ * that ends before a compilation finishes does not wait for it (what the supplier stores in
+ * the compile cache is written atomically, so an interrupted write leaves no entry).
+ */
+public final class BackgroundCompile implements Function<Instance, Machine> {
+  /**
+   * System property: {@code off} (the default: compile before the first call, as
+   * {@code :compiler} does), {@code on} or {@code hold} (for tests: on, and background
+   * compilations wait for {@link #release}, so a process that never calls it runs
+   * interpreted and must not wait). Off by default until a loop that is already running can
+   * enter the compiled code (OwnCompiler says what a cold run costs without it).
+   */
+  public static final String PROPERTY = "clj-wasi.compiler.background";
+
+  private static final ExecutorService COMPILER = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "clj-wasi-background-compiler");
+    t.setDaemon(true);
+    t.setPriority(Thread.MIN_PRIORITY);
+    return t;
+  });
+
+  /** System property: how long the guest runs before the compiler thread starts (ms). */
+  public static final String DELAY_PROPERTY = "clj-wasi.compiler.background.delay-ms";
+
+  static final int DEFAULT_DELAY_MILLIS = 50;
+
+  /** Interpreted calls after which a function is compiled in the first batch. */
+  static final int HOT_CALLS = 1000;
+
+  /** Modules with fewer functions are compiled whole at once (a batch would save little). */
+  static final int MIN_FUNCTIONS_FOR_BATCH = 32;
+
+  /**
+   * For tests: while set, each step of a background compilation (the start, and the whole
+   * module after a first batch) takes a permit of it first.
+   */
+  private static volatile Semaphore gate =
+      "hold".equals(System.getProperty(PROPERTY, "off").trim()) ? new Semaphore(0) : null;
+
+  private final String name;
+  private final WasmModule module;
+  private final int imports;
+  private final FunctionBody[] patched;
+  /** Shared with every instance's interpreter: true = interpret the function there. */
+  private final boolean[] interpreted;
+  /** Interpreted calls by function, of every instance (racy: a lost count costs nothing). */
+  private final int[] calls;
+  private final Set<Integer> hot = ConcurrentHashMap.newKeySet();
+  private final CountDownLatch done = new CountDownLatch(1);
+  /** Counted down by a waiter ({@link #awaitDone}): it wants the code now, not after the delay. */
+  private final CountDownLatch hurry = new CountDownLatch(1);
+  /** Null until published; never published when nothing compiled. */
+  private volatile CompiledCode code;
+  /** The functions of the first batch (empty: none was compiled). */
+  private volatile Set<Integer> firstBatch = Set.of();
+  private volatile Throwable failure;
+
+  private BackgroundCompile(String name, WasmModule module, int imports, int functionCount,
+      FunctionBody[] patched) {
+    this.name = name;
+    this.module = module;
+    this.imports = imports;
+    this.patched = patched;
+    this.interpreted = new boolean[functionCount];
+    Arrays.fill(interpreted, true);
+    this.calls = new int[functionCount];
+  }
+
+  /** Whether {@code :auto} compiles in the background (system property {@link #PROPERTY}). */
+  public static boolean enabled() {
+    String v = System.getProperty(PROPERTY, "off").trim();
+    return v.equals("on") || v.equals("hold");
+  }
+
+  /**
+   * Starts compiling {@code module} (of {@code imports} imported and {@code functionCount}
+   * functions in all) in the background and returns its machine factory: {@code batch}
+   * compiles a set of functions (the hot ones first), {@code whole} the whole module (and
+   * stores the code in the compile cache when there is one). {@code patched}: the plan's
+   * replacement bodies for the interpreter.
+   */
+  public static BackgroundCompile start(String name, WasmModule module, int imports,
+      int functionCount, FunctionBody[] patched, Function<Set<Integer>, CompiledCode> batch,
+      Supplier<CompiledCode> whole) {
+    BackgroundCompile bc = new BackgroundCompile(name, module, imports, functionCount, patched);
+    WeakReference<BackgroundCompile> ref = new WeakReference<>(bc);
+    COMPILER.execute(() -> {
+      BackgroundCompile wanted = ref.get();
+      if (wanted == null) return; // the module is gone: no instance can use the code
+      wanted.run(batch, whole);
+    });
+    return bc;
+  }
+
+  private void run(Function<Set<Integer>, CompiledCode> batch, Supplier<CompiledCode> whole) {
+    try {
+      passGate();
+      long delay = Long.getLong(DELAY_PROPERTY, DEFAULT_DELAY_MILLIS);
+      if (delay > 0) hurry.await(delay, TimeUnit.MILLISECONDS);
+      Set<Integer> first = interpreted.length - imports >= MIN_FUNCTIONS_FOR_BATCH
+          ? withCallees(new TreeSet<>(hot)) : Set.of();
+      if (!first.isEmpty()) {
+        try {
+          publish(batch.apply(first));
+          firstBatch = Collections.unmodifiableSet(first);
+        } catch (RuntimeException | Error e) {
+          failure = e; // the whole module may still compile
+        }
+      }
+      passGate();
+      publish(whole.get());
+      failure = null;
+    } catch (InterruptedException e) {
+      // nothing interrupts this thread but a test's hold; the flag is not kept, so that the
+      // next module's compilation runs
+      failure = e;
+    } catch (RuntimeException | Error e) {
+      // the module keeps running interpreted (or on the first batch), as :auto does for
+      // whatever does not compile
+      failure = e;
+    } finally {
+      done.countDown();
+    }
+  }
+
+  private static void passGate() throws InterruptedException {
+    Semaphore g = gate;
+    if (g != null) g.acquire();
+  }
+
+  /** {@code fs} and the functions they call directly (calls among them are then direct). */
+  private Set<Integer> withCallees(Set<Integer> fs) {
+    Set<Integer> out = new TreeSet<>(fs);
+    for (int f : fs) {
+      for (AnnotatedInstruction ins : module.codeSection().getFunctionBody(f - imports).instructions()) {
+        if (ins.opcode() != OpCode.CALL) continue;
+        long callee = ins.operand(0);
+        if (callee >= imports && callee < interpreted.length) out.add((int) callee);
+      }
+    }
+    return out;
+  }
+
+  /** Counts an interpreted call of function {@code f} (from any instance's interpreter). */
+  void countCall(int f) {
+    if (f < imports || f >= calls.length) return;
+    int c = calls[f] + 1;
+    calls[f] = c;
+    if (c == HOT_CALLS) hot.add(f);
+  }
+
+  private void publish(CompiledCode c) {
+    if (c.compiledCount() == 0) return; // nothing to switch to
+    code = c; // before the mask bits (see the class comment)
+    for (int f = 0; f < interpreted.length; f++) if (c.isCompiled(f)) interpreted[f] = false;
+  }
+
+  @Override
+  public Machine apply(Instance instance) {
+    return new SwitchingMachine(this, instance);
+  }
+
+  CompiledCode code() {
+    return code;
+  }
+
+  boolean[] interpretedMask() {
+    return interpreted;
+  }
+
+  FunctionBody[] patched() {
+    return patched;
+  }
+
+  // ---- observing (tests, benchmarks) -------------------------------------------------------
+
+  /** Waits until the compilation has finished (or failed) or {@code millis} pass; true if it has. */
+  public boolean awaitDone(long millis) throws InterruptedException {
+    hurry.countDown();
+    return done.await(millis, TimeUnit.MILLISECONDS);
+  }
+
+  /** Whether the compiled code is published: calls from now on run compiled functions compiled. */
+  public boolean isCompiled() {
+    return code != null;
+  }
+
+  /** The functions compiled first, as a batch of hot ones (empty: the module was compiled whole at once). */
+  public Set<Integer> firstBatch() {
+    return firstBatch;
+  }
+
+  /** The compiled code once published, else null. */
+  public CompiledCode compiledCode() {
+    return code;
+  }
+
+  /** Why the compilation failed (the module then stays interpreted), or null. */
+  public Throwable failure() {
+    return failure;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /**
+   * For tests: holds every background compilation step that has not started yet until
+   * {@link #allow} or {@link #release} (a deterministic switch point). Pair with release in
+   * a finally.
+   */
+  public static void hold() {
+    gate = new Semaphore(0);
+  }
+
+  /** Lets {@code steps} held compilation steps run (a first batch: one step). */
+  public static void allow(int steps) {
+    Semaphore g = gate;
+    if (g != null) g.release(steps);
+  }
+
+  /** Lets held compilations (and later ones) run. */
+  public static void release() {
+    Semaphore g = gate;
+    gate = null;
+    if (g != null) g.release(Integer.MAX_VALUE / 2);
+  }
+}
