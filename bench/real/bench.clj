@@ -278,6 +278,12 @@
 
 (defn- sh-out [& cmd] (try (str/trim (:out (apply sh/sh cmd))) (catch Exception _ "?")))
 
+(defn- loaded?
+  "Whether a /proc/loadavg line says the machine was busy before the run (1-minute average
+  over 1.5 on these 2 cores)."
+  [loadavg]
+  (> (or (some-> loadavg (str/split #"\s+") first parse-double) 0.0) 1.5))
+
 (defn- report [{:keys [rows base reps phase-reps quick? started load-start load-end]}]
   (let [{:keys [launcher]} base
         hello (first (filter #(= "hello" (:name %)) rows))
@@ -288,13 +294,17 @@
      "\n"
      (concat
       [(str "Run `bin/clojure -M:bench-real" (when quick? " --quick") "` on " started
-            ". **Preliminary figures from a loaded machine**: other engineers ran builds and"
-            " tests on its 2 cores meanwhile (load average " load-start " at the start, "
-            load-end " at the end), so absolute times are inflated and noisy; ratios within"
-            " a row are steadier.")
+            (if (loaded? load-start)
+              (str ". **Preliminary figures from a loaded machine**: other processes used its 2"
+                   " cores meanwhile (load average " load-start " at the start, " load-end
+                   " at the end), so absolute times are inflated and noisy; ratios within a"
+                   " row are steadier.")
+              (str " on a quiet machine (load average " load-start " at the start, " load-end
+                   " at the end; the benchmark itself keeps a core busy).")))
        ""
        (str "- JDK: " (System/getProperty "java.vm.name") " " (System/getProperty "java.vm.version")
-            " (the runner's `java`, no JVM options); Node: " (sh-out "node" "--version")
+            " (the runner's `java` with bin/clj-wasi's options: `-XX:-DontCompileHugeMethods`, the"
+            " class-data archive); phases: a plain JVM; Node: " (sh-out "node" "--version")
             "; clj-wasi commit " (sh-out "git" "rev-parse" "--short" "HEAD"))
        (str "- Medians of " reps " runs per figure (phases: " phase-reps "); every run's exit code,"
             " stdout and output files equal Node's.")
