@@ -57,11 +57,12 @@ public final class LinearMemory implements Memory {
   /** A refused growth collects garbage at most this often per memory before deciding. */
   private static final long GC_INTERVAL_NANOS = 1_000_000_000L;
 
-  private static final VarHandle SHORT =
+  /** Little-endian views of the array (shared with {@link Memories}). */
+  static final VarHandle SHORT =
       MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final VarHandle INT =
+  static final VarHandle INT =
       MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final VarHandle LONG =
+  static final VarHandle LONG =
       MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   private final MemoryLimits limits;

@@ -1,9 +1,7 @@
 package cljwasi.engine;
 
 import com.dylibso.chicory.runtime.WasmRuntimeException;
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 
 /**
  * Loads and stores of compiled code (the project's compiler, {@code engine.compiler}), straight
@@ -25,12 +23,9 @@ import java.nio.ByteOrder;
 public final class Memories {
   private Memories() {}
 
-  private static final VarHandle SHORT =
-      MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final VarHandle INT =
-      MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final VarHandle LONG =
-      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle SHORT = LinearMemory.SHORT;
+  private static final VarHandle INT = LinearMemory.INT;
+  private static final VarHandle LONG = LinearMemory.LONG;
 
   /** The trap an out-of-bounds access raises (the interpreter's message, so its kind). */
   public static WasmRuntimeException outOfBounds() {
