@@ -47,8 +47,10 @@
            (= (if large? ModulePlan$Route/TIERED
                   (if scanned-special? ModulePlan$Route/HYBRID ModulePlan$Route/COMPILED))
               (.route p Engine/AUTO))
-           ;; patched bodies: Chicory's interpreter gets an instruction of them wrong
-           (= (if (or large? (.usesSimd p) (pos? (alength (.patchedBodies p))))
+           ;; patched bodies: Chicory's interpreter gets an instruction of them wrong; tail
+           ;; calls: it loses its call stack after a call whose callee made one
+           (= (if (or large? (.usesSimd p) (pos? (alength (.patchedBodies p)))
+                      (seq (.tailCallFunctions p)))
                 ModulePlan$Route/INTERPRETER
                   ModulePlan$Route/CHICORY_INTERPRETER)
               (.route p Engine/INTERPRETER))))))

@@ -179,10 +179,11 @@ public record ModulePlan(
   /** What runs this module under {@code engine}. */
   public Route route(Engine engine) {
     if (engine == Engine.INTERPRETER) {
-      // Chicory's interpreter knows no SIMD, and gets the instructions of a patched body
-      // wrong (ReplacedInstructions); a large module was not scanned for either (a module
-      // parsed from recorded facts was: its patched bodies come from them)
-      return usesSimd || !scanned || patchedBodies.length > 0
+      // Chicory's interpreter knows no SIMD, gets the instructions of a patched body wrong
+      // (ReplacedInstructions) and loses track of its call stack after a call whose callee
+      // made a tail call (Interpreter.call); a large module was not scanned for any of it
+      // (a module parsed from recorded facts was: its patched bodies come from them)
+      return usesSimd || !scanned || patchedBodies.length > 0 || !tailCallFunctions.isEmpty()
           ? Route.INTERPRETER : Route.CHICORY_INTERPRETER;
     }
     if (engine == Engine.AUTO && large && ChicoryInternals.canCompileLayers()) return Route.TIERED;

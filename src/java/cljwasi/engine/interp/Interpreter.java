@@ -93,6 +93,23 @@ public class Interpreter extends InterpreterMachine {
     }
   }
 
+  /**
+   * Chicory 1.7.5's call leaves a frame behind when the callee made a tail call: it pops one
+   * frame when the callee returns, but a {@code return_call} in the callee had replaced the
+   * callee's frame with a new one pushed above it, so the caller's next {@code return_call}
+   * popped that stale frame instead of its own (an IndexOutOfBoundsException in
+   * StackFrame.popCtrl, reported as a host error). A call that returns normally leaves the
+   * call stack as it found it; what it left above is dropped. (A trap unwinds on its own.)
+   */
+  @Override
+  protected long[] call(MStack stack, Instance instance, Deque<StackFrame> callStack, int funcId,
+      long[] args, FunctionType callType, boolean popResults) throws ChicoryException {
+    int depth = callStack.size();
+    long[] results = super.call(stack, instance, callStack, funcId, args, callType, popResults);
+    while (callStack.size() > depth) callStack.pop();
+    return results;
+  }
+
   @Override
   protected boolean useCurrentInstanceInterpreter(Instance current, Instance target, int funcId) {
     return super.useCurrentInstanceInterpreter(current, target, funcId) && interpretsHere(funcId);
