@@ -92,7 +92,7 @@ public final class OwnCompiler {
     // in HotSpot's bytecode interpreter it beats the Wasm interpreter); :auto honours the
     // clj-wasi.compiler.max-method-bytes property, :compiler compiles everything it can
     int maxBytes = engine == Engine.COMPILER ? Integer.MAX_VALUE : ModuleCompiler.maxMethodBytes();
-    CompileCache own = cache == null ? null : cache.variant("own");
+    CompileCache own = cache == null || !CompiledCode.cacheable() ? null : cache.variant("own");
     String key = cacheKey(plan, candidates, maxBytes);
     CompiledCode code = fromCache(plan, key, own);
     if (code == null && engine == Engine.AUTO && BackgroundCompile.enabled()) {
