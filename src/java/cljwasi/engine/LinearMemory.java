@@ -382,25 +382,43 @@ public final class LinearMemory implements Memory {
     }
   }
 
-  /** Read-modify-write under the monitor; returns the old value (unsigned, width bytes). */
-  private synchronized long rmw(int addr, int width, LongBinaryOperator op, long operand) {
+  // The width-generic atomics below are the ones compiled code calls (engine.compiler.Support,
+  // by the instruction's width); the Memory interface's one method per width and operation,
+  // which the interpreter calls, are each one of them.
+
+  /** An atomic load of {@code width} bytes (1, 2, 4, 8): the value, zero-extended. */
+  public synchronized long atomicLoad(int addr, int width) {
+    return get(addr, width);
+  }
+
+  /** An atomic store of the low {@code width} bytes of {@code value}. */
+  public synchronized void atomicStore(int addr, int width, long value) {
+    set(addr, width, value);
+  }
+
+  /**
+   * Read-modify-write of {@code width} bytes under the monitor ({@link #ADD} ... {@link #XCHG});
+   * returns the old value, zero-extended.
+   */
+  public synchronized long atomicRmw(int addr, int width, LongBinaryOperator op, long operand) {
     long old = get(addr, width);
     set(addr, width, op.applyAsLong(old, operand));
     return old;
   }
 
-  private synchronized long cmpxchg(int addr, int width, long expected, long replacement) {
+  /** Compare-exchange of {@code width} bytes; returns the old value, zero-extended. */
+  public synchronized long atomicCmpxchg(int addr, int width, long expected, long replacement) {
     long old = get(addr, width);
     long mask = width == 8 ? -1L : (1L << (8 * width)) - 1;
     if (old == (expected & mask)) set(addr, width, replacement);
     return old;
   }
 
-  private static final LongBinaryOperator ADD = Long::sum;
-  private static final LongBinaryOperator AND = (a, b) -> a & b;
-  private static final LongBinaryOperator OR = (a, b) -> a | b;
-  private static final LongBinaryOperator XOR = (a, b) -> a ^ b;
-  private static final LongBinaryOperator XCHG = (a, b) -> b;
+  public static final LongBinaryOperator ADD = Long::sum;
+  public static final LongBinaryOperator AND = (a, b) -> a & b;
+  public static final LongBinaryOperator OR = (a, b) -> a | b;
+  public static final LongBinaryOperator XOR = (a, b) -> a ^ b;
+  public static final LongBinaryOperator XCHG = (a, b) -> b;
 
   @Override
   public synchronized void atomicFence() {
@@ -408,163 +426,163 @@ public final class LinearMemory implements Memory {
   }
 
   @Override
-  public synchronized byte atomicReadByte(int addr) {
-    return (byte) get(addr, 1);
+  public byte atomicReadByte(int addr) {
+    return (byte) atomicLoad(addr, 1);
   }
 
   @Override
-  public synchronized short atomicReadShort(int addr) {
-    return (short) get(addr, 2);
+  public short atomicReadShort(int addr) {
+    return (short) atomicLoad(addr, 2);
   }
 
   @Override
-  public synchronized int atomicReadInt(int addr) {
-    return (int) get(addr, 4);
+  public int atomicReadInt(int addr) {
+    return (int) atomicLoad(addr, 4);
   }
 
   @Override
-  public synchronized long atomicReadLong(int addr) {
-    return get(addr, 8);
+  public long atomicReadLong(int addr) {
+    return atomicLoad(addr, 8);
   }
 
   @Override
-  public synchronized void atomicWriteByte(int addr, byte value) {
-    set(addr, 1, value);
+  public void atomicWriteByte(int addr, byte value) {
+    atomicStore(addr, 1, value);
   }
 
   @Override
-  public synchronized void atomicWriteShort(int addr, short value) {
-    set(addr, 2, value);
+  public void atomicWriteShort(int addr, short value) {
+    atomicStore(addr, 2, value);
   }
 
   @Override
-  public synchronized void atomicWriteInt(int addr, int value) {
-    set(addr, 4, value);
+  public void atomicWriteInt(int addr, int value) {
+    atomicStore(addr, 4, value);
   }
 
   @Override
-  public synchronized void atomicWriteLong(int addr, long value) {
-    set(addr, 8, value);
+  public void atomicWriteLong(int addr, long value) {
+    atomicStore(addr, 8, value);
   }
 
   @Override
   public byte atomicAddByte(int addr, byte v) {
-    return (byte) rmw(addr, 1, ADD, v);
+    return (byte) atomicRmw(addr, 1, ADD, v);
   }
 
   @Override
   public short atomicAddShort(int addr, short v) {
-    return (short) rmw(addr, 2, ADD, v);
+    return (short) atomicRmw(addr, 2, ADD, v);
   }
 
   @Override
   public int atomicAddInt(int addr, int v) {
-    return (int) rmw(addr, 4, ADD, v);
+    return (int) atomicRmw(addr, 4, ADD, v);
   }
 
   @Override
   public long atomicAddLong(int addr, long v) {
-    return rmw(addr, 8, ADD, v);
+    return atomicRmw(addr, 8, ADD, v);
   }
 
   @Override
   public byte atomicAndByte(int addr, byte v) {
-    return (byte) rmw(addr, 1, AND, v);
+    return (byte) atomicRmw(addr, 1, AND, v);
   }
 
   @Override
   public short atomicAndShort(int addr, short v) {
-    return (short) rmw(addr, 2, AND, v);
+    return (short) atomicRmw(addr, 2, AND, v);
   }
 
   @Override
   public int atomicAndInt(int addr, int v) {
-    return (int) rmw(addr, 4, AND, v);
+    return (int) atomicRmw(addr, 4, AND, v);
   }
 
   @Override
   public long atomicAndLong(int addr, long v) {
-    return rmw(addr, 8, AND, v);
+    return atomicRmw(addr, 8, AND, v);
   }
 
   @Override
   public byte atomicOrByte(int addr, byte v) {
-    return (byte) rmw(addr, 1, OR, v);
+    return (byte) atomicRmw(addr, 1, OR, v);
   }
 
   @Override
   public short atomicOrShort(int addr, short v) {
-    return (short) rmw(addr, 2, OR, v);
+    return (short) atomicRmw(addr, 2, OR, v);
   }
 
   @Override
   public int atomicOrInt(int addr, int v) {
-    return (int) rmw(addr, 4, OR, v);
+    return (int) atomicRmw(addr, 4, OR, v);
   }
 
   @Override
   public long atomicOrLong(int addr, long v) {
-    return rmw(addr, 8, OR, v);
+    return atomicRmw(addr, 8, OR, v);
   }
 
   @Override
   public byte atomicXorByte(int addr, byte v) {
-    return (byte) rmw(addr, 1, XOR, v);
+    return (byte) atomicRmw(addr, 1, XOR, v);
   }
 
   @Override
   public short atomicXorShort(int addr, short v) {
-    return (short) rmw(addr, 2, XOR, v);
+    return (short) atomicRmw(addr, 2, XOR, v);
   }
 
   @Override
   public int atomicXorInt(int addr, int v) {
-    return (int) rmw(addr, 4, XOR, v);
+    return (int) atomicRmw(addr, 4, XOR, v);
   }
 
   @Override
   public long atomicXorLong(int addr, long v) {
-    return rmw(addr, 8, XOR, v);
+    return atomicRmw(addr, 8, XOR, v);
   }
 
   @Override
   public byte atomicXchgByte(int addr, byte v) {
-    return (byte) rmw(addr, 1, XCHG, v);
+    return (byte) atomicRmw(addr, 1, XCHG, v);
   }
 
   @Override
   public short atomicXchgShort(int addr, short v) {
-    return (short) rmw(addr, 2, XCHG, v);
+    return (short) atomicRmw(addr, 2, XCHG, v);
   }
 
   @Override
   public int atomicXchgInt(int addr, int v) {
-    return (int) rmw(addr, 4, XCHG, v);
+    return (int) atomicRmw(addr, 4, XCHG, v);
   }
 
   @Override
   public long atomicXchgLong(int addr, long v) {
-    return rmw(addr, 8, XCHG, v);
+    return atomicRmw(addr, 8, XCHG, v);
   }
 
   @Override
   public byte atomicCmpxchgByte(int addr, byte expected, byte replacement) {
-    return (byte) cmpxchg(addr, 1, expected, replacement);
+    return (byte) atomicCmpxchg(addr, 1, expected, replacement);
   }
 
   @Override
   public short atomicCmpxchgShort(int addr, short expected, short replacement) {
-    return (short) cmpxchg(addr, 2, expected, replacement);
+    return (short) atomicCmpxchg(addr, 2, expected, replacement);
   }
 
   @Override
   public int atomicCmpxchgInt(int addr, int expected, int replacement) {
-    return (int) cmpxchg(addr, 4, expected, replacement);
+    return (int) atomicCmpxchg(addr, 4, expected, replacement);
   }
 
   @Override
   public long atomicCmpxchgLong(int addr, long expected, long replacement) {
-    return cmpxchg(addr, 8, expected, replacement);
+    return atomicCmpxchg(addr, 8, expected, replacement);
   }
 
   // ---- wait and notify ------------------------------------------------------------------------

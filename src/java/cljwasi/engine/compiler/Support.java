@@ -1,9 +1,9 @@
 package cljwasi.engine.compiler;
 
+import cljwasi.engine.LinearMemory;
 import cljwasi.engine.Memories;
 import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.Instance;
-import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.runtime.OpcodeImpl;
 import com.dylibso.chicory.runtime.TableInstance;
 import com.dylibso.chicory.runtime.TagInstance;
@@ -11,6 +11,7 @@ import com.dylibso.chicory.runtime.TrapException;
 import com.dylibso.chicory.runtime.WasmException;
 import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.InvalidException;
+import java.util.function.LongBinaryOperator;
 
 /**
  * The static helpers compiled code calls for what is not worth inlining as bytecode: the
@@ -148,7 +149,7 @@ public final class Support {
     ctx.instance.dropDataSegment(segment);
   }
 
-  // ---- atomics (through the memory's own atomic methods) --------------------------------
+  // ---- atomics (through the memory's width-generic atomic methods) ----------------------------
 
   /** The effective address of an atomic access: bounds as for any access, then alignment. */
   private static int atomicAddress(int addr, int offset, int size) {
@@ -163,14 +164,7 @@ public final class Support {
   }
 
   public static long atomicLoad64(int addr, int offset, int size, Context ctx) {
-    int ea = atomicAddress(addr, offset, size);
-    Memory m = ctx.memory;
-    switch (size) {
-      case 1: return m.atomicReadByte(ea) & 0xFFL;
-      case 2: return m.atomicReadShort(ea) & 0xFFFFL;
-      case 4: return m.atomicReadInt(ea) & 0xFFFFFFFFL;
-      default: return m.atomicReadLong(ea);
-    }
+    return ctx.linear.atomicLoad(atomicAddress(addr, offset, size), size);
   }
 
   public static void atomicStore32(int addr, int value, int offset, int size, Context ctx) {
@@ -178,14 +172,7 @@ public final class Support {
   }
 
   public static void atomicStore64(int addr, long value, int offset, int size, Context ctx) {
-    int ea = atomicAddress(addr, offset, size);
-    Memory m = ctx.memory;
-    switch (size) {
-      case 1: m.atomicWriteByte(ea, (byte) value); break;
-      case 2: m.atomicWriteShort(ea, (short) value); break;
-      case 4: m.atomicWriteInt(ea, (int) value); break;
-      default: m.atomicWriteLong(ea, value);
-    }
+    ctx.linear.atomicStore(atomicAddress(addr, offset, size), size, value);
   }
 
   /** Read-modify-write operations, by {@code op}: add, sub, and, or, xor, xchg. */
@@ -196,6 +183,10 @@ public final class Support {
   public static final int XOR = 4;
   public static final int XCHG = 5;
 
+  /** The memory's operation for each {@code op} (sub: an add of the negated value). */
+  private static final LongBinaryOperator[] RMW = {LinearMemory.ADD, LinearMemory.ADD,
+      LinearMemory.AND, LinearMemory.OR, LinearMemory.XOR, LinearMemory.XCHG};
+
   public static int atomicRmw32(int addr, int value, int offset, int size, int op, Context ctx) {
     return (int) atomicRmw64(addr, value, offset, size, op, ctx);
   }
@@ -203,49 +194,8 @@ public final class Support {
   /** The old value, zero-extended from {@code size} bytes. */
   public static long atomicRmw64(int addr, long value, int offset, int size, int op,
       Context ctx) {
-    int ea = atomicAddress(addr, offset, size);
-    Memory m = ctx.memory;
-    long v = op == SUB ? -value : value;
-    switch (size) {
-      case 1: {
-        byte b = (byte) v;
-        switch (op) {
-          case AND: return m.atomicAndByte(ea, b) & 0xFFL;
-          case OR: return m.atomicOrByte(ea, b) & 0xFFL;
-          case XOR: return m.atomicXorByte(ea, b) & 0xFFL;
-          case XCHG: return m.atomicXchgByte(ea, b) & 0xFFL;
-          default: return m.atomicAddByte(ea, b) & 0xFFL;
-        }
-      }
-      case 2: {
-        short h = (short) v;
-        switch (op) {
-          case AND: return m.atomicAndShort(ea, h) & 0xFFFFL;
-          case OR: return m.atomicOrShort(ea, h) & 0xFFFFL;
-          case XOR: return m.atomicXorShort(ea, h) & 0xFFFFL;
-          case XCHG: return m.atomicXchgShort(ea, h) & 0xFFFFL;
-          default: return m.atomicAddShort(ea, h) & 0xFFFFL;
-        }
-      }
-      case 4: {
-        int i = (int) v;
-        switch (op) {
-          case AND: return m.atomicAndInt(ea, i) & 0xFFFFFFFFL;
-          case OR: return m.atomicOrInt(ea, i) & 0xFFFFFFFFL;
-          case XOR: return m.atomicXorInt(ea, i) & 0xFFFFFFFFL;
-          case XCHG: return m.atomicXchgInt(ea, i) & 0xFFFFFFFFL;
-          default: return m.atomicAddInt(ea, i) & 0xFFFFFFFFL;
-        }
-      }
-      default:
-        switch (op) {
-          case AND: return m.atomicAndLong(ea, v);
-          case OR: return m.atomicOrLong(ea, v);
-          case XOR: return m.atomicXorLong(ea, v);
-          case XCHG: return m.atomicXchgLong(ea, v);
-          default: return m.atomicAddLong(ea, v);
-        }
-    }
+    return ctx.linear.atomicRmw(atomicAddress(addr, offset, size), size, RMW[op],
+        op == SUB ? -value : value);
   }
 
   public static int atomicCmpxchg32(int addr, int expected, int replacement, int offset,
@@ -255,14 +205,8 @@ public final class Support {
 
   public static long atomicCmpxchg64(int addr, long expected, long replacement, int offset,
       int size, Context ctx) {
-    int ea = atomicAddress(addr, offset, size);
-    Memory m = ctx.memory;
-    switch (size) {
-      case 1: return m.atomicCmpxchgByte(ea, (byte) expected, (byte) replacement) & 0xFFL;
-      case 2: return m.atomicCmpxchgShort(ea, (short) expected, (short) replacement) & 0xFFFFL;
-      case 4: return m.atomicCmpxchgInt(ea, (int) expected, (int) replacement) & 0xFFFFFFFFL;
-      default: return m.atomicCmpxchgLong(ea, expected, replacement);
-    }
+    return ctx.linear.atomicCmpxchg(atomicAddress(addr, offset, size), size, expected,
+        replacement);
   }
 
   public static int atomicWait32(int addr, int expected, long timeout, int offset, Context ctx) {
