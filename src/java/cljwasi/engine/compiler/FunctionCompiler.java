@@ -185,7 +185,7 @@ final class FunctionCompiler {
       loadMemory();
     }
     nextSlot = slot;
-    simd = new SimdCompiler(mv, stack, this::pushMemory, ctxSlot, this::unreachableFromHere);
+    simd = new SimdCompiler(mv, stack, this::pushMemory, ctxSlot, this::unreachableFromHere, this::temp);
     // a tail call to this function itself starts here again: parameters set, locals zeroed
     mv.visitLabel(tailEntry);
     for (int i = nParams; i < localSlot.length; i++) {

@@ -2,11 +2,13 @@ package cljwasi.engine.compiler;
 
 import cljwasi.engine.Memories;
 import cljwasi.engine.interp.Lanes;
+import cljwasi.engine.interp.Swar;
 import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
 import com.dylibso.chicory.wasm.types.OpCode;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Type;
 import static org.objectweb.asm.Opcodes.*;
@@ -25,6 +27,9 @@ final class SimdCompiler {
   private static final String SHAPE = Type.getDescriptor(Lanes.Shape.class);
   private static final String MEM = FunctionCompiler.MEM;
   private static final String CTX = JvmTypes.CONTEXT_DESC;
+  private static final String V128_CLASS = JvmTypes.V128_TYPE.getInternalName();
+  private static final String SWAR = Type.getInternalName(Swar.class);
+  private static final String MEMORIES = Type.getInternalName(Memories.class);
 
   private final MethodVisitor mv;
   private final List<Type> stack;
@@ -33,14 +38,17 @@ final class SimdCompiler {
   private final int ctxSlot;
   /** Marks the code after a trap written here as unreachable (FunctionCompiler's state). */
   private final Runnable unreachable;
+  /** FunctionCompiler's temporaries: the slot of the i-th temporary of a type. */
+  private final BiFunction<Type, Integer, Integer> temp;
 
   SimdCompiler(MethodVisitor mv, List<Type> stack, Runnable pushMemory, int ctxSlot,
-      Runnable unreachable) {
+      Runnable unreachable, BiFunction<Type, Integer, Integer> temp) {
     this.mv = mv;
     this.stack = stack;
     this.pushMemory = pushMemory;
     this.ctxSlot = ctxSlot;
     this.unreachable = unreachable;
+    this.temp = temp;
   }
 
   /**
@@ -57,6 +65,19 @@ final class SimdCompiler {
       Map.entry(OpCode.F32x4_SUB, "f32x4Sub"), Map.entry(OpCode.F32x4_MUL, "f32x4Mul"),
       Map.entry(OpCode.F64x2_ADD, "f64x2Add"), Map.entry(OpCode.F64x2_SUB, "f64x2Sub"),
       Map.entry(OpCode.F64x2_MUL, "f64x2Mul")));
+
+  /**
+   * Integer lane operations written in place, as a {@link Swar} call on each half (lo, then
+   * hi): no call of a V128Ops method that HotSpot might decline to inline (it does at call
+   * sites its profile counts as cold, e.g. in OSR-compiled loops), and the V128 built right
+   * here, where escape analysis sees it.
+   */
+  private static final Map<OpCode, String> SWAR_BINARY = new EnumMap<>(Map.of(
+      OpCode.I8x16_EQ, "eq8", OpCode.I8x16_ADD, "add8", OpCode.I8x16_SUB, "sub8",
+      OpCode.I16x8_ADD, "add16", OpCode.I16x8_SUB, "sub16", OpCode.I16x8_MUL, "mul16"));
+  private static final Map<OpCode, String> SWAR_UNARY = new EnumMap<>(Map.of(
+      OpCode.I16x8_EXTADD_PAIRWISE_I8x16_U, "pairwiseU8",
+      OpCode.I32x4_EXTADD_PAIRWISE_I16x8_U, "pairwiseU16"));
 
   static boolean isSimd(OpCode op) {
     return (op.opcode() & 0xFF00) == 0xFD00;
@@ -133,7 +154,21 @@ final class SimdCompiler {
       call(fast, "(" + V + V + ")" + V, 2);
       return true;
     }
+    String swar = SWAR_BINARY.get(op);
+    if (swar != null) {
+      perHalf(2, swar, "", () -> {});
+      return true;
+    }
+    swar = SWAR_UNARY.get(op);
+    if (swar != null) {
+      perHalf(1, swar, "", () -> {});
+      return true;
+    }
     Lanes.Decoded d = Lanes.decode(op);
+    if (d != null && d.op.arity == Lanes.Arity.SHIFT && d.shape.bits < 64) {
+      shift(d);
+      return true;
+    }
     if (d != null) {
       lanewise(d);
       return true;
@@ -141,14 +176,20 @@ final class SimdCompiler {
     String n = op.name();
     int bits = Lanes.width(op);
     boolean signed = Lanes.signed(op);
+    if (op == OpCode.V128_LOAD) {
+      load(ins);
+      return true;
+    }
+    if (op == OpCode.V128_STORE) {
+      store(ins);
+      return true;
+    }
     if (n.startsWith("V128_LOAD") || n.startsWith("V128_STORE")) {
       memory(op, ins, bits, signed);
       return true;
     }
     if (n.endsWith("_SPLAT")) {
-      scalarToLong();
-      pushInt(bits);
-      call("splat", "(JI)" + V, 1);
+      splat(bits);
       return true;
     }
     if (n.contains("_EXTRACT_LANE")) {
@@ -177,9 +218,7 @@ final class SimdCompiler {
       return true;
     }
     if (n.contains("_NARROW_")) {
-      pushInt(2 * bits); // the operands' lanes
-      pushBool(!signed);
-      call("narrow", "(" + V + V + "IZ)" + V, 2);
+      narrow(bits, signed);
       return true;
     }
     switch (op) {
@@ -190,9 +229,7 @@ final class SimdCompiler {
         stack.add(JvmTypes.V128_TYPE);
         return true;
       case I8x16_SHUFFLE:
-        pushLong(ins.operand(0));
-        pushLong(ins.operand(1));
-        call("shuffle", "(" + V + V + "JJ)" + V, 2);
+        shuffle(ins.operand(0), ins.operand(1));
         return true;
       case I8x16_SWIZZLE:
         call("swizzle", "(" + V + V + ")" + V, 2);
@@ -244,41 +281,250 @@ final class SimdCompiler {
     }
   }
 
+  /** extract_lane, in place: the lane's half, shifted, narrowed to the scalar type. */
   private void extract(OpCode op, int lane, int bits, boolean signed) {
-    pushInt(lane);
-    pushInt(bits);
-    pushBool(signed);
-    call("extract", "(" + V + "IIZ)J", 1);
     stack.remove(stack.size() - 1);
+    int perHalf = 64 / bits;
+    mv.visitFieldInsn(GETFIELD, V128_CLASS, lane < perHalf ? "lo" : "hi", "J");
+    int shift = (lane % perHalf) * bits;
+    if (shift > 0) {
+      pushInt(shift);
+      mv.visitInsn(LUSHR);
+    }
     String n = op.name();
     if (n.startsWith("I64x2")) {
       stack.add(Type.LONG_TYPE);
     } else if (n.startsWith("F64x2")) {
       mv.visitMethodInsn(INVOKESTATIC, "java/lang/Double", "longBitsToDouble", "(J)D", false);
       stack.add(Type.DOUBLE_TYPE);
-    } else if (n.startsWith("F32x4")) {
-      mv.visitInsn(L2I);
-      mv.visitMethodInsn(INVOKESTATIC, "java/lang/Float", "intBitsToFloat", "(I)F", false);
-      stack.add(Type.FLOAT_TYPE);
     } else {
       mv.visitInsn(L2I);
-      stack.add(Type.INT_TYPE);
+      if (bits < 32) { // i8x16, i16x8: sign- or zero-extended
+        if (signed) {
+          pushInt(32 - bits);
+          mv.visitInsn(ISHL);
+          pushInt(32 - bits);
+          mv.visitInsn(ISHR);
+        } else {
+          mv.visitLdcInsn((int) Lanes.mask(bits));
+          mv.visitInsn(IAND);
+        }
+      }
+      if (n.startsWith("F32x4")) {
+        mv.visitMethodInsn(INVOKESTATIC, "java/lang/Float", "intBitsToFloat", "(I)F", false);
+        stack.add(Type.FLOAT_TYPE);
+      } else {
+        stack.add(Type.INT_TYPE);
+      }
     }
   }
 
+  // ---- operations written in place ------------------------------------------------------------
+
+  private int tempSlot(Type t, int i) {
+    return temp.apply(t, i);
+  }
+
+  /** Stores the top {@code n} v128 operands in temporaries; their slots, deepest first. */
+  private int[] spillV128(int n) {
+    int[] slots = new int[n];
+    for (int i = n - 1; i >= 0; i--) {
+      slots[i] = tempSlot(JvmTypes.V128_TYPE, i);
+      mv.visitVarInsn(ASTORE, slots[i]);
+      stack.remove(stack.size() - 1);
+    }
+    return slots;
+  }
+
+  private void half(int slot, boolean hi) {
+    mv.visitVarInsn(ALOAD, slot);
+    mv.visitFieldInsn(GETFIELD, V128_CLASS, hi ? "hi" : "lo", "J");
+  }
+
+  private void newV128() {
+    mv.visitTypeInsn(NEW, V128_CLASS);
+    mv.visitInsn(DUP);
+  }
+
+  private void initV128() {
+    mv.visitMethodInsn(INVOKESPECIAL, V128_CLASS, "<init>", "(JJ)V", false);
+    stack.add(JvmTypes.V128_TYPE);
+  }
+
+  /**
+   * Replaces the top {@code operands} v128 values by the v128 whose low half is
+   * {@code Swar.name(their low halves..., extra)} and whose high half the same of their high
+   * halves; {@code extra} pushes the further arguments ({@code extraDesc}).
+   */
+  private void perHalf(int operands, String name, String extraDesc, Runnable extra) {
+    int[] slots = spillV128(operands);
+    newV128();
+    for (boolean hi : new boolean[] {false, true}) {
+      for (int slot : slots) half(slot, hi);
+      extra.run();
+      mv.visitMethodInsn(INVOKESTATIC, SWAR, name, "(" + "J".repeat(operands) + extraDesc + ")J", false);
+    }
+    initV128();
+  }
+
+  private static long lowBits(int bits) {
+    return bits == 8 ? Swar.LOW8 : bits == 16 ? Swar.LOW16 : Swar.LOW32;
+  }
+
+  /** shl, shr_s, shr_u of 8-, 16- and 32-bit lanes: the count modulo the width, then Swar. */
+  private void shift(Lanes.Decoded d) {
+    int bits = d.shape.bits;
+    stack.remove(stack.size() - 1); // the count
+    int count = tempSlot(Type.INT_TYPE, 0);
+    pushInt(bits - 1);
+    mv.visitInsn(IAND);
+    mv.visitVarInsn(ISTORE, count);
+    String name = d.op == Lanes.Op.SHL ? "shl" : d.op == Lanes.Op.SHR_S ? "shrS" : "shrU";
+    perHalf(1, name, "IIJ", () -> {
+      mv.visitVarInsn(ILOAD, count);
+      pushInt(bits);
+      pushLong(lowBits(bits));
+    });
+  }
+
+  /** splat: the scalar's low bits in every lane of both halves. */
+  private void splat(int bits) {
+    scalarToLong();
+    stack.remove(stack.size() - 1);
+    if (bits < 64) {
+      pushInt(bits);
+      pushLong(lowBits(bits));
+      mv.visitMethodInsn(INVOKESTATIC, SWAR, "splat", "(JIJ)J", false);
+    }
+    int v = tempSlot(Type.LONG_TYPE, 0);
+    mv.visitVarInsn(LSTORE, v);
+    newV128();
+    mv.visitVarInsn(LLOAD, v);
+    mv.visitVarInsn(LLOAD, v);
+    initV128();
+  }
+
+  /** narrow: a's lanes saturated to half their width, then b's. */
+  private void narrow(int bits, boolean signed) {
+    int[] slots = spillV128(2);
+    int max = signed ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
+    int min = signed ? -max - 1 : 0;
+    String name = bits == 16 ? "narrow32" : "narrow16"; // by the operands' lane width
+    newV128();
+    for (int slot : slots) {
+      for (boolean hi : new boolean[] {false, true}) {
+        half(slot, hi);
+        pushInt(min);
+        pushInt(max);
+        mv.visitMethodInsn(INVOKESTATIC, SWAR, name, "(JII)J", false);
+      }
+      pushInt(32);
+      mv.visitInsn(LSHL);
+      mv.visitInsn(LOR);
+    }
+    initV128();
+  }
+
+  /**
+   * i8x16.shuffle with its constant lane indices: each half of the result an OR of masked
+   * shifts of the operands' halves, one per run of bytes that keep their distance (the
+   * common patterns, interleaves and zero extensions, take a few).
+   */
+  private void shuffle(long sel0, long sel1) {
+    int[] slots = spillV128(2);
+    newV128();
+    for (long sel : new long[] {sel0, sel1}) {
+      // bytes grouped by (source half 0-3, shift in bytes -7..7): their mask
+      Map<Integer, Long> groups = new java.util.TreeMap<>();
+      for (int i = 0; i < 8; i++) {
+        int s = (int) (sel >>> (8 * i)) & 0xFF; // < 32: validated
+        int key = (s / 8) * 16 + ((s % 8) - i + 8);
+        groups.merge(key, 0xFFL << (8 * i), (x, y) -> x | y);
+      }
+      boolean first = true;
+      for (Map.Entry<Integer, Long> g : groups.entrySet()) {
+        int source = g.getKey() / 16;
+        int shift = (g.getKey() % 16 - 8) * 8; // right by this many bits (left when negative)
+        half(slots[source / 2], source % 2 == 1);
+        if (shift != 0) {
+          pushInt(Math.abs(shift));
+          mv.visitInsn(shift > 0 ? LUSHR : LSHL);
+        }
+        pushLong(g.getValue());
+        mv.visitInsn(LAND);
+        if (!first) mv.visitInsn(LOR);
+        first = false;
+      }
+    }
+    initV128();
+  }
+
+  /**
+   * v128.load as two long loads through Memories (each small enough to inline), the high
+   * one first: it checks the access's last byte, so an access that ends past the memory traps.
+   */
+  private void load(AnnotatedInstruction ins) {
+    int offset = offset(ins);
+    if (offset < 0 || offset > Integer.MAX_VALUE - 15) {
+      outOfBoundsStatic(1);
+      return;
+    }
+    stack.remove(stack.size() - 1);
+    int addr = tempSlot(Type.INT_TYPE, 0);
+    int hi = tempSlot(Type.LONG_TYPE, 0);
+    mv.visitVarInsn(ISTORE, addr);
+    loadLong(addr, offset + 8);
+    mv.visitVarInsn(LSTORE, hi);
+    newV128();
+    loadLong(addr, offset);
+    mv.visitVarInsn(LLOAD, hi);
+    initV128();
+  }
+
+  private void loadLong(int addrSlot, int offset) {
+    mv.visitVarInsn(ILOAD, addrSlot);
+    pushInt(offset);
+    pushMemory.run();
+    mv.visitMethodInsn(INVOKESTATIC, MEMORIES, "loadLong", "(II" + MEM + ")J", false);
+  }
+
+  /** v128.store as two long stores, the high one first: a store that traps writes nothing. */
+  private void store(AnnotatedInstruction ins) {
+    int offset = offset(ins);
+    if (offset < 0 || offset > Integer.MAX_VALUE - 15) {
+      outOfBoundsStatic(2);
+      return;
+    }
+    int value = spillV128(1)[0];
+    stack.remove(stack.size() - 1);
+    int addr = tempSlot(Type.INT_TYPE, 0);
+    mv.visitVarInsn(ISTORE, addr);
+    for (boolean hi : new boolean[] {true, false}) {
+      mv.visitVarInsn(ILOAD, addr);
+      half(value, hi);
+      pushInt(hi ? offset + 8 : offset);
+      pushMemory.run();
+      mv.visitMethodInsn(INVOKESTATIC, MEMORIES, "storeLong", "(IJI" + MEM + ")V", false);
+    }
+  }
+
+  /** An access whose effective address is 2 GiB or more: out of bounds whatever the address. */
+  private void outOfBoundsStatic(int operands) {
+    for (int i = 0; i < operands; i++) JvmTypes.pop(mv, stack.remove(stack.size() - 1));
+    mv.visitMethodInsn(INVOKESTATIC, MEMORIES, "outOfBounds",
+        "()Lcom/dylibso/chicory/runtime/WasmRuntimeException;", false);
+    mv.visitInsn(ATHROW);
+    unreachable.run();
+  }
+
+  /** The loads and stores other than v128.load and v128.store, through V128Ops. */
   private void memory(OpCode op, AnnotatedInstruction ins, int bits, boolean signed) {
     String n = op.name();
     boolean lane = n.endsWith("_LANE");
     boolean store = n.startsWith("V128_STORE");
     int offset = offset(ins);
     if (offset < 0) {
-      // the effective address is 2 GiB or more: out of bounds whatever the address
-      int operands = store || lane ? 2 : 1;
-      for (int i = 0; i < operands; i++) JvmTypes.pop(mv, stack.remove(stack.size() - 1));
-      mv.visitMethodInsn(INVOKESTATIC, Type.getInternalName(Memories.class), "outOfBounds",
-          "()Lcom/dylibso/chicory/runtime/WasmRuntimeException;", false);
-      mv.visitInsn(ATHROW);
-      unreachable.run();
+      outOfBoundsStatic(store || lane ? 2 : 1);
       return;
     }
     pushInt(offset);
@@ -294,11 +540,7 @@ final class SimdCompiler {
       return;
     }
     pushMemory.run();
-    if (store) {
-      call("store", "(I" + V + "I" + MEM + ")V", 2);
-    } else if (op == OpCode.V128_LOAD) {
-      call("load", "(II" + MEM + ")" + V, 1);
-    } else if (n.endsWith("_SPLAT")) {
+    if (n.endsWith("_SPLAT")) {
       pushInt(bits);
       call("loadSplat", "(II" + MEM + "I)" + V, 1);
     } else if (n.endsWith("_ZERO")) {

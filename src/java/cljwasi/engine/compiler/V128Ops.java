@@ -159,11 +159,6 @@ public final class V128Ops {
         : new V128(a.lo, (a.hi & ~mask) | v);
   }
 
-  public static V128 shuffle(V128 a, V128 b, long sel0, long sel1) {
-    return new V128(Lanes.pick(sel0, a.lo, a.hi, b.lo, b.hi, 32),
-        Lanes.pick(sel1, a.lo, a.hi, b.lo, b.hi, 32));
-  }
-
   public static V128 swizzle(V128 a, V128 s) {
     return new V128(Lanes.pick(s.lo, a.lo, a.hi, 0, 0, 16), Lanes.pick(s.hi, a.lo, a.hi, 0, 0, 16));
   }
@@ -186,12 +181,6 @@ public final class V128Ops {
         Lanes.widenMul(x >>> 32, y >>> 32, bits, signed));
   }
 
-  /** narrow: the lanes of {@code bits} bits of a, then b, saturated to half their width. */
-  public static V128 narrow(V128 a, V128 b, int bits, boolean unsigned) {
-    return new V128(Lanes.narrow(a.lo, bits, unsigned) | Lanes.narrow(a.hi, bits, unsigned) << 32,
-        Lanes.narrow(b.lo, bits, unsigned) | Lanes.narrow(b.hi, bits, unsigned) << 32);
-  }
-
   public static V128 demote(V128 a) {
     return new V128(Lanes.demote(a.lo, a.hi), 0);
   }
@@ -209,19 +198,6 @@ public final class V128Ops {
   }
 
   // ---- memory -----------------------------------------------------------------------------------
-
-  /** The offset of the access's last byte, checked: past 2 GiB is out of bounds. */
-  private static int lastByte(int offset, int size) {
-    int last = offset + size - 1;
-    if (last < 0) throw Memories.outOfBounds();
-    return last;
-  }
-
-  public static V128 load(int addr, int offset, LinearMemory mem) {
-    // the high half's offset first: it traps for an access that ends past the memory
-    long hi = Memories.loadLong(addr, lastByte(offset, 16) - 7, mem);
-    return new V128(Memories.loadLong(addr, offset, mem), hi);
-  }
 
   /** load8x8, load16x4, load32x2: 64 bits whose lanes of {@code bits} bits are widened. */
   public static V128 loadExtend(int addr, int offset, LinearMemory mem, int bits, boolean signed) {
@@ -252,13 +228,6 @@ public final class V128Ops {
 
   public static V128 loadLane(int addr, V128 a, int offset, int lane, int bits, LinearMemory mem) {
     return replace(a, read(addr, offset, mem, bits), lane, bits);
-  }
-
-  public static void store(int addr, V128 a, int offset, LinearMemory mem) {
-    // the last byte checked before anything is written: a trapping store changes nothing
-    Memories.loadByte(addr, lastByte(offset, 16), mem);
-    Memories.storeLong(addr, a.lo, offset, mem);
-    Memories.storeLong(addr, a.hi, offset + 8, mem);
   }
 
   public static void storeLane(int addr, V128 a, int offset, int lane, int bits, LinearMemory mem) {

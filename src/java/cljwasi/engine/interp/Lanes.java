@@ -93,7 +93,7 @@ public final class Lanes {
   public enum Shape {
     I8(8, false), I16(16, false), I32(32, false), I64(64, false), F32(32, true), F64(64, true);
 
-    final int bits;
+    public final int bits;
     final boolean isFloat;
     /** The bits of one lane (all ones for 64). */
     final long mask;
@@ -211,9 +211,6 @@ public final class Lanes {
 
   // ---- binary -------------------------------------------------------------------------------
 
-  private static final long H8 = 0x8080_8080_8080_8080L;
-  private static final long L7 = 0x7F7F_7F7F_7F7F_7F7FL;
-
   /** {@code op} on the lanes of one half of two v128 values. */
   public static long binary(Op op, Shape shape, long a, long b) {
     switch (op) {
@@ -228,8 +225,8 @@ public final class Lanes {
       default:
         break;
     }
-    if (shape == Shape.I8 && op == Op.ADD) return ((a & L7) + (b & L7)) ^ ((a ^ b) & H8);
-    if (shape == Shape.I8 && op == Op.SUB) return ((a | H8) - (b & L7)) ^ ((a ^ ~b) & H8);
+    if (shape == Shape.I8 && op == Op.ADD) return Swar.add8(a, b);
+    if (shape == Shape.I8 && op == Op.SUB) return Swar.sub8(a, b);
     int bits = shape.bits;
     if (bits == 64) return shape.isFloat ? floatLane(op, false, a, b) : intLane(op, 64, a, b);
     long r = 0;
