@@ -247,6 +247,49 @@
       (is (= [1 2] (call "global_swap" 3 4)))
       (is (= [3 4] (call "global_swap" (first before) (second before)))))))
 
+;; ---- i8x16.shuffle with random lane indices ---------------------------------------------
+;;
+;; The compiler writes a shuffle with constant lane indices as masked shifts of the operands'
+;; halves, grouped by the indices' pattern: every pattern is a different piece of code, so
+;; each case builds a one-function module for its own indices (two loads, the shuffle, a
+;; store) and checks the compiled result against the interpreter and against the bytes the
+;; indices pick.
+
+(defn- shuffle-module
+  "A module whose export f stores (i8x16.shuffle `lanes` (v128.load 0) (v128.load 16)) at 32."
+  ^WasmModule [lanes]
+  (let [body (concat [0x00 0x41 32 0x41 0 0xFD 0 4 0 0x41 16 0xFD 0 4 0 0xFD 13] lanes
+                     [0xFD 11 4 0 0x0B])
+        section (fn [id content] (concat [id (count content)] content))]
+    (Parser/parse
+     (byte-array (map unchecked-byte
+                      (concat [0 0x61 0x73 0x6D 1 0 0 0]
+                              (section 1 [1 0x60 0 0])
+                              (section 3 [1 0])
+                              (section 5 [1 0 1])
+                              (section 7 [1 1 (int \f) 0 0])
+                              (section 10 (concat [1 (count body)] body))))))))
+
+(def ^:private gen-lanes
+  "Sixteen lane indices (0-31): random, runs from one operand, or interleaves."
+  (gen/one-of [(gen/vector (gen/choose 0 31) 16)
+               (gen/fmap (fn [start] (mapv #(mod (+ start %) 32) (range 16))) (gen/choose 0 31))
+               (gen/fmap (fn [[a b]] (vec (mapcat (fn [i] [(+ a i) (+ b i)]) (range 8))))
+                         (gen/tuple (gen/elements [0 8 16 24]) (gen/elements [0 8 16 24])))]))
+
+(defspec shuffles-with-any-lane-indices-match-the-interpreter 150
+  (prop/for-all [lanes gen-lanes
+                 operands (gen/vector (gen/choose -128 127) 32)]
+    (let [m (shuffle-module lanes)
+          run (fn [^Instance inst]
+                (let [mem (.memory inst)]
+                  (.write mem 0 (byte-array operands))
+                  (.apply (.export inst "f") (long-array 0))
+                  (vec (.readBytes mem 32 16))))
+          got (run (compiled-instance m [0]))]
+      (and (= got (run (interpreted-instance m)))
+           (= got (mapv #(nth operands %) lanes))))))
+
 ;; ---- large modules ------------------------------------------------------------------------
 ;;
 ;; A large module is parsed lazily (cljwasi.engine.parse.LazyParser): each body is decoded at

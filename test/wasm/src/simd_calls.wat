@@ -55,4 +55,14 @@
         (drop)
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
         (br $again))
-      (unreachable))))
+      (unreachable)))
+
+  ;; return_call of the function itself: the v128 arguments become the parameters again
+  ;; (compiled code keeps v128 locals, parameters included, as two longs)
+  (func $tail_sum (export "tail_sum") (param $a v128) (param $b v128) (param $n i32) (result v128)
+    (if (result v128) (i32.eqz (local.get $n))
+      (then (local.get $a))
+      (else (return_call $tail_sum (i32x4.add (local.get $a) (local.get $b))
+                                   (i8x16.shuffle 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 0
+                                                  (local.get $b) (local.get $b))
+                                   (i32.sub (local.get $n) (i32.const 1)))))))

@@ -109,7 +109,10 @@ final class FunctionCompiler {
   private final List<Type> stack = new ArrayList<>();
   private final Deque<Frame> frames = new ArrayDeque<>();
   private boolean reachable = true;
+  /** Each local's slot; a v128 local's is that of its low half (the high half two further). */
   private int[] localSlot;
+  /** The slot each parameter arrives in (a v128 parameter's V128 reference). */
+  private int[] paramSlot;
   private Type[] localType;
   private boolean[] localIsRef;
   private int ctxSlot;
@@ -162,8 +165,10 @@ final class FunctionCompiler {
     List<ValType> locals = body.localTypes();
     localSlot = new int[nParams + locals.size()];
     localType = new Type[localSlot.length];
+    paramSlot = new int[nParams];
     for (int i = 0; i < nParams; i++) {
       localType[i] = JvmTypes.of(type.params().get(i));
+      paramSlot[i] = slot;
       localSlot[i] = slot;
       slot += localType[i].getSize();
     }
@@ -175,7 +180,13 @@ final class FunctionCompiler {
       localIsRef[nParams + i] = locals.get(i).isReference();
       localType[nParams + i] = t;
       localSlot[nParams + i] = slot;
-      slot += t.getSize();
+      slot += isV128(nParams + i) ? SimdCompiler.LOCAL_SLOTS : t.getSize();
+    }
+    for (int i = 0; i < nParams; i++) {
+      if (isV128(i)) { // the V128 parameter is unpacked into two long slots at the start
+        localSlot[i] = slot;
+        slot += SimdCompiler.LOCAL_SLOTS;
+      }
     }
     countdownSlot = slot++;
     mv.visitLdcInsn(Support.INTERRUPT_INTERVAL);
@@ -188,7 +199,17 @@ final class FunctionCompiler {
     simd = new SimdCompiler(mv, stack, this::pushMemory, ctxSlot, this::unreachableFromHere, this::temp);
     // a tail call to this function itself starts here again: parameters set, locals zeroed
     mv.visitLabel(tailEntry);
+    for (int i = 0; i < nParams; i++) {
+      if (isV128(i)) {
+        mv.visitVarInsn(ALOAD, paramSlot[i]);
+        simd.storeLocal(localSlot[i]);
+      }
+    }
     for (int i = nParams; i < localSlot.length; i++) {
+      if (isV128(i)) {
+        simd.zeroLocal(localSlot[i]);
+        continue;
+      }
       if (localIsRef[i]) {
         mv.visitInsn(ICONST_M1); // a reference local starts as ref.null
       } else {
@@ -253,6 +274,11 @@ final class FunctionCompiler {
     List<Type> out = new ArrayList<>(vs.size());
     for (ValType v : vs) out.add(JvmTypes.of(v));
     return out;
+  }
+
+  /** Whether local {@code i} is a v128 (kept as two long slots: SimdCompiler). */
+  private boolean isV128(int i) {
+    return localType[i].equals(JvmTypes.V128_TYPE);
   }
 
   private void zero(Type t) {
@@ -565,7 +591,7 @@ final class FunctionCompiler {
     int nParams = type.params().size();
     for (int i = nParams - 1; i >= 0; i--) {
       pop();
-      mv.visitVarInsn(localType[i].getOpcode(ISTORE), localSlot[i]);
+      mv.visitVarInsn(localType[i].getOpcode(ISTORE), paramSlot[i]);
     }
     for (int i = stack.size() - 1; i >= 0; i--) JvmTypes.pop(mv, stack.get(i));
     mv.visitIincInsn(countdownSlot, -1);
@@ -747,20 +773,32 @@ final class FunctionCompiler {
         return;
       case LOCAL_GET: {
         int i = (int) ins.operand(0);
-        mv.visitVarInsn(localType[i].getOpcode(ILOAD), localSlot[i]);
+        if (isV128(i)) {
+          simd.loadLocal(localSlot[i]);
+        } else {
+          mv.visitVarInsn(localType[i].getOpcode(ILOAD), localSlot[i]);
+        }
         push(localType[i]);
         return;
       }
       case LOCAL_SET: {
         int i = (int) ins.operand(0);
         pop();
-        mv.visitVarInsn(localType[i].getOpcode(ISTORE), localSlot[i]);
+        if (isV128(i)) {
+          simd.storeLocal(localSlot[i]);
+        } else {
+          mv.visitVarInsn(localType[i].getOpcode(ISTORE), localSlot[i]);
+        }
         return;
       }
       case LOCAL_TEE: {
         int i = (int) ins.operand(0);
         mv.visitInsn(localType[i].getSize() == 2 ? DUP2 : DUP);
-        mv.visitVarInsn(localType[i].getOpcode(ISTORE), localSlot[i]);
+        if (isV128(i)) {
+          simd.storeLocal(localSlot[i]);
+        } else {
+          mv.visitVarInsn(localType[i].getOpcode(ISTORE), localSlot[i]);
+        }
         return;
       }
       case GLOBAL_GET: {

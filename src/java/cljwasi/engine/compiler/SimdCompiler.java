@@ -134,6 +134,38 @@ final class SimdCompiler {
     return o < 0 || o > Integer.MAX_VALUE ? -1 : (int) o;
   }
 
+  // ---- v128 locals: two long slots (lo, then hi) -------------------------------------------------
+  // A V128 kept in a local and carried around a loop is a phi of references at the loop header,
+  // which C2's escape analysis (JDK 17) does not scalar-replace: one allocation per iteration.
+  // As two longs, the V128s live only within expressions, where escape analysis removes them.
+
+  /** The JVM slots a v128 local takes. */
+  static final int LOCAL_SLOTS = 4;
+
+  /** Pushes a V128 of the local at {@code slot} (operand-stack tracking is the caller's). */
+  void loadLocal(int slot) {
+    newV128();
+    mv.visitVarInsn(LLOAD, slot);
+    mv.visitVarInsn(LLOAD, slot + 2);
+    mv.visitMethodInsn(INVOKESPECIAL, V128_CLASS, "<init>", "(JJ)V", false);
+  }
+
+  /** Pops a V128 into the local at {@code slot} (operand-stack tracking is the caller's). */
+  void storeLocal(int slot) {
+    mv.visitInsn(DUP);
+    mv.visitFieldInsn(GETFIELD, V128_CLASS, "lo", "J");
+    mv.visitVarInsn(LSTORE, slot);
+    mv.visitFieldInsn(GETFIELD, V128_CLASS, "hi", "J");
+    mv.visitVarInsn(LSTORE, slot + 2);
+  }
+
+  void zeroLocal(int slot) {
+    mv.visitInsn(LCONST_0);
+    mv.visitVarInsn(LSTORE, slot);
+    mv.visitInsn(LCONST_0);
+    mv.visitVarInsn(LSTORE, slot + 2);
+  }
+
   void globalGet(int global) {
     pushInt(global);
     mv.visitVarInsn(ALOAD, ctxSlot);
