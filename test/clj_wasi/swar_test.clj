@@ -48,7 +48,16 @@
             [[#(Swar/eq8 %1 %2) Lanes$Op/EQ Lanes$Shape/I8]
              [#(Swar/add16 %1 %2) Lanes$Op/ADD Lanes$Shape/I16]
              [#(Swar/sub16 %1 %2) Lanes$Op/SUB Lanes$Shape/I16]
-             [#(Swar/mul16 %1 %2) Lanes$Op/MUL Lanes$Shape/I16]])))
+             [#(Swar/mul16 %1 %2) Lanes$Op/MUL Lanes$Shape/I16]
+             [#(Swar/add32 %1 %2) Lanes$Op/ADD Lanes$Shape/I32]
+             [#(Swar/sub32 %1 %2) Lanes$Op/SUB Lanes$Shape/I32]
+             [#(Swar/mul32 %1 %2) Lanes$Op/MUL Lanes$Shape/I32]])))
+
+(defspec bitselect-takes-a-where-the-mask-has-ones 300
+  (prop/for-all [a gen-half b gen-half c gen-half]
+    (= (Swar/bitselect a b c)
+       (Lanes/binary Lanes$Op/OR Lanes$Shape/I64 (Lanes/binary Lanes$Op/AND Lanes$Shape/I64 a c)
+                     (Lanes/binary Lanes$Op/ANDNOT Lanes$Shape/I64 b c)))))
 
 (def ^:private low-bits {8 Swar/LOW8 16 Swar/LOW16 32 Swar/LOW32})
 (def ^:private shapes {8 Lanes$Shape/I8 16 Lanes$Shape/I16 32 Lanes$Shape/I32})

@@ -52,32 +52,73 @@ final class SimdCompiler {
   }
 
   /**
-   * The binary operations the hot loops of real code use most, written out in V128Ops
-   * (the general {@code binary} goes through Lanes' switches and lane loops, too big for
-   * HotSpot to inline and fold).
+   * The operations that work on each half of their v128 operands on its own, written in
+   * place: the halves of the operands pushed as longs, then the code here, which leaves the
+   * result's half (first the low halves, then the high ones). No call of a V128Ops method
+   * that HotSpot might decline to inline (C2 does at call sites its profile counts as cold,
+   * e.g. in OSR-compiled loops; C1 inlines nothing over 35 bytes), and the V128 is built
+   * right here, where escape analysis sees it. The integer lane arithmetic is {@link Swar}'s.
    */
-  private static final Map<OpCode, String> FAST_BINARY = new EnumMap<>(Map.ofEntries(
-      Map.entry(OpCode.I32x4_ADD, "i32x4Add"), Map.entry(OpCode.I32x4_SUB, "i32x4Sub"),
-      Map.entry(OpCode.I32x4_MUL, "i32x4Mul"), Map.entry(OpCode.I64x2_ADD, "i64x2Add"),
-      Map.entry(OpCode.I64x2_SUB, "i64x2Sub"), Map.entry(OpCode.V128_AND, "and"),
-      Map.entry(OpCode.V128_OR, "or"), Map.entry(OpCode.V128_XOR, "xor"),
-      Map.entry(OpCode.V128_ANDNOT, "andnot"), Map.entry(OpCode.F32x4_ADD, "f32x4Add"),
-      Map.entry(OpCode.F32x4_SUB, "f32x4Sub"), Map.entry(OpCode.F32x4_MUL, "f32x4Mul"),
-      Map.entry(OpCode.F64x2_ADD, "f64x2Add"), Map.entry(OpCode.F64x2_SUB, "f64x2Sub"),
-      Map.entry(OpCode.F64x2_MUL, "f64x2Mul")));
+  private static final class HalfOp {
+    /** The v128 operands. */
+    final int operands;
+    /** Writes the code that takes one half of each operand and leaves the result's. */
+    final java.util.function.Consumer<MethodVisitor> code;
 
-  /**
-   * Integer lane operations written in place, as a {@link Swar} call on each half (lo, then
-   * hi): no call of a V128Ops method that HotSpot might decline to inline (it does at call
-   * sites its profile counts as cold, e.g. in OSR-compiled loops), and the V128 built right
-   * here, where escape analysis sees it.
-   */
-  private static final Map<OpCode, String> SWAR_BINARY = new EnumMap<>(Map.of(
-      OpCode.I8x16_EQ, "eq8", OpCode.I8x16_ADD, "add8", OpCode.I8x16_SUB, "sub8",
-      OpCode.I16x8_ADD, "add16", OpCode.I16x8_SUB, "sub16", OpCode.I16x8_MUL, "mul16"));
-  private static final Map<OpCode, String> SWAR_UNARY = new EnumMap<>(Map.of(
-      OpCode.I16x8_EXTADD_PAIRWISE_I8x16_U, "pairwiseU8",
-      OpCode.I32x4_EXTADD_PAIRWISE_I16x8_U, "pairwiseU16"));
+    HalfOp(int operands, java.util.function.Consumer<MethodVisitor> code) {
+      this.operands = operands;
+      this.code = code;
+    }
+
+    static HalfOp insns(int operands, int... opcodes) {
+      return new HalfOp(operands, mv -> {
+        for (int o : opcodes) mv.visitInsn(o);
+      });
+    }
+
+    /** {@code owner.name(long...)long} on the halves. */
+    static HalfOp call(int operands, String owner, String name) {
+      String desc = "(" + "J".repeat(operands) + ")J";
+      return new HalfOp(operands, mv -> mv.visitMethodInsn(INVOKESTATIC, owner, name, desc, false));
+    }
+
+    /** ~x (x ^ -1) on the top half, then {@code then}. */
+    static HalfOp notThen(int operands, int... then) {
+      return new HalfOp(operands, mv -> {
+        mv.visitLdcInsn(-1L);
+        mv.visitInsn(LXOR);
+        for (int o : then) mv.visitInsn(o);
+      });
+    }
+  }
+
+  private static final Map<OpCode, HalfOp> PER_HALF = new EnumMap<>(OpCode.class);
+
+  static {
+    PER_HALF.put(OpCode.V128_AND, HalfOp.insns(2, LAND));
+    PER_HALF.put(OpCode.V128_OR, HalfOp.insns(2, LOR));
+    PER_HALF.put(OpCode.V128_XOR, HalfOp.insns(2, LXOR));
+    PER_HALF.put(OpCode.V128_ANDNOT, HalfOp.notThen(2, LAND));
+    PER_HALF.put(OpCode.V128_NOT, HalfOp.notThen(1));
+    PER_HALF.put(OpCode.V128_BITSELECT, HalfOp.call(3, SWAR, "bitselect"));
+    PER_HALF.put(OpCode.I64x2_ADD, HalfOp.insns(2, LADD));
+    PER_HALF.put(OpCode.I64x2_SUB, HalfOp.insns(2, LSUB));
+    PER_HALF.put(OpCode.I64x2_MUL, HalfOp.insns(2, LMUL));
+    String[][] swar = {
+        {"I32x4_ADD", "add32"}, {"I32x4_SUB", "sub32"}, {"I32x4_MUL", "mul32"},
+        {"I16x8_ADD", "add16"}, {"I16x8_SUB", "sub16"}, {"I16x8_MUL", "mul16"},
+        {"I8x16_ADD", "add8"}, {"I8x16_SUB", "sub8"}, {"I8x16_EQ", "eq8"}};
+    for (String[] e : swar) PER_HALF.put(OpCode.valueOf(e[0]), HalfOp.call(2, SWAR, e[1]));
+    PER_HALF.put(OpCode.I16x8_EXTADD_PAIRWISE_I8x16_U, HalfOp.call(1, SWAR, "pairwiseU8"));
+    PER_HALF.put(OpCode.I32x4_EXTADD_PAIRWISE_I16x8_U, HalfOp.call(1, SWAR, "pairwiseU16"));
+    for (String shape : new String[] {"F32x4", "F64x2"}) {
+      for (String op : new String[] {"ADD", "SUB", "MUL"}) {
+        String name = shape.substring(0, 3).toLowerCase(java.util.Locale.ROOT)
+            + op.charAt(0) + op.substring(1).toLowerCase(java.util.Locale.ROOT); // f32Add ...
+        PER_HALF.put(OpCode.valueOf(shape + "_" + op), HalfOp.call(2, OPS, name));
+      }
+    }
+  }
 
   static boolean isSimd(OpCode op) {
     return (op.opcode() & 0xFF00) == 0xFD00;
@@ -181,19 +222,9 @@ final class SimdCompiler {
   /** Compiles {@code op} if it is a SIMD instruction; false when it is not one. */
   boolean translate(OpCode op, AnnotatedInstruction ins) {
     if (!isSimd(op)) return false;
-    String fast = FAST_BINARY.get(op);
-    if (fast != null) {
-      call(fast, "(" + V + V + ")" + V, 2);
-      return true;
-    }
-    String swar = SWAR_BINARY.get(op);
-    if (swar != null) {
-      perHalf(2, swar, "", () -> {});
-      return true;
-    }
-    swar = SWAR_UNARY.get(op);
-    if (swar != null) {
-      perHalf(1, swar, "", () -> {});
+    HalfOp perHalf = PER_HALF.get(op);
+    if (perHalf != null) {
+      perHalf(perHalf.operands, () -> perHalf.code.accept(mv));
       return true;
     }
     Lanes.Decoded d = Lanes.decode(op);
@@ -265,12 +296,6 @@ final class SimdCompiler {
         return true;
       case I8x16_SWIZZLE:
         call("swizzle", "(" + V + V + ")" + V, 2);
-        return true;
-      case V128_NOT:
-        call("not", "(" + V + ")" + V, 1);
-        return true;
-      case V128_BITSELECT:
-        call("bitselect", "(" + V + V + V + ")" + V, 3);
         return true;
       case V128_ANY_TRUE:
         call("anyTrue", "(" + V + ")I", 1);
@@ -384,17 +409,16 @@ final class SimdCompiler {
   }
 
   /**
-   * Replaces the top {@code operands} v128 values by the v128 whose low half is
-   * {@code Swar.name(their low halves..., extra)} and whose high half the same of their high
-   * halves; {@code extra} pushes the further arguments ({@code extraDesc}).
+   * Replaces the top {@code operands} v128 values by the v128 whose low half is what
+   * {@code code} makes of their low halves (pushed in order) and whose high half the same of
+   * their high halves.
    */
-  private void perHalf(int operands, String name, String extraDesc, Runnable extra) {
+  private void perHalf(int operands, Runnable code) {
     int[] slots = spillV128(operands);
     newV128();
     for (boolean hi : new boolean[] {false, true}) {
       for (int slot : slots) half(slot, hi);
-      extra.run();
-      mv.visitMethodInsn(INVOKESTATIC, SWAR, name, "(" + "J".repeat(operands) + extraDesc + ")J", false);
+      code.run();
     }
     initV128();
   }
@@ -412,10 +436,11 @@ final class SimdCompiler {
     mv.visitInsn(IAND);
     mv.visitVarInsn(ISTORE, count);
     String name = d.op == Lanes.Op.SHL ? "shl" : d.op == Lanes.Op.SHR_S ? "shrS" : "shrU";
-    perHalf(1, name, "IIJ", () -> {
+    perHalf(1, () -> {
       mv.visitVarInsn(ILOAD, count);
       pushInt(bits);
       pushLong(lowBits(bits));
+      mv.visitMethodInsn(INVOKESTATIC, SWAR, name, "(JIIJ)J", false);
     });
   }
 

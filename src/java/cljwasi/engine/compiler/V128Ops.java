@@ -32,102 +32,48 @@ public final class V128Ops {
     return (int) Lanes.test(op, shape, a.lo, a.hi);
   }
 
-  // ---- the common lane arithmetic, written out (small enough for HotSpot to inline) ----------
-  // Same bits as Lanes' general code: integer lanes wrap; f32/f64 results through Lanes.f32
-  // and Lanes.f64 (a NaN comes out quiet); f32 arithmetic in float gives the same result as
-  // Lanes' double-then-round (a double has more than twice an f32's precision).
-
-  private static long i32Lanes(int lo, int hi) {
-    return (lo & 0xFFFF_FFFFL) | ((long) hi << 32);
-  }
+  // ---- float lane arithmetic on one half (SimdCompiler writes the calls in place) -------------
+  // Same bits as Lanes' general code: f32/f64 results through Lanes.f32 and Lanes.f64 (a NaN
+  // comes out quiet); f32 arithmetic in float gives the same result as Lanes'
+  // double-then-round (a double has more than twice an f32's precision).
 
   private static float f32Lane(long v, int i) {
     return Float.intBitsToFloat((int) (v >>> (32 * i)));
   }
 
   private static long f32Lanes(float lo, float hi) {
-    return i32Lanes(Lanes.f32(lo), Lanes.f32(hi));
+    return Lanes.pack32(Lanes.f32(lo), Lanes.f32(hi));
   }
 
   private static double f64(long v) {
     return Double.longBitsToDouble(v);
   }
 
-  public static V128 i32x4Add(V128 a, V128 b) {
-    return new V128(i32Lanes((int) a.lo + (int) b.lo, (int) (a.lo >>> 32) + (int) (b.lo >>> 32)),
-        i32Lanes((int) a.hi + (int) b.hi, (int) (a.hi >>> 32) + (int) (b.hi >>> 32)));
+  public static long f32Add(long a, long b) {
+    return f32Lanes(f32Lane(a, 0) + f32Lane(b, 0), f32Lane(a, 1) + f32Lane(b, 1));
   }
 
-  public static V128 i32x4Sub(V128 a, V128 b) {
-    return new V128(i32Lanes((int) a.lo - (int) b.lo, (int) (a.lo >>> 32) - (int) (b.lo >>> 32)),
-        i32Lanes((int) a.hi - (int) b.hi, (int) (a.hi >>> 32) - (int) (b.hi >>> 32)));
+  public static long f32Sub(long a, long b) {
+    return f32Lanes(f32Lane(a, 0) - f32Lane(b, 0), f32Lane(a, 1) - f32Lane(b, 1));
   }
 
-  public static V128 i32x4Mul(V128 a, V128 b) {
-    return new V128(i32Lanes((int) a.lo * (int) b.lo, (int) (a.lo >>> 32) * (int) (b.lo >>> 32)),
-        i32Lanes((int) a.hi * (int) b.hi, (int) (a.hi >>> 32) * (int) (b.hi >>> 32)));
+  public static long f32Mul(long a, long b) {
+    return f32Lanes(f32Lane(a, 0) * f32Lane(b, 0), f32Lane(a, 1) * f32Lane(b, 1));
   }
 
-  public static V128 i64x2Add(V128 a, V128 b) {
-    return new V128(a.lo + b.lo, a.hi + b.hi);
+  public static long f64Add(long a, long b) {
+    return Lanes.f64(f64(a) + f64(b));
   }
 
-  public static V128 i64x2Sub(V128 a, V128 b) {
-    return new V128(a.lo - b.lo, a.hi - b.hi);
+  public static long f64Sub(long a, long b) {
+    return Lanes.f64(f64(a) - f64(b));
   }
 
-  public static V128 and(V128 a, V128 b) {
-    return new V128(a.lo & b.lo, a.hi & b.hi);
+  public static long f64Mul(long a, long b) {
+    return Lanes.f64(f64(a) * f64(b));
   }
 
-  public static V128 or(V128 a, V128 b) {
-    return new V128(a.lo | b.lo, a.hi | b.hi);
-  }
-
-  public static V128 xor(V128 a, V128 b) {
-    return new V128(a.lo ^ b.lo, a.hi ^ b.hi);
-  }
-
-  public static V128 andnot(V128 a, V128 b) {
-    return new V128(a.lo & ~b.lo, a.hi & ~b.hi);
-  }
-
-  public static V128 f32x4Add(V128 a, V128 b) {
-    return new V128(f32Lanes(f32Lane(a.lo, 0) + f32Lane(b.lo, 0), f32Lane(a.lo, 1) + f32Lane(b.lo, 1)),
-        f32Lanes(f32Lane(a.hi, 0) + f32Lane(b.hi, 0), f32Lane(a.hi, 1) + f32Lane(b.hi, 1)));
-  }
-
-  public static V128 f32x4Sub(V128 a, V128 b) {
-    return new V128(f32Lanes(f32Lane(a.lo, 0) - f32Lane(b.lo, 0), f32Lane(a.lo, 1) - f32Lane(b.lo, 1)),
-        f32Lanes(f32Lane(a.hi, 0) - f32Lane(b.hi, 0), f32Lane(a.hi, 1) - f32Lane(b.hi, 1)));
-  }
-
-  public static V128 f32x4Mul(V128 a, V128 b) {
-    return new V128(f32Lanes(f32Lane(a.lo, 0) * f32Lane(b.lo, 0), f32Lane(a.lo, 1) * f32Lane(b.lo, 1)),
-        f32Lanes(f32Lane(a.hi, 0) * f32Lane(b.hi, 0), f32Lane(a.hi, 1) * f32Lane(b.hi, 1)));
-  }
-
-  public static V128 f64x2Add(V128 a, V128 b) {
-    return new V128(Lanes.f64(f64(a.lo) + f64(b.lo)), Lanes.f64(f64(a.hi) + f64(b.hi)));
-  }
-
-  public static V128 f64x2Sub(V128 a, V128 b) {
-    return new V128(Lanes.f64(f64(a.lo) - f64(b.lo)), Lanes.f64(f64(a.hi) - f64(b.hi)));
-  }
-
-  public static V128 f64x2Mul(V128 a, V128 b) {
-    return new V128(Lanes.f64(f64(a.lo) * f64(b.lo)), Lanes.f64(f64(a.hi) * f64(b.hi)));
-  }
-
-  // ---- bitwise ----------------------------------------------------------------------------------
-
-  public static V128 not(V128 a) {
-    return new V128(~a.lo, ~a.hi);
-  }
-
-  public static V128 bitselect(V128 a, V128 b, V128 c) {
-    return new V128((a.lo & c.lo) | (b.lo & ~c.lo), (a.hi & c.hi) | (b.hi & ~c.hi));
-  }
+  // ---- tests ------------------------------------------------------------------------------------
 
   public static int anyTrue(V128 a) {
     return (a.lo | a.hi) != 0 ? 1 : 0;

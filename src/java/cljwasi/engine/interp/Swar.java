@@ -28,6 +28,18 @@ public final class Swar {
     return ((a | H8) - (b & ~H8)) ^ ((a ^ ~b) & H8);
   }
 
+  public static long add32(long a, long b) {
+    return Lanes.pack32((int) a + (int) b, (int) (a >>> 32) + (int) (b >>> 32));
+  }
+
+  public static long sub32(long a, long b) {
+    return Lanes.pack32((int) a - (int) b, (int) (a >>> 32) - (int) (b >>> 32));
+  }
+
+  public static long mul32(long a, long b) {
+    return Lanes.pack32((int) a * (int) b, (int) (a >>> 32) * (int) (b >>> 32));
+  }
+
   public static long add16(long a, long b) {
     return ((a & ~H16) + (b & ~H16)) ^ ((a ^ b) & H16);
   }
@@ -44,6 +56,11 @@ public final class Swar {
   /** The products of lanes 0 and 2 (16 bits each, in place); lanes 1 and 3 zero. */
   private static long mulLow16(long a, long b) {
     return ((int) a * (int) b & 0xFFFFL) | ((int) (a >>> 32) * (int) (b >>> 32) & 0xFFFFL) << 32;
+  }
+
+  /** v128.bitselect: the bits of a where c has ones, those of b elsewhere. */
+  public static long bitselect(long a, long b, long c) {
+    return (a & c) | (b & ~c);
   }
 
   // ---- comparisons ----------------------------------------------------------------------------
