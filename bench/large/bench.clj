@@ -13,7 +13,7 @@
             [clojure.java.shell :as sh]
             [clojure.string :as str])
   (:import (cljwasi Engine Module)
-           (cljwasi.engine.tier TierMachine$Factory)
+           (cljwasi.engine.compiler BackgroundCompile)
            (com.dylibso.chicory.wasm Parser ParserListener)
            (java.io ByteArrayInputStream)
            (java.lang.management ManagementFactory MemoryPoolMXBean MemoryType)
@@ -43,10 +43,10 @@
                                         (reset! first-write (System/nanoTime))))})
         t1 (System/nanoTime)
         f (when (= engine "auto") (.machineFactory m Engine/AUTO nil))
-        stats (when (instance? TierMachine$Factory f)
-                (into {} (.stats (.tiering ^TierMachine$Factory f))))]
+        stats (when (instance? BackgroundCompile f)
+                (into {} (.stats ^BackgroundCompile f)))]
     (prn {:parse (secs t0 tp) :first-write (secs t0 @first-write) :total (secs t0 t1)
-          :exit (:exit r) :peak-heap-mb (peak-heap-mb) :tier stats})
+          :exit (:exit r) :peak-heap-mb (peak-heap-mb) :hot stats})
     (shutdown-agents)))
 
 (defn parse [file]

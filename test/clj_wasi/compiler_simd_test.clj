@@ -258,8 +258,8 @@
 ;; them all, so that the globals the ops set stay alike).
 
 (def ^:private large-props
-  [{"clj-wasi.tier" "on"}
-   {"clj-wasi.tier" "auto" "clj-wasi.tier.min-code-bytes" "1"}])
+  [{"clj-wasi.large" "on"}
+   {"clj-wasi.large" "auto" "clj-wasi.large.min-code-bytes" "1"}])
 
 (defn- large-instances
   "Module `name` parsed as a large module under each of large-props and instantiated on
@@ -269,10 +269,10 @@
   (let [instance (fn [props engine]
                    (with-props props
                      (let [m (Module/parse (.toPath (io/file (wasm name))))]
-                       (is (= (not= "off" (props "clj-wasi.tier")) (.lazy (.plan m)))
+                       (is (= (not= "off" (props "clj-wasi.large")) (.lazy (.plan m)))
                            (str name " parsed lazily under " props))
                        (.chicory (.build (.engine (ModuleInstance/builder m) engine))))))]
-    {:eager (instance {"clj-wasi.tier" "off"} Engine/INTERPRETER)
+    {:eager (instance {"clj-wasi.large" "off"} Engine/INTERPRETER)
      :large (into {} (for [props large-props
                            engine [Engine/INTERPRETER Engine/COMPILER Engine/AUTO]]
                        [[props engine] (instance props engine)]))}))

@@ -12,7 +12,7 @@
             [clojure.test.check.generators :as gen]
             [clojure.test.check.properties :as prop])
   (:import (cljwasi Engine Module)
-           (cljwasi.engine ModulePlan$Route OwnCompiler)))
+           (cljwasi.engine ModulePlan$Route)))
 
 ;; ---- float NaNs -----------------------------------------------------------------------
 
@@ -81,13 +81,13 @@
    "f64_min" 2 "f64_max" 2 "f64_floor" 1 "f64_ceil" 1 "f64_trunc" 1 "f64_nearest" 1 "f64_abs" 1})
 
 (def ^:private tiers
-  "The tier switch: \"on\" makes every module large (parsed lazily)."
+  "The size switch (clj-wasi.large): \"on\" makes every module large (parsed lazily)."
   ["off" "on"])
 
 (defn- load-as
-  "Loads `name` with the tier switch at `tier` (the plan is made at load)."
+  "Loads `name` with the size switch (clj-wasi.large) at `tier` (the plan is made at load)."
   [tier name opts]
-  (with-props {"clj-wasi.tier" tier} (wasm/load (wasm name) opts)))
+  (with-props {"clj-wasi.large" tier} (wasm/load (wasm name) opts)))
 
 (defspec the-interpreter-gives-the-specs-nan-results 300
   (prop/for-all [name (gen/elements (keys float-ops))
@@ -106,20 +106,10 @@
     (is (= ModulePlan$Route/INTERPRETER (.route plan Engine/INTERPRETER)))
     (is (pos? (alength (.patchedBodies plan))))))
 
-(deftest chicory-compiler-min-still-returns-a-signalling-nan
-  ;; Chicory's compiled code calls OpcodeImpl.F32_MIN (Math.min): the :compiler entries of
-  ;; test/spec/known_failures.edn. When this fails, Chicory fixed it: drop those entries.
-  ;; (Chicory's compiler is selected with -Dclj-wasi.compiler=chicory; the project's own
-  ;; compiler, the default, runs cljwasi.engine.FloatOps)
-  (with-props {OwnCompiler/PROPERTY "chicory"}
-    (with-open [i (wasm/load (wasm "float_nan") {:engine :compiler})]
-      (is (= 0x7fa00000 (bit-and ((wasm/fn i "f32_min") 0x7fa00000 0x3f800000) 0xFFFFFFFF))))))
-
 (deftest the-own-compiler-gives-the-specs-nan-for-min
   (with-open [i (wasm/load (wasm "float_nan") {:engine :compiler})]
-    (when (OwnCompiler/selected)
-      (is (= 0x7fe00000 (bit-and ((wasm/fn i "f32_min") 0x7fa00000 0x3f800000) 0xFFFFFFFF))
-          "the signalling NaN comes back quieted"))))
+    (is (= 0x7fe00000 (bit-and ((wasm/fn i "f32_min") 0x7fa00000 0x3f800000) 0xFFFFFFFF))
+        "the signalling NaN comes back quieted")))
 
 ;; ---- self tail calls ----------------------------------------------------------------------
 
@@ -175,8 +165,8 @@
 ;; ---- the plan's SIMD scan -------------------------------------------------------------
 
 (deftest a-v128-in-an-imported-function-type-makes-a-simd-module
-  (let [plan (.plan ^Module (with-props {"clj-wasi.tier" "off"} (wasm/module (wasm "simd_import"))))]
+  (let [plan (.plan ^Module (with-props {"clj-wasi.large" "off"} (wasm/module (wasm "simd_import"))))]
     (is (.usesSimd plan))
-    (is (= ModulePlan$Route/REFUSED (.route plan Engine/COMPILER))
-        ":compiler refuses it with the SIMD message, not the generic one")
+    (is (= ModulePlan$Route/COMPILED (.route plan Engine/COMPILER))
+        ":compiler takes it: the project's compiler compiles SIMD")
     (is (= ModulePlan$Route/INTERPRETER (.route plan Engine/INTERPRETER)))))

@@ -53,7 +53,7 @@ public final class CompiledCode {
   private final Signatures signatures;
   private final MethodHandle[] entries;
   private final Map<Integer, String> refused;
-  /** What it was loaded from, for {@link #bytes}. */
+  /** What it was loaded from, for {@link #bytes} (null: {@link #merged} code). */
   private final Map<String, byte[]> classes;
   private final String[] owners;
 
@@ -71,6 +71,7 @@ public final class CompiledCode {
    * cache ({@link #read} loads it back).
    */
   public byte[] bytes() {
+    if (classes == null) throw new IllegalStateException("merged code is cached by its parts");
     ByteArrayOutputStream bos = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(bos)) {
       out.writeInt(FORMAT);
@@ -131,6 +132,23 @@ public final class CompiledCode {
       throw new IllegalStateException("clj-wasi: cannot load compiled code", e);
     }
     return new CompiledCode(sigs, entries, Map.copyOf(refused), classes, owners);
+  }
+
+  /**
+   * The code of {@code added} over {@code base} (two compilations of one module's functions):
+   * each function's entry from {@code added} when it compiled it, else from {@code base}. Each
+   * part's code calls what the other compiled through the machine (boxed). Not for the
+   * cache ({@link #bytes}): each part is cached on its own.
+   */
+  static CompiledCode merged(CompiledCode base, CompiledCode added) {
+    MethodHandle[] entries = base.entries.clone();
+    for (int f = 0; f < entries.length && f < added.entries.length; f++) {
+      if (added.entries[f] != null) entries[f] = added.entries[f];
+    }
+    Map<Integer, String> refused = new TreeMap<>(base.refused);
+    refused.putAll(added.refused);
+    refused.keySet().removeIf(f -> f >= 0 && f < entries.length && entries[f] != null);
+    return new CompiledCode(base.signatures, entries, Map.copyOf(refused), null, null);
   }
 
   /** The boxed entry of function {@code f}, or null when it is not compiled. */
