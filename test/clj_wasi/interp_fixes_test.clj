@@ -2,9 +2,9 @@
   "The instructions Chicory 1.7.5's interpreter gets wrong, which the project's interpreter
   runs itself (cljwasi.engine.interp.ReplacedInstructions): float NaN results, stores and
   table.fill past the end of the address space, self tail calls in functions with
-  locals. Each test fails without the fix; where Chicory's compiler still has the bug, a
-  test says so and fails once Chicory fixes it. Large modules (forced with the tier
-  switch) get the same fixes: their bodies are patched for the interpreter at first use."
+  locals. Each test fails without the fix; where compiled code still has the bug (it calls
+  Chicory's runtime for it), a test says so and fails once Chicory fixes it. Large
+  modules (forced with clj-wasi.large) get the same fixes: their bodies are patched for the interpreter at first use."
   (:require [clj-wasi.test-util :refer [wasm with-props]]
             [clj-wasi.wasm :as wasm]
             [clojure.test :refer [deftest is testing]]
@@ -155,7 +155,7 @@
         (= got (if in? :ok :out-of-bounds-table-access))))))
 
 (deftest chicory-compiler-table-fill-overflow-still-happens
-  ;; Chicory's compiled code calls OpcodeImpl.TABLE_FILL, which adds offset and size in
+  ;; compiled code calls Chicory's OpcodeImpl.TABLE_FILL, which adds offset and size in
   ;; int: a fill whose offset + size passes 2^31 - 1 does nothing instead of trapping. When
   ;; this fails, Chicory fixed it: drop this test and its row in docs/TESTING.md.
   (doseq [engine [:compiler :auto]]

@@ -236,12 +236,15 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     if (delay > 0) hurry.await(delay, TimeUnit.MILLISECONDS);
   }
 
-  /** {@code fs} and the functions they call directly (calls among them are then direct). */
+  /**
+   * {@code fs} and the functions they call directly (calls among them are then direct, and
+   * tail calls among them run in constant stack: Trampolines).
+   */
   Set<Integer> withCallees(Set<Integer> fs) {
     Set<Integer> out = new TreeSet<>(fs);
     for (int f : fs) {
       for (AnnotatedInstruction ins : module.codeSection().getFunctionBody(f - imports).instructions()) {
-        if (ins.opcode() != OpCode.CALL) continue;
+        if (ins.opcode() != OpCode.CALL && ins.opcode() != OpCode.RETURN_CALL) continue;
         long callee = ins.operand(0);
         if (callee >= imports && callee < interpreted.length) out.add((int) callee);
       }
