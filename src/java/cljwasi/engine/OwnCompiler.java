@@ -8,6 +8,7 @@ import cljwasi.engine.compiler.CodeCache;
 import cljwasi.engine.compiler.CompiledCode;
 import cljwasi.engine.compiler.CompiledMachine;
 import cljwasi.engine.compiler.ModuleCompiler;
+import cljwasi.engine.compiler.Signatures;
 import cljwasi.engine.interp.Machines;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
@@ -43,15 +44,16 @@ public final class OwnCompiler {
   private OwnCompiler() {}
 
   /** The module's area of the compile cache (variant "own"), or null when there is none. */
-  private static CodeCache codeCache(ModulePlan plan, CompileCache cache, int maxBytes) {
+  private static CodeCache codeCache(ModulePlan plan, Signatures sigs, CompileCache cache,
+      int maxBytes) {
     if (cache == null || !CompiledCode.cacheable() || plan.cacheKey() == null) return null;
-    return new CodeCache(cache.variant("own"), plan.module(), plan.cacheKey(), maxBytes);
+    return new CodeCache(cache.variant("own"), sigs, plan.cacheKey(), maxBytes);
   }
 
   /** Compiles {@code candidates} now and stores the code in {@code cache} (when given). */
-  private static CompiledCode compileAndStore(ModulePlan plan, Set<Integer> candidates,
-      int maxBytes, CodeCache cache) {
-    CompiledCode code = ModuleCompiler.compile(plan.module(), candidates, maxBytes);
+  private static CompiledCode compileAndStore(ModulePlan plan, Signatures sigs,
+      Set<Integer> candidates, int maxBytes, CodeCache cache) {
+    CompiledCode code = ModuleCompiler.compile(plan.module(), sigs, candidates, maxBytes);
     if (cache != null) cache.store(candidates, code);
     return code;
   }
@@ -63,10 +65,11 @@ public final class OwnCompiler {
   static Function<Instance, Machine> hotFunctions(ModulePlan plan, String name,
       CompileCache cache) {
     int maxBytes = ModuleCompiler.maxMethodBytes();
+    Signatures sigs = new Signatures(plan.module());
     return BackgroundCompile.startHot(name, plan.module(), plan.importedFunctions(),
         plan.functionCount(), plan.patchedBodies(),
-        batch -> ModuleCompiler.compile(plan.module(), batch, maxBytes),
-        codeCache(plan, cache, maxBytes));
+        batch -> ModuleCompiler.compile(plan.module(), sigs, batch, maxBytes),
+        codeCache(plan, sigs, cache, maxBytes));
   }
 
   static Function<Instance, Machine> create(ModulePlan plan, Engine engine, String name,
@@ -78,16 +81,17 @@ public final class OwnCompiler {
     // in HotSpot's bytecode interpreter it beats the Wasm interpreter); :auto honours the
     // clj-wasi.compiler.max-method-bytes property, :compiler compiles everything it can
     int maxBytes = engine == Engine.COMPILER ? Integer.MAX_VALUE : ModuleCompiler.maxMethodBytes();
-    CodeCache own = codeCache(plan, cache, maxBytes);
+    Signatures sigs = new Signatures(plan.module());
+    CodeCache own = codeCache(plan, sigs, cache, maxBytes);
     CompiledCode code = own == null ? null : own.load(candidates);
     if (code == null && engine == Engine.AUTO && BackgroundCompile.enabled()) {
       // a miss under :auto: run interpreted at once, switch to the code when it is ready
       return BackgroundCompile.start(name, plan.module(), plan.importedFunctions(),
           plan.functionCount(), plan.patchedBodies(),
-          batch -> ModuleCompiler.compile(plan.module(), batch, maxBytes),
-          () -> compileAndStore(plan, candidates, maxBytes, own));
+          batch -> ModuleCompiler.compile(plan.module(), sigs, batch, maxBytes),
+          () -> compileAndStore(plan, sigs, candidates, maxBytes, own));
     }
-    if (code == null) code = compileAndStore(plan, candidates, maxBytes, own);
+    if (code == null) code = compileAndStore(plan, sigs, candidates, maxBytes, own);
     if (engine == Engine.COMPILER && !code.refused().isEmpty()) {
       Map<String, Object> data = new LinkedHashMap<>();
       data.put("name", name);

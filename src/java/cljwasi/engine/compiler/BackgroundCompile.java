@@ -232,7 +232,12 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
 
   /** Lets the guest run (and hot functions gather) for a moment, unless someone waits. */
   void gather() throws InterruptedException {
-    long delay = Long.getLong(DELAY_PROPERTY, DEFAULT_DELAY_MILLIS);
+    gather(1);
+  }
+
+  /** As {@link #gather()}, {@code times} as long. */
+  void gather(int times) throws InterruptedException {
+    long delay = Long.getLong(DELAY_PROPERTY, DEFAULT_DELAY_MILLIS) * times;
     if (delay > 0) hurry.await(delay, TimeUnit.MILLISECONDS);
   }
 

@@ -1,7 +1,6 @@
 package cljwasi.engine.compiler;
 
 import cljwasi.engine.cache.CompileCache;
-import com.dylibso.chicory.wasm.WasmModule;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -20,16 +19,17 @@ public final class CodeCache {
   private static final String BATCHES_HEADER = "clj-wasi batches v1";
 
   private final CompileCache cache;
-  private final WasmModule module;
+  private final Signatures signatures;
   private final String prefix;
 
   /**
-   * {@code cache}: the compile cache's area for the project's compiler; {@code moduleKey}: the
-   * module's digest; {@code maxBytes}: the method size limit the code is compiled with.
+   * {@code cache}: the compile cache's area for the project's compiler; {@code signatures}:
+   * the module's; {@code moduleKey}: its digest; {@code maxBytes}: the method size limit the
+   * code is compiled with.
    */
-  public CodeCache(CompileCache cache, WasmModule module, String moduleKey, int maxBytes) {
+  public CodeCache(CompileCache cache, Signatures signatures, String moduleKey, int maxBytes) {
     this.cache = cache;
-    this.module = module;
+    this.signatures = signatures;
     this.prefix = moduleKey + "|" + CompiledCode.FORMAT + "|" + maxBytes;
   }
 
@@ -43,7 +43,7 @@ public final class CodeCache {
     byte[] blob = cache.get(key);
     if (blob == null) return null;
     try {
-      return CompiledCode.read(module, blob);
+      return CompiledCode.read(signatures, blob);
     } catch (IOException | RuntimeException | LinkageError e) {
       remove(key);
       return null;

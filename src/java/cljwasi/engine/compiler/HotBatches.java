@@ -77,7 +77,14 @@ final class HotBatches {
     Set<Integer> batch = Set.of();
     try {
       BackgroundCompile.passGate();
-      owner.gather();
+      int published;
+      synchronized (this) {
+        published = batches.size();
+      }
+      // the first batches (the hottest functions) come quickly; later ones gather longer,
+      // up to 40 times the delay (2 s): fewer, larger batches mean more direct calls and
+      // fewer classes to load (a 54 MB module's cpu run made 193 batches at 50 ms each)
+      owner.gather(Math.min(40, published + 1));
       synchronized (this) {
         scheduled = false; // what gets hot from now on wakes another step
         running = true;
