@@ -23,8 +23,8 @@ import java.util.function.Function;
  * callers that come in from outside; the older stays valid for code still running in it).
  * A call from one batch's code to a function only another batch compiled goes through
  * {@code instance.getMachine()}: the arguments boxed into a {@code long[]}, the
- * {@link SwitchingMachine}'s lookup and the callee's boxed entry, a few tens of nanoseconds
- * against a direct call's one or two (and no inlining across the boundary).
+ * {@link SwitchingMachine}'s lookup and the callee's boxed entry: ~8 ns against ~1 ns for a
+ * direct call of a one-line callee (and no inlining across the boundary).
  */
 final class HotBatches {
   private final BackgroundCompile owner;
