@@ -101,7 +101,7 @@
         (let [dir (str (Files/createTempDirectory "large-bench" (make-array java.nio.file.attribute.FileAttribute 0)))]
           (swap! rows conj [mname w :auto-cold (apply jvm ["-Xss16m" (str "-Xmx" heap)] "one" file "auto" dir args)])
           (swap! rows conj [mname w :auto-warm (apply jvm ["-Xss16m" (str "-Xmx" heap)] "one" file "auto" dir args)])
-          (when (= w :cpu) ; the heap a cold tiered run needs: does it finish in 2 GB?
+          (when (= w :cpu) ; the heap a cold :auto run needs: does it finish in 2 GB?
             (let [dir2 (str (Files/createTempDirectory "large-bench" (make-array java.nio.file.attribute.FileAttribute 0)))]
               (swap! rows conj [mname w :auto-cold-xmx2g (apply jvm ["-Xss16m" "-Xmx2g"] "one" file "auto" dir2 args)])))
           (when (= w :start)

@@ -252,7 +252,7 @@
 ;; A large module is parsed lazily (cljwasi.engine.parse.LazyParser): each body is decoded at
 ;; its first use, as the module has it, for the compilers; the interpreter runs copies with
 ;; the v128-local fix (V128Locals), made from them at their first use (ModulePlan). Both
-;; modules set v128 locals. Made large the two ways a user can: the tier switch, and a size
+;; modules set v128 locals. Made large the two ways a user can: the size switch, and a size
 ;; threshold below the module's code. Every engine must run them as the project's
 ;; interpreter runs the eagerly parsed module (an instance made with them: each case calls
 ;; them all, so that the globals the ops set stay alike).

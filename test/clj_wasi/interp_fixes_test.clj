@@ -80,23 +80,23 @@
   {"f32_min" 2 "f32_max" 2 "f32_abs" 1
    "f64_min" 2 "f64_max" 2 "f64_floor" 1 "f64_ceil" 1 "f64_trunc" 1 "f64_nearest" 1 "f64_abs" 1})
 
-(def ^:private tiers
+(def ^:private sizes
   "The size switch (clj-wasi.large): \"on\" makes every module large (parsed lazily)."
   ["off" "on"])
 
 (defn- load-as
-  "Loads `name` with the size switch (clj-wasi.large) at `tier` (the plan is made at load)."
-  [tier name opts]
-  (with-props {"clj-wasi.large" tier} (wasm/load (wasm name) opts)))
+  "Loads `name` with the size switch (clj-wasi.large) at `size` (the plan is made at load)."
+  [size name opts]
+  (with-props {"clj-wasi.large" size} (wasm/load (wasm name) opts)))
 
 (defspec the-interpreter-gives-the-specs-nan-results 300
   (prop/for-all [name (gen/elements (keys float-ops))
                  a32 (gen/vector gen-f32-bits 2)
                  a64 (gen/vector gen-f64-bits 2)
-                 tier (gen/elements tiers)]
+                 size (gen/elements sizes)]
     (let [f32? (.startsWith ^String name "f32")
           args (vec (take (float-ops name) (if f32? a32 a64)))]
-      (with-open [i (load-as tier "float_nan" {:engine :interpreter})]
+      (with-open [i (load-as size "float_nan" {:engine :interpreter})]
         (let [got (apply (wasm/fn i name) args)
               got (if f32? (bit-and got 0xFFFFFFFF) got)]
           ((if f32? (f32-expect name args) (f64-expect name args)) got))))))
@@ -115,9 +115,9 @@
 
 (defspec self-tail-calls-with-locals-run-in-constant-stack 10
   (prop/for-all [n (gen/one-of [(gen/choose 0 10) (gen/choose 50000 100000)])
-                 tier (gen/elements tiers)]
+                 size (gen/elements sizes)]
     (every? (fn [engine]
-              (with-open [i (load-as tier "self_tail_call" {:engine engine})]
+              (with-open [i (load-as size "self_tail_call" {:engine engine})]
                 (and (= 0 ((wasm/fn i "count_down") n))
                      (= 0 ((wasm/fn i "count_down_no_locals") n))
                      ;; every call starts with its declared locals zeroed
@@ -130,16 +130,16 @@
   ;; test/wasm/src/store_wrap.wat: each store with offset 22 at -7 must trap (Chicory's
   ;; interpreter wrote at 15 instead, but for store16)
   (let [oob :out-of-bounds-memory-access]
-    (doseq [tier tiers
+    (doseq [size sizes
             engine [:interpreter :compiler :auto]
             export ["store8" "store16" "i64_store8" "i64_store32"]]
-      (with-open [i (load-as tier "store_wrap" {:engine engine})]
+      (with-open [i (load-as size "store_wrap" {:engine engine})]
         (is (= oob (:kind (try ((wasm/fn i export) -7) nil
                                (catch clojure.lang.ExceptionInfo e (ex-data e)))))
-            (str tier " " engine " " export))
-        (is (= 0 ((wasm/fn i "word") 12)) (str tier " " engine " " export ": nothing written"))
+            (str size " " engine " " export))
+        (is (= 0 ((wasm/fn i "word") 12)) (str size " " engine " " export ": nothing written"))
         ((wasm/fn i export) 1)
-        (is (not= 0 ((wasm/fn i "word") 20)) (str tier " " engine " " export ": in range it stores"))))))
+        (is (not= 0 ((wasm/fn i "word") 20)) (str size " " engine " " export ": in range it stores"))))))
 
 (defspec the-interpreter-traps-table-fill-exactly-past-the-end 100
   ;; test/wasm/src/bulk_bounds.wat: a table of 4; offset + size compared unsigned, in 64 bits
@@ -147,8 +147,8 @@
                                      (gen/fmap #(unchecked-int (- 0x80000000 %)) (gen/choose 0 8))])
                  size (gen/one-of [(gen/choose 0 6)
                                    (gen/fmap #(unchecked-int (+ 0x7ffffff8 %)) (gen/choose 0 16))])
-                 tier (gen/elements tiers)]
-    (with-open [i (load-as tier "bulk_bounds" {:engine :interpreter})]
+                 size (gen/elements sizes)]
+    (with-open [i (load-as size "bulk_bounds" {:engine :interpreter})]
       (let [in? (<= (+ (bit-and offset 0xFFFFFFFF) (bit-and size 0xFFFFFFFF)) 4)
             got (try ((wasm/fn i "table_fill") offset size) :ok
                      (catch clojure.lang.ExceptionInfo e (:kind (ex-data e))))]

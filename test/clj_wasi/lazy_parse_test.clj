@@ -1,7 +1,7 @@
 (ns clj-wasi.lazy-parse-test
   "Large modules are parsed lazily (cljwasi.engine.parse.LazyParser): every function body is decoded
   and validated at its first use. Forced on for the small test modules with the
-  clj-wasi.tier property, and compared with the eager parse of the same bytes. Modules
+  clj-wasi.large property, and compared with the eager parse of the same bytes. Modules
   of any size are parsed lazily once an eager parse with the same compile cache has
   validated them (cljwasi.engine.cache.ModuleFacts): compared with the eager parse too."
   (:require [clj-wasi.test-util :refer [await-compiled thrown-data wasm with-props with-temp-dir]]
