@@ -147,8 +147,8 @@
                                      (gen/fmap #(unchecked-int (- 0x80000000 %)) (gen/choose 0 8))])
                  size (gen/one-of [(gen/choose 0 6)
                                    (gen/fmap #(unchecked-int (+ 0x7ffffff8 %)) (gen/choose 0 16))])
-                 size (gen/elements sizes)]
-    (with-open [i (load-as size "bulk_bounds" {:engine :interpreter})]
+                 large (gen/elements sizes)]
+    (with-open [i (load-as large "bulk_bounds" {:engine :interpreter})]
       (let [in? (<= (+ (bit-and offset 0xFFFFFFFF) (bit-and size 0xFFFFFFFF)) 4)
             got (try ((wasm/fn i "table_fill") offset size) :ok
                      (catch clojure.lang.ExceptionInfo e (:kind (ex-data e))))]
