@@ -13,7 +13,7 @@
             [clojure.java.shell :as sh]
             [clojure.string :as str])
   (:import (cljwasi Engine Module)
-           (cljwasi.engine.tier TierMachine$Factory)
+           (cljwasi.engine.compiler BackgroundCompile)
            (com.dylibso.chicory.wasm Parser ParserListener)
            (java.io ByteArrayInputStream)
            (java.lang.management ManagementFactory MemoryPoolMXBean MemoryType)
@@ -43,10 +43,10 @@
                                         (reset! first-write (System/nanoTime))))})
         t1 (System/nanoTime)
         f (when (= engine "auto") (.machineFactory m Engine/AUTO nil))
-        stats (when (instance? TierMachine$Factory f)
-                (into {} (.stats (.tiering ^TierMachine$Factory f))))]
+        stats (when (instance? BackgroundCompile f)
+                (into {} (.stats ^BackgroundCompile f)))]
     (prn {:parse (secs t0 tp) :first-write (secs t0 @first-write) :total (secs t0 t1)
-          :exit (:exit r) :peak-heap-mb (peak-heap-mb) :tier stats})
+          :exit (:exit r) :peak-heap-mb (peak-heap-mb) :hot stats})
     (shutdown-agents)))
 
 (defn parse [file]
@@ -101,7 +101,7 @@
         (let [dir (str (Files/createTempDirectory "large-bench" (make-array java.nio.file.attribute.FileAttribute 0)))]
           (swap! rows conj [mname w :auto-cold (apply jvm ["-Xss16m" (str "-Xmx" heap)] "one" file "auto" dir args)])
           (swap! rows conj [mname w :auto-warm (apply jvm ["-Xss16m" (str "-Xmx" heap)] "one" file "auto" dir args)])
-          (when (= w :cpu) ; the heap a cold tiered run needs: does it finish in 2 GB?
+          (when (= w :cpu) ; the heap a cold :auto run needs: does it finish in 2 GB?
             (let [dir2 (str (Files/createTempDirectory "large-bench" (make-array java.nio.file.attribute.FileAttribute 0)))]
               (swap! rows conj [mname w :auto-cold-xmx2g (apply jvm ["-Xss16m" "-Xmx2g"] "one" file "auto" dir2 args)])))
           (when (= w :start)

@@ -6,10 +6,7 @@
   (:require [clj-wasi.test-util :refer [trap-kinds wasm]]
             [clj-wasi.wasm :as wasm]
             [clojure.test :refer [deftest is testing]])
-  (:import (cljwasi Module)
-           (cljwasi.engine ChicoryInternals)
-           (com.dylibso.chicory.compiler InterpreterFallback MachineFactoryCompiler)
-           (java.io File)))
+  (:import (cljwasi.engine ChicoryInternals)))
 
 (deftest every-internal-piece-is-reachable
   (is (some #{(ChicoryInternals/chicoryVersion)} ChicoryInternals/SUPPORTED_VERSIONS)
@@ -17,8 +14,7 @@
            ChicoryInternals/SUPPORTED_VERSIONS))
   (doseq [[what why] (ChicoryInternals/missing)]
     (is false (str "Chicory changed: cannot reach " what " (" why ")")))
-  (is (ChicoryInternals/canParseLazily))
-  (is (ChicoryInternals/canCompileLayers)))
+  (is (ChicoryInternals/canParseLazily)))
 
 
 (deftest trap-messages-name-their-kind
@@ -33,18 +29,3 @@
                      (assoc (ex-data e) :message (ex-message e))))]
         (is (= kind (:kind d))
             (str engine " " export ": Chicory's message changed? it said: " (:message d)))))))
-
-(deftest compile-failures-name-their-function
-  ;; tier_hot's big() is too large for one JVM method; the tiered compiler refuses the
-  ;; function the message names and compiles the rest of its batch
-  (let [m (Module/parse (.toPath (File. ^String (wasm "tier_hot"))))
-        e (try (-> (MachineFactoryCompiler/builder (.parsed m))
-                   (.withInterpreterFallback InterpreterFallback/FAIL)
-                   (.compile))
-               nil
-               (catch Throwable e e))]
-    (is (some? e) "the compiler refuses big()")
-    (let [f (ChicoryInternals/blamedFunction e)]
-      (is (some? f) (str "Chicory's compile failure no longer names a function: " (ex-message e)))
-      (when f
-        (is (<= (.importedFunctions (.plan m)) f (dec (.functionCount (.plan m)))))))))

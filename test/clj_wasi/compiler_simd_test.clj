@@ -295,14 +295,14 @@
 ;; A large module is parsed lazily (cljwasi.engine.parse.LazyParser): each body is decoded at
 ;; its first use, as the module has it, for the compilers; the interpreter runs copies with
 ;; the v128-local fix (V128Locals), made from them at their first use (ModulePlan). Both
-;; modules set v128 locals. Made large the two ways a user can: the tier switch, and a size
+;; modules set v128 locals. Made large the two ways a user can: the size switch, and a size
 ;; threshold below the module's code. Every engine must run them as the project's
 ;; interpreter runs the eagerly parsed module (an instance made with them: each case calls
 ;; them all, so that the globals the ops set stay alike).
 
 (def ^:private large-props
-  [{"clj-wasi.tier" "on"}
-   {"clj-wasi.tier" "auto" "clj-wasi.tier.min-code-bytes" "1"}])
+  [{"clj-wasi.large" "on"}
+   {"clj-wasi.large" "auto" "clj-wasi.large.min-code-bytes" "1"}])
 
 (defn- large-instances
   "Module `name` parsed as a large module under each of large-props and instantiated on
@@ -312,10 +312,10 @@
   (let [instance (fn [props engine]
                    (with-props props
                      (let [m (Module/parse (.toPath (io/file (wasm name))))]
-                       (is (= (not= "off" (props "clj-wasi.tier")) (.lazy (.plan m)))
+                       (is (= (not= "off" (props "clj-wasi.large")) (.lazy (.plan m)))
                            (str name " parsed lazily under " props))
                        (.chicory (.build (.engine (ModuleInstance/builder m) engine))))))]
-    {:eager (instance {"clj-wasi.tier" "off"} Engine/INTERPRETER)
+    {:eager (instance {"clj-wasi.large" "off"} Engine/INTERPRETER)
      :large (into {} (for [props large-props
                            engine [Engine/INTERPRETER Engine/COMPILER Engine/AUTO]]
                        [[props engine] (instance props engine)]))}))

@@ -11,7 +11,7 @@
             [clojure.test.check.generators :as gen]
             [clojure.test.check.properties :as prop])
   (:import (cljwasi Engine Module ModuleInstance WasmException)
-           (cljwasi.engine ChicoryInternals LinearMemory OwnCompiler)
+           (cljwasi.engine ChicoryInternals LinearMemory)
            (cljwasi.engine.compiler CompiledMachine ModuleCompiler)
            (com.dylibso.chicory.runtime ChicoryInterruptedException ImportValues Instance
                                         InterpreterMachine)
@@ -365,11 +365,8 @@
     (is (re-find #"bytes of bytecode" (str (get (.refused (ModuleCompiler/compile m #{(int 0)} 1000)) (int 0)))))
     (is (empty? (.refused (ModuleCompiler/compile m #{(int 0)} 100000))))))
 
-(defmacro ^:private with-own-compiler [& body]
-  `(with-props {OwnCompiler/PROPERTY "own"} ~@body))
-
 (deftest traps-keep-their-kinds-under-the-own-compiler
-  (with-own-compiler
+  (do
     (doseq [[export kind] trap-kinds
             engine [:compiler :auto]]
       (with-open [i (wasm/load "test/wasm/trap_kinds.wasm" {:engine engine :cache-dir false})]
@@ -378,7 +375,7 @@
             (str engine " " export))))))
 
 (deftest the-compiler-engine-names-the-functions-it-cannot-take
-  (with-own-compiler
+  (do
     ;; two memories: compiled code reaches memory 0 only
     (let [d (try (wasm/load (module-bytes [{:export "f" :params [] :results [:i32] :code [0x41 1]}]
                                           1 {:memories 2})
@@ -554,12 +551,12 @@
 
 (defspec tags-are-caught-by-identity-on-every-engine 100
   (prop/for-all [tc gen-tag-case]
-    (with-own-compiler
+    (do
       (let [expected (expected-catch tc)]
         (every? #(= expected (run-catch tc %)) engine-pairs)))))
 
 (deftest catch-is-by-identity-across-instances
-  (with-own-compiler
+  (do
     (doseq [[what tc] {"spec try_table.wast:364: B's own tag 0 is not P's tag 0, whose exception passes on to catch_all"
                          {:p-types [3] :imports [] :own [3] :clauses [{:kind :catch :tag 0} {:kind :catch-all}]
                           :src 0 :which 0 :v 5}
@@ -580,7 +577,7 @@
   ;; catches with the import first: different tags, so catch_all takes it. (Chicory's
   ;; interpreter, which :interpreter runs, catches it with the import: it matches an
   ;; imported catch tag by type.)
-  (with-own-compiler
+  (do
     (let [tc {:p-types [3] :imports [0] :own [3] :clauses [{:kind :catch :tag 0} {:kind :catch-all}]
                 :src 1 :which 1 :v 0}]
       (doseq [pair [[Engine/COMPILER Engine/COMPILER] [Engine/AUTO Engine/AUTO]]]
@@ -741,7 +738,7 @@
                  n (gen/frequency [[3 (gen/choose 0 10)] [2 (gen/choose 0 400)]])]
     (let [bytes (tail-program-bytes prog)
           same #(same-bits (:results prog) %)
-          own (same (with-own-compiler (tail-outcome bytes :compiler n)))]
+          own (same (do (tail-outcome bytes :compiler n)))]
       (and (= (same (tail-model prog n)) own)
            (= (same (tail-outcome bytes :interpreter n)) own)))))
 
@@ -755,4 +752,4 @@
               :entry-tail? true}
         n 1000000]
     (is (= (same-bits (:results prog) (tail-model prog n))
-           (same-bits (:results prog) (with-own-compiler (tail-outcome (tail-program-bytes prog) :compiler n)))))))
+           (same-bits (:results prog) (do (tail-outcome (tail-program-bytes prog) :compiler n)))))))

@@ -6,8 +6,7 @@
             [clojure.test :refer [deftest is testing]]
             [clojure.test.check.clojure-test :refer [defspec]]
             [clojure.test.check.generators :as gen]
-            [clojure.test.check.properties :as prop])
-  (:import (cljwasi.engine OwnCompiler)))
+            [clojure.test.check.properties :as prop]))
 
 (defn- entries [dir]
   (filter #(.endsWith (.getName ^java.io.File %) ".bin") (file-seq (io/file dir))))
@@ -78,9 +77,8 @@
         (is (await-compiled m)))))))
 
 (def ^:private tail-call-engines
-  "The engines that run tail calls in constant stack: :compiler too with the own compiler
-  (the default), not with Chicory's (-Dclj-wasi.compiler=chicory), which refuses them."
-  (if (OwnCompiler/selected) [:interpreter :auto :compiler] [:interpreter :auto]))
+  "The engines that run tail calls in constant stack: all of them."
+  [:interpreter :auto :compiler])
 
 (defspec tail-calls-run-in-constant-stack 30
   ;; deep enough that an ordinary call per step would exhaust any JVM stack
@@ -102,9 +100,5 @@
       (is (= 1 ((wasm/fn i "caught"))) (str engine ": the same call, not a tail call")))))
 
 (deftest the-compiler-engine-runs-tail-calls-only-in-constant-stack
-  (if (OwnCompiler/selected)
-    (with-open [i (wasm/load (wasm "tail_calls") {:engine :compiler :cache-dir false})]
-      (is (= 1 ((wasm/fn i "even") 1000000)) "a million tail calls between two functions"))
-    (let [d (thrown-data #(wasm/load (wasm "tail_calls") {:engine :compiler}))]
-      (is (= :wasm/compile (:type d)) "Chicory's compiler would make them ordinary calls")
-      (is (= 9 (:tail-call-functions d)) "every function of tail_calls.wat makes a tail call"))))
+  (with-open [i (wasm/load (wasm "tail_calls") {:engine :compiler :cache-dir false})]
+    (is (= 1 ((wasm/fn i "even") 1000000)) "a million tail calls between two functions")))

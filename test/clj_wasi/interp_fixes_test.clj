@@ -2,9 +2,9 @@
   "The instructions Chicory 1.7.5's interpreter gets wrong, which the project's interpreter
   runs itself (cljwasi.engine.interp.ReplacedInstructions): float NaN results, stores and
   table.fill past the end of the address space, self tail calls in functions with
-  locals. Each test fails without the fix; where Chicory's compiler still has the bug, a
-  test says so and fails once Chicory fixes it. Large modules (forced with the tier
-  switch) get the same fixes: their bodies are patched for the interpreter at first use."
+  locals. Each test fails without the fix; where compiled code still has the bug (it calls
+  Chicory's runtime for it), a test says so and fails once Chicory fixes it. Large
+  modules (forced with clj-wasi.large) get the same fixes: their bodies are patched for the interpreter at first use."
   (:require [clj-wasi.test-util :refer [wasm with-props]]
             [clj-wasi.wasm :as wasm]
             [clojure.test :refer [deftest is testing]]
@@ -12,7 +12,7 @@
             [clojure.test.check.generators :as gen]
             [clojure.test.check.properties :as prop])
   (:import (cljwasi Engine Module)
-           (cljwasi.engine ModulePlan$Route OwnCompiler)))
+           (cljwasi.engine ModulePlan$Route)))
 
 ;; ---- float NaNs -----------------------------------------------------------------------
 
@@ -80,23 +80,23 @@
   {"f32_min" 2 "f32_max" 2 "f32_abs" 1
    "f64_min" 2 "f64_max" 2 "f64_floor" 1 "f64_ceil" 1 "f64_trunc" 1 "f64_nearest" 1 "f64_abs" 1})
 
-(def ^:private tiers
-  "The tier switch: \"on\" makes every module large (parsed lazily)."
+(def ^:private sizes
+  "The size switch (clj-wasi.large): \"on\" makes every module large (parsed lazily)."
   ["off" "on"])
 
 (defn- load-as
-  "Loads `name` with the tier switch at `tier` (the plan is made at load)."
-  [tier name opts]
-  (with-props {"clj-wasi.tier" tier} (wasm/load (wasm name) opts)))
+  "Loads `name` with the size switch (clj-wasi.large) at `size` (the plan is made at load)."
+  [size name opts]
+  (with-props {"clj-wasi.large" size} (wasm/load (wasm name) opts)))
 
 (defspec the-interpreter-gives-the-specs-nan-results 300
   (prop/for-all [name (gen/elements (keys float-ops))
                  a32 (gen/vector gen-f32-bits 2)
                  a64 (gen/vector gen-f64-bits 2)
-                 tier (gen/elements tiers)]
+                 size (gen/elements sizes)]
     (let [f32? (.startsWith ^String name "f32")
           args (vec (take (float-ops name) (if f32? a32 a64)))]
-      (with-open [i (load-as tier "float_nan" {:engine :interpreter})]
+      (with-open [i (load-as size "float_nan" {:engine :interpreter})]
         (let [got (apply (wasm/fn i name) args)
               got (if f32? (bit-and got 0xFFFFFFFF) got)]
           ((if f32? (f32-expect name args) (f64-expect name args)) got))))))
@@ -106,28 +106,18 @@
     (is (= ModulePlan$Route/INTERPRETER (.route plan Engine/INTERPRETER)))
     (is (pos? (alength (.patchedBodies plan))))))
 
-(deftest chicory-compiler-min-still-returns-a-signalling-nan
-  ;; Chicory's compiled code calls OpcodeImpl.F32_MIN (Math.min): the :compiler entries of
-  ;; test/spec/known_failures.edn. When this fails, Chicory fixed it: drop those entries.
-  ;; (Chicory's compiler is selected with -Dclj-wasi.compiler=chicory; the project's own
-  ;; compiler, the default, runs cljwasi.engine.FloatOps)
-  (with-props {OwnCompiler/PROPERTY "chicory"}
-    (with-open [i (wasm/load (wasm "float_nan") {:engine :compiler})]
-      (is (= 0x7fa00000 (bit-and ((wasm/fn i "f32_min") 0x7fa00000 0x3f800000) 0xFFFFFFFF))))))
-
 (deftest the-own-compiler-gives-the-specs-nan-for-min
   (with-open [i (wasm/load (wasm "float_nan") {:engine :compiler})]
-    (when (OwnCompiler/selected)
-      (is (= 0x7fe00000 (bit-and ((wasm/fn i "f32_min") 0x7fa00000 0x3f800000) 0xFFFFFFFF))
-          "the signalling NaN comes back quieted"))))
+    (is (= 0x7fe00000 (bit-and ((wasm/fn i "f32_min") 0x7fa00000 0x3f800000) 0xFFFFFFFF))
+        "the signalling NaN comes back quieted")))
 
 ;; ---- self tail calls ----------------------------------------------------------------------
 
 (defspec self-tail-calls-with-locals-run-in-constant-stack 10
   (prop/for-all [n (gen/one-of [(gen/choose 0 10) (gen/choose 50000 100000)])
-                 tier (gen/elements tiers)]
+                 size (gen/elements sizes)]
     (every? (fn [engine]
-              (with-open [i (load-as tier "self_tail_call" {:engine engine})]
+              (with-open [i (load-as size "self_tail_call" {:engine engine})]
                 (and (= 0 ((wasm/fn i "count_down") n))
                      (= 0 ((wasm/fn i "count_down_no_locals") n))
                      ;; every call starts with its declared locals zeroed
@@ -140,16 +130,16 @@
   ;; test/wasm/src/store_wrap.wat: each store with offset 22 at -7 must trap (Chicory's
   ;; interpreter wrote at 15 instead, but for store16)
   (let [oob :out-of-bounds-memory-access]
-    (doseq [tier tiers
+    (doseq [size sizes
             engine [:interpreter :compiler :auto]
             export ["store8" "store16" "i64_store8" "i64_store32"]]
-      (with-open [i (load-as tier "store_wrap" {:engine engine})]
+      (with-open [i (load-as size "store_wrap" {:engine engine})]
         (is (= oob (:kind (try ((wasm/fn i export) -7) nil
                                (catch clojure.lang.ExceptionInfo e (ex-data e)))))
-            (str tier " " engine " " export))
-        (is (= 0 ((wasm/fn i "word") 12)) (str tier " " engine " " export ": nothing written"))
+            (str size " " engine " " export))
+        (is (= 0 ((wasm/fn i "word") 12)) (str size " " engine " " export ": nothing written"))
         ((wasm/fn i export) 1)
-        (is (not= 0 ((wasm/fn i "word") 20)) (str tier " " engine " " export ": in range it stores"))))))
+        (is (not= 0 ((wasm/fn i "word") 20)) (str size " " engine " " export ": in range it stores"))))))
 
 (defspec the-interpreter-traps-table-fill-exactly-past-the-end 100
   ;; test/wasm/src/bulk_bounds.wat: a table of 4; offset + size compared unsigned, in 64 bits
@@ -157,15 +147,15 @@
                                      (gen/fmap #(unchecked-int (- 0x80000000 %)) (gen/choose 0 8))])
                  size (gen/one-of [(gen/choose 0 6)
                                    (gen/fmap #(unchecked-int (+ 0x7ffffff8 %)) (gen/choose 0 16))])
-                 tier (gen/elements tiers)]
-    (with-open [i (load-as tier "bulk_bounds" {:engine :interpreter})]
+                 large (gen/elements sizes)]
+    (with-open [i (load-as large "bulk_bounds" {:engine :interpreter})]
       (let [in? (<= (+ (bit-and offset 0xFFFFFFFF) (bit-and size 0xFFFFFFFF)) 4)
             got (try ((wasm/fn i "table_fill") offset size) :ok
                      (catch clojure.lang.ExceptionInfo e (:kind (ex-data e))))]
         (= got (if in? :ok :out-of-bounds-table-access))))))
 
 (deftest chicory-compiler-table-fill-overflow-still-happens
-  ;; Chicory's compiled code calls OpcodeImpl.TABLE_FILL, which adds offset and size in
+  ;; compiled code calls Chicory's OpcodeImpl.TABLE_FILL, which adds offset and size in
   ;; int: a fill whose offset + size passes 2^31 - 1 does nothing instead of trapping. When
   ;; this fails, Chicory fixed it: drop this test and its row in docs/TESTING.md.
   (doseq [engine [:compiler :auto]]
@@ -175,8 +165,8 @@
 ;; ---- the plan's SIMD scan -------------------------------------------------------------
 
 (deftest a-v128-in-an-imported-function-type-makes-a-simd-module
-  (let [plan (.plan ^Module (with-props {"clj-wasi.tier" "off"} (wasm/module (wasm "simd_import"))))]
+  (let [plan (.plan ^Module (with-props {"clj-wasi.large" "off"} (wasm/module (wasm "simd_import"))))]
     (is (.usesSimd plan))
-    (is (= ModulePlan$Route/REFUSED (.route plan Engine/COMPILER))
-        ":compiler refuses it with the SIMD message, not the generic one")
+    (is (= ModulePlan$Route/COMPILED (.route plan Engine/COMPILER))
+        ":compiler takes it: the project's compiler compiles SIMD")
     (is (= ModulePlan$Route/INTERPRETER (.route plan Engine/INTERPRETER)))))

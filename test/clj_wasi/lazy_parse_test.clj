@@ -1,7 +1,7 @@
 (ns clj-wasi.lazy-parse-test
   "Large modules are parsed lazily (cljwasi.engine.parse.LazyParser): every function body is decoded
   and validated at its first use. Forced on for the small test modules with the
-  clj-wasi.tier property, and compared with the eager parse of the same bytes. Modules
+  clj-wasi.large property, and compared with the eager parse of the same bytes. Modules
   of any size are parsed lazily once an eager parse with the same compile cache has
   validated them (cljwasi.engine.cache.ModuleFacts): compared with the eager parse too."
   (:require [clj-wasi.test-util :refer [await-compiled thrown-data wasm with-props with-temp-dir]]
@@ -20,10 +20,10 @@
            (java.nio.file Files)))
 
 (defn- lazy-module ^Module [name]
-  (with-props {"clj-wasi.tier" "on"} (wasm/module (wasm name))))
+  (with-props {"clj-wasi.large" "on"} (wasm/module (wasm name))))
 
 (defn- eager-module ^Module [name]
-  (with-props {"clj-wasi.tier" "off"} (wasm/module (wasm name))))
+  (with-props {"clj-wasi.large" "off"} (wasm/module (wasm name))))
 
 (defn- lazy? [^Module m] (.lazy (.plan m)))
 
@@ -57,7 +57,7 @@
     (let [opts (assoc opts :args args)
           expected (outcome (eager-module name) (assoc opts :engine :interpreter))]
       (doseq [engine [:interpreter :auto]]
-        (is (= expected (with-props {"clj-wasi.tier" "on"}
+        (is (= expected (with-props {"clj-wasi.large" "on"}
                           (outcome (lazy-module name) (assoc opts :engine engine))))
             (str name " " engine))))))
 
@@ -75,7 +75,7 @@
   (testing "the lazy parse loads it, runs the valid function and names the invalid one"
     (let [m (lazy-module "invalid_body")]
       (doseq [engine [:interpreter :auto]]
-        (with-open [i (with-props {"clj-wasi.tier" "on"} (wasm/load m {:engine engine}))]
+        (with-open [i (with-props {"clj-wasi.large" "on"} (wasm/load m {:engine engine}))]
           (is (= 42 ((wasm/fn i "good"))))
           (dotimes [_ 2] ; the failure is kept, not retried
             (let [d (thrown-data #((wasm/fn i "bad")))]

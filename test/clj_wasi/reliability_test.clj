@@ -10,8 +10,7 @@
             [clojure.test.check.clojure-test :refer [defspec]]
             [clojure.test.check.generators :as gen]
             [clojure.test.check.properties :as prop])
-  (:import (cljwasi.engine OwnCompiler)
-           (java.nio.file Files)
+  (:import (java.nio.file Files)
            (java.util.concurrent Executors Future TimeUnit)))
 
 (defn- open-fd-count []
@@ -93,7 +92,7 @@
 (defspec mutated-modules-parsed-lazily-load-or-fail-cleanly 500
   ;; as large modules are (cljwasi.engine.parse.LazyParser): a broken body fails at its first call
   (prop/for-all [mutant gen-mutant]
-    (with-props {"clj-wasi.tier" "on"} (ends-cleanly? mutant))))
+    (with-props {"clj-wasi.large" "on"} (ends-cleanly? mutant))))
 
 ;; ---- limits ---------------------------------------------------------------------
 
@@ -120,12 +119,11 @@
   (assert-times-out "tail_calls" "spin" 500))
 
 (deftest timeout-stops-a-loop-of-tail-calls-between-functions
-  ;; ping and pong tail-call each other forever: on the own compiler only its trampoline's
-  ;; countdown sees the interrupt (Chicory's compiler refuses the module under :compiler)
-  ;; (the bound of timeout-fires-promptly-after-the-deadline: 611 ms seen on :interpreter
+  ;; ping and pong tail-call each other forever: compiled, only the trampoline's countdown
+  ;; sees the interrupt (the bound of timeout-fires-promptly-after-the-deadline: 611 ms seen on :interpreter
   ;; with the machine at load 7)
   (assert-times-out "tail_calls" "ping" 1000
-                    (if (OwnCompiler/selected) [:interpreter :auto :compiler] [:interpreter :auto])))
+                    [:interpreter :auto :compiler]))
 
 (deftest timeout-on-a-wasi-command-closes-its-files
   (with-temp-dir [dir]

@@ -475,11 +475,6 @@
 
 ;; ---- engines ----------------------------------------------------------------------------
 
-(def ^:private own-compiler?
-  "Whether -Dclj-wasi.compiler=own puts the project's compiler, which compiles SIMD,
-  behind :compiler and :auto."
-  (cljwasi.engine.OwnCompiler/selected))
-
 (defn- compiled-machine?
   "Whether the machine factory of module `m` on `engine` makes the own compiler's
   machine (CompiledMachine's factory, a lambda of that class)."
@@ -502,17 +497,8 @@
                    (every? #(re-find #"over the \d+ HotSpot compiles" %))))))))
 
 (deftest engine-selection
-  (if own-compiler?
-    (testing "the own compiler compiles SIMD: :compiler runs the ops module compiled"
-      (is (compiled-machine? @ops-module cljwasi.Engine/COMPILER)))
-    (testing "the compiler alone refuses SIMD with a clear error naming the alternatives"
-      (let [e (try (wasm/load @ops-module {:engine :compiler}) nil
-                   (catch clojure.lang.ExceptionInfo e e))]
-        (is (= :wasm/compile (:type (ex-data e))))
-        (is (true? (:simd (ex-data e))))
-        (is (re-find #"SIMD" (ex-message e)))
-        (is (re-find #":auto" (ex-message e)))
-        (is (re-find #":interpreter" (ex-message e))))))
+  (testing "the compiler compiles SIMD: :compiler runs the ops module compiled"
+    (is (compiled-machine? @ops-module cljwasi.Engine/COMPILER)))
   (testing "modules without SIMD are unaffected"
     (with-open [i (wasm/load (wasm "numbers") {:engine :compiler})]
       (is (some? i)))))
@@ -527,25 +513,18 @@
   (let [expected @kernels-expected]
     (is (= 0 (:exit expected)))
     (is (re-find #"(?m)^dot_i32 -?\d+$" (:out expected)))
-    (doseq [engine (if own-compiler? [:interpreter :auto :compiler] [:interpreter :auto])]
+    (doseq [engine [:interpreter :auto :compiler]]
       (testing (name engine)
         (is (= expected (wasm/run (wasm "simd_kernels")
                                   {:engine engine :args ["simd_kernels" "1000"]})))))))
 
 (deftest auto-compiles-what-it-can
-  ;; Chicory's compiler: the C program's SIMD functions are interpreted, the rest compiled;
-  ;; the ops module (v128 in signatures, which that compiler cannot take) is interpreted
-  ;; whole. The own compiler compiles both whole.
+  ;; the compiler compiles both the C program (SIMD functions included) and the ops module
+  ;; (v128 in signatures) whole
   (let [^cljwasi.Module kernels (wasm/module (wasm "simd_kernels"))
         simd (.plan kernels)]
     (is (< 0 (count (.simdFunctions simd)) (.functionBodyCount (.codeSection (.parsed kernels)))))
-    (if own-compiler?
-      (doseq [m [kernels @ops-module]]
-        (is (compiled-on-auto? m)))
-      (do
-        (is (instance? cljwasi.engine.interp.Machines$Hybrid
-                       (.machineFactory kernels cljwasi.Engine/AUTO nil)))
-        (is (instance? cljwasi.engine.interp.Machines$Interpreted
-                       (.machineFactory ^cljwasi.Module @ops-module cljwasi.Engine/AUTO nil)))))
+    (doseq [m [kernels @ops-module]]
+      (is (compiled-on-auto? m)))
     (is (instance? cljwasi.engine.interp.Machines$Interpreted
                    (.machineFactory kernels cljwasi.Engine/INTERPRETER nil)))))

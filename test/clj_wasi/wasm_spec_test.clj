@@ -22,9 +22,9 @@
 (def ^:private skipped (edn/read-string (slurp "test/spec/skipped.edn")))
 
 (def ^:private other-compiler
-  "The compiler behind :compiler and :auto when it is not Chicory's (the project's own, the
-  default; -Dclj-wasi.compiler=chicory selects Chicory's)."
-  (when (cljwasi.engine.OwnCompiler/selected) "own"))
+  "The compiler behind :compiler and :auto: the project's own (known_failures.edn keys its
+  entries :compiler+own and :auto+own)."
+  "own")
 
 (defn- known-key
   "The key of `engine`'s known failures in known_failures.edn."

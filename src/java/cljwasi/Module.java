@@ -167,7 +167,7 @@ public final class Module {
     return parsed;
   }
 
-  /** The engine's decisions about this module (lazy parsing, tiering, interpreted functions). */
+  /** The engine's decisions about this module (lazy parsing, large or not, SIMD and tail-calling functions). */
   public ModulePlan plan() {
     return plan;
   }

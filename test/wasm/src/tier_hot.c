@@ -1,4 +1,4 @@
-/* Tiered execution (test/clj_wasi/tiered_test.clj): hot functions get compiled mid-run.
+/* Large modules (test/clj_wasi/hot_functions_test.clj): hot functions get compiled mid-run.
  *
  *   tier_hot.wasm sum N        prints a checksum over N rounds of hot functions
  *   tier_hot.wasm trap N       as sum, but the hot function traps (division by zero) in round N-1

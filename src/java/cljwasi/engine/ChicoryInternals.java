@@ -1,15 +1,8 @@
 package cljwasi.engine;
 
-import cljwasi.engine.compiler.JvmTypes;
-import com.dylibso.chicory.compiler.InterpreterFallback;
-import com.dylibso.chicory.compiler.internal.ByteClassCollector;
-import com.dylibso.chicory.compiler.internal.ClassCollector;
-import com.dylibso.chicory.compiler.internal.ClassLoadingCollector;
-import com.dylibso.chicory.compiler.internal.Compiler;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.InterpreterMachine;
 import com.dylibso.chicory.runtime.MStack;
-import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.runtime.StackFrame;
 import com.dylibso.chicory.runtime.WasmException;
 import com.dylibso.chicory.wasm.Parser;
@@ -35,22 +28,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Function;
-import java.util.function.IntPredicate;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.objectweb.asm.ClassReader;
-import org.objectweb.asm.ClassVisitor;
-import org.objectweb.asm.ClassWriter;
-import org.objectweb.asm.MethodVisitor;
-import org.objectweb.asm.Opcodes;
-import org.objectweb.asm.Type;
 
 /**
  * The one door into Chicory's non-public API: every private field, private or
- * package-private method, class of {@code com.dylibso.chicory.compiler.internal}, shape of
- * generated code and exception message text the engine relies on is named here and nowhere
- * else. Moving to another Chicory version, or to its successor Endive ({@code run.endive}),
+ * package-private method and exception message text the engine relies on is named here and
+ * nowhere else. Moving to another Chicory version, or to its successor Endive ({@code run.endive}),
  * means changing this file (and {@link #SUPPORTED_VERSIONS}).
  *
  * <p>Everything is resolved once, when this class loads (the self-check): {@link #missing()}
@@ -62,10 +44,6 @@ import org.objectweb.asm.Type;
  *       package-private {@code Validator} and the private field {@code FunctionBody.instructions}:
  *       lazy parsing of large modules ({@link #canParseLazily()}); without them modules are
  *       parsed eagerly.
- *   <li>{@code compiler.internal.Compiler} and its class collectors, and
- *       {@code compiler.internal.Shaded.callIndirect} (called by rewritten stubs): the compiled
- *       layers of tiered execution ({@link #canCompileLayers()}); without them large modules
- *       are compiled eagerly, as small ones are.
  *   <li>{@code Instance.functions} and {@code StackFrame.locals}: the interpreter's fix for
  *       v128 locals ({@link #instanceFunctions}, {@link #frameLocals}); a SIMD module that
  *       needs it fails with an error naming the missing field.
@@ -75,11 +53,10 @@ import org.objectweb.asm.Type;
  *   <li>The protected hooks of {@code InterpreterMachine} that {@code Interpreter} overrides or
  *       calls: checked only (the JVM links them), so that a change is named here rather than
  *       surfacing as a {@code NoSuchMethodError} in the middle of a run.
- *   <li>Message text: the trap kind ({@link #trapKind}) and the function a compilation failure
- *       blames ({@link #blamedFunction}) are read from Chicory's exception messages, which it
- *       has no other way to say. A changed message degrades to kind "trap", or to compiling a
- *       failed layer's functions one at a time; test/clj_wasi/chicory_internals_test.clj
- *       checks each message on the version in use.
+ *   <li>Message text: the trap kind ({@link #trapKind}) is read from Chicory's exception
+ *       messages, which it has no other way to say. A changed message degrades to kind
+ *       "trap"; test/clj_wasi/chicory_internals_test.clj checks each message on the version
+ *       in use.
  * </ul>
  *
  * <p>When something is missing, one line on stderr says what and what falls back (once per
@@ -202,24 +179,6 @@ public final class ChicoryInternals {
       () -> privateLookup(StackFrame.class).findVirtual(StackFrame.class, "reset",
           MethodType.methodType(void.class, long[].class)));
 
-  /** Chicory's static helper that generated code calls for a function it does not hold. */
-  private static final String SHADED = "com/dylibso/chicory/compiler/internal/Shaded";
-  private static final String CALL_INDIRECT = "callIndirect";
-  private static final String VALUE = "com/dylibso/chicory/wasm/types/Value";
-  private static final String INSTANCE = "com/dylibso/chicory/runtime/Instance";
-
-  private static final Object COMPILER_INTERNALS = resolve(
-      "compiler.internal: Compiler.builder, ByteClassCollector, ClassLoadingCollector,"
-          + " Shaded.callIndirect(long[], int, Instance)",
-      () -> {
-        Compiler.class.getMethod("builder", WasmModule.class);
-        ByteClassCollector.class.getConstructor();
-        ClassLoadingCollector.class.getMethod("machineFactory");
-        return Class.forName(SHADED.replace('/', '.'), false,
-                ChicoryInternals.class.getClassLoader())
-            .getMethod(CALL_INDIRECT, long[].class, int.class, Instance.class);
-      });
-
   static {
     // the protected hooks of InterpreterMachine that Interpreter overrides or calls
     Class<?> im = InterpreterMachine.class;
@@ -253,7 +212,7 @@ public final class ChicoryInternals {
     if (!MISSING.isEmpty()) {
       System.err.println("clj-wasi: Chicory " + chicoryVersion() + " (supported: "
           + SUPPORTED_VERSIONS + ") lacks " + MISSING.keySet()
-          + "; lazy parsing, tiering, zero-copy I/O or atomics on non-shared memories fall"
+          + "; lazy parsing, zero-copy I/O or atomics on non-shared memories fall"
           + " back where they need these"
           + " (see cljwasi.engine.ChicoryInternals)");
     }
@@ -390,148 +349,6 @@ public final class ChicoryInternals {
         + "; or Chicory is on the module path without opening its packages)");
   }
 
-  // ---- the compiler's internals (tiered layers) -------------------------------------------
-
-  /** True when compiled layers can be made (see {@link #compileLayer}). */
-  public static boolean canCompileLayers() {
-    return COMPILER_INTERNALS != null;
-  }
-
-  /**
-   * Compiles {@code module} with Chicory's internal compiler into classes named
-   * {@code className...} without loading them, then rewrites the method of every function
-   * {@code stub} accepts into a call through {@code instance.getMachine()}: box the
-   * arguments, {@code Shaded.callIndirect(args, N, instance)}, unbox the result, which is
-   * what Chicory emits for a function it leaves to the interpreter. Returns the main
-   * class's name and the bytes of every class, in Chicory's order.
-   */
-  public static Map.Entry<String, Map<String, byte[]>> compileLayer(
-      WasmModule module, String className, int functionsPerClass, IntPredicate stub) {
-    Compiler.Builder b = Compiler.builder(module)
-        .withClassName(className)
-        .withInterpreterFallback(InterpreterFallback.FAIL)
-        .withClassCollectorFactory(ByteClassCollector::new);
-    if (functionsPerClass > 0) b.withMaxFunctionsPerClass(functionsPerClass);
-    ClassCollector c = b.build().compile().collector();
-    Map<String, byte[]> out = new LinkedHashMap<>();
-    for (Map.Entry<String, byte[]> e : c.classBytes().entrySet()) {
-      out.put(e.getKey(), rewriteStubs(e.getValue(), stub));
-    }
-    return Map.entry(c.mainClassName(), out);
-  }
-
-  /** Loads classes made by {@link #compileLayer} (fresh class loader) as a machine factory. */
-  public static Function<Instance, Machine> loadClasses(String mainClass, Map<String, byte[]> bytes) {
-    ClassLoadingCollector c = new ClassLoadingCollector();
-    for (Map.Entry<String, byte[]> e : bytes.entrySet()) {
-      if (!e.getKey().equals(mainClass)) c.put(e.getKey(), e.getValue());
-    }
-    c.putMainClass(mainClass, bytes.get(mainClass));
-    return c.machineFactory();
-  }
-
-  private static byte[] rewriteStubs(byte[] cls, IntPredicate stub) {
-    ClassReader r = new ClassReader(cls);
-    ClassWriter w = new ClassWriter(r, ClassWriter.COMPUTE_MAXS);
-    boolean[] changed = {false};
-    r.accept(new ClassVisitor(Opcodes.ASM9, w) {
-      @Override
-      public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] ex) {
-        int f = stubIndex(name, access, desc);
-        if (f >= 0 && stub.test(f)) {
-          changed[0] = true;
-          MethodVisitor mv = super.visitMethod(access, name, desc, sig, ex);
-          emitStub(mv, f, desc);
-          return null; // drop the original (unreachable) body
-        }
-        return super.visitMethod(access, name, desc, sig, ex);
-      }
-    }, 0);
-    return changed[0] ? w.toByteArray() : cls;
-  }
-
-  /** N for Chicory's static {@code func_N(..., Memory, Instance)}, else -1. */
-  private static int stubIndex(String name, int access, String desc) {
-    if (!name.startsWith("func_") || (access & Opcodes.ACC_STATIC) == 0) return -1;
-    Type[] args = Type.getArgumentTypes(desc);
-    if (args.length < 2 || !args[args.length - 1].getInternalName().equals(INSTANCE)) return -1;
-    try {
-      return Integer.parseInt(name.substring(5));
-    } catch (NumberFormatException e) {
-      return -1;
-    }
-  }
-
-  private static void emitStub(MethodVisitor mv, int funcId, String desc) {
-    Type[] args = Type.getArgumentTypes(desc);
-    Type ret = Type.getReturnType(desc);
-    int params = args.length - 2; // then Memory, Instance
-    int slot = 0;
-    mv.visitCode();
-    if (params == 1 && args[0].getDescriptor().equals("[J")) {
-      mv.visitVarInsn(Opcodes.ALOAD, 0); // too many parameters: already boxed
-      slot = 1;
-    } else {
-      JvmTypes.pushInt(mv, params);
-      mv.visitIntInsn(Opcodes.NEWARRAY, Opcodes.T_LONG);
-      for (int i = 0; i < params; i++) {
-        mv.visitInsn(Opcodes.DUP);
-        JvmTypes.pushInt(mv, i);
-        Type t = args[i];
-        mv.visitVarInsn(t.getOpcode(Opcodes.ILOAD), slot);
-        slot += t.getSize();
-        convert(mv, t, true, desc);
-        mv.visitInsn(Opcodes.LASTORE);
-      }
-    }
-    slot += args[params].getSize(); // Memory
-    JvmTypes.pushInt(mv, funcId);
-    mv.visitVarInsn(Opcodes.ALOAD, slot); // Instance
-    mv.visitMethodInsn(Opcodes.INVOKESTATIC, SHADED, CALL_INDIRECT,
-        "([JIL" + INSTANCE + ";)[J", false);
-    switch (ret.getSort()) {
-      case Type.VOID:
-        mv.visitInsn(Opcodes.POP);
-        mv.visitInsn(Opcodes.RETURN);
-        break;
-      case Type.ARRAY:
-        mv.visitInsn(Opcodes.ARETURN);
-        break;
-      default:
-        mv.visitInsn(Opcodes.ICONST_0);
-        mv.visitInsn(Opcodes.LALOAD);
-        convert(mv, ret, false, desc);
-        mv.visitInsn(ret.getOpcode(Opcodes.IRETURN));
-    }
-    mv.visitMaxs(0, 0);
-    mv.visitEnd();
-  }
-
-  /**
-   * Converts the value on the stack between JVM type {@code t} and the long that carries
-   * it in Chicory's long[] calling convention ({@code toLong}: into the long), as Chicory's
-   * {@code Value} helpers do.
-   */
-  private static void convert(MethodVisitor mv, Type t, boolean toLong, String desc) {
-    switch (t.getSort()) {
-      case Type.INT:
-        mv.visitInsn(toLong ? Opcodes.I2L : Opcodes.L2I);
-        break;
-      case Type.LONG:
-        break;
-      case Type.FLOAT:
-        mv.visitMethodInsn(Opcodes.INVOKESTATIC, VALUE, toLong ? "floatToLong" : "longToFloat",
-            toLong ? "(F)J" : "(J)F", false);
-        break;
-      case Type.DOUBLE:
-        mv.visitMethodInsn(Opcodes.INVOKESTATIC, VALUE, toLong ? "doubleToLong" : "longToDouble",
-            toLong ? "(D)J" : "(J)D", false);
-        break;
-      default:
-        throw new IllegalStateException("unexpected type " + t + " in " + desc);
-    }
-  }
-
   // ---- message text -------------------------------------------------------------------------
 
   /**
@@ -560,25 +377,5 @@ public final class ChicoryInternals {
       if (m.contains(e.getKey())) return e.getValue();
     }
     return "trap";
-  }
-
-  /** How Chicory's compiler names the function it failed on: its method, or its index. */
-  private static final Pattern FUNC_ID = Pattern.compile("func_(\\d+)|function index: (\\d+)");
-
-  /** The function index a compilation failure names (in it or its causes), or null. */
-  public static Integer blamedFunction(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      String m = t.getMessage();
-      if (m == null) continue;
-      Matcher mt = FUNC_ID.matcher(m);
-      if (mt.find()) {
-        try {
-          return Integer.parseInt(mt.group(1) != null ? mt.group(1) : mt.group(2));
-        } catch (NumberFormatException ignored) {
-          return null;
-        }
-      }
-    }
-    return null;
   }
 }

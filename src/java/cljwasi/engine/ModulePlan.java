@@ -7,7 +7,6 @@ import cljwasi.engine.eh.TagImports;
 import cljwasi.engine.interp.ReplacedInstructions;
 import cljwasi.engine.interp.V128Locals;
 import cljwasi.engine.parse.LazyParser;
-import cljwasi.engine.tier.TierConfig;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
@@ -31,17 +30,17 @@ import java.util.function.Supplier;
 /**
  * Every engine decision about one module, made once when it is parsed and kept on the
  * {@code cljwasi.Module}: whether its bodies are decoded lazily, its code size, the functions
- * that must stay interpreted (SIMD, tail calls) and their patched bodies, whether
- * {@code :auto} tiers it, the compile-cache key, and so which machine runs it under each
- * engine ({@link #route}). Everything that builds machines reads this; nothing else decides.
+ * that use SIMD or make tail calls and the bodies the interpreter runs patched, whether
+ * {@code :auto} compiles it whole or only its hot functions, the compile-cache key, and so
+ * which machine runs it under each engine ({@link #route}). Everything that builds machines
+ * reads this; nothing else decides.
  *
- * <p>The size decision: a module is <em>large</em> when the tier mode says so
- * ({@code clj-wasi.tier} {@code on}), or, in mode {@code auto}, when its code section (the
- * bytes of the section as the module stores it) is at least
- * {@code clj-wasi.tier.min-code-bytes} ({@link TierConfig}, read from the system properties
- * at parse). A large module is parsed lazily ({@link LazyParser}, when the Chicory in use
- * allows it) and tiered under {@code :auto} (when the Chicory in use lets layers be compiled,
- * see {@link ChicoryInternals}).
+ * <p>The size decision: a module is <em>large</em> when {@link SizePolicy} says so (property
+ * {@code clj-wasi.large} {@code on}, or, in mode {@code auto}, its code section (the bytes of
+ * the section as the module stores it) is at least {@code clj-wasi.large.min-code-bytes};
+ * read from the system properties at parse). A large module is parsed lazily
+ * ({@link LazyParser}, when the Chicory in use allows it) and, under {@code :auto}, starts
+ * interpreted with its hot functions compiled in the background ({@link Route#HOT_FUNCTIONS}).
  *
  * <p>The functions of an eagerly parsed module are scanned once, here: which use 128-bit SIMD
  * (anything touching a v128: a 0xFD-prefixed instruction, a v128 parameter, result or local,
@@ -49,8 +48,7 @@ import java.util.function.Supplier;
  * make a tail call, and the bodies the project's interpreter runs rewritten (the v128-local
  * fix, {@link V128Locals}, and {@link ReplacedInstructions}). A lazily parsed module is not
  * scanned (that would decode every body): every body gets an interpreter's copy that is
- * decoded and rewritten at its first use, the tiered compiler looks at each function before
- * compiling it, and its instances always get the tail-call interrupt check. Either way the
+ * decoded and rewritten at its first use, and its instances always get the tail-call interrupt check. Either way the
  * module's own bodies stay as they are: compilers read those.
  *
  * <p>Modules below the size are parsed eagerly the first time and lazily after that: given a
@@ -63,7 +61,6 @@ import java.util.function.Supplier;
  *
  * @param simdFunctions the functions (function index space) that use SIMD
  * @param tailCallFunctions the functions that make a tail call
- * @param interpretedOnly the functions the compiler must leave to the interpreter: both sets
  * @param patchedBodies replacement bodies by code-section index (null: unchanged; empty when
  *     there are none) for the project's interpreter: the v128-local fix ({@link V128Locals})
  *     and the instructions Chicory's interpreter gets wrong ({@link ReplacedInstructions});
@@ -75,13 +72,13 @@ public record ModulePlan(
     /* the module itself, how it was parsed (lazy: bodies decoded at first use), and whether
        the scan's sets are known (an eager parse, or one a previous run recorded) */
     WasmModule module, boolean lazy, boolean scanned,
-    /* the size decision: code section bytes (the one measure), large or not, the tier knobs */
-    long codeBytes, boolean large, TierConfig tierConfig,
+    /* the size decision: code section bytes (the one measure), large or not */
+    long codeBytes, boolean large,
     /* the function index space: imported functions first */
     int importedFunctions, int functionCount,
     /* the scan (empty when not scanned) */
     boolean usesSimd, Set<Integer> simdFunctions, Set<Integer> tailCallFunctions,
-    Set<Integer> interpretedOnly, FunctionBody[] patchedBodies) {
+    FunctionBody[] patchedBodies) {
 
   /** What runs a module under an engine. */
   public enum Route {
@@ -89,14 +86,17 @@ public record ModulePlan(
     CHICORY_INTERPRETER,
     /** The project's interpreter ({@code cljwasi.engine.interp.Interpreter}), every function. */
     INTERPRETER,
-    /** Interpreted at once, hot functions compiled in the background (cljwasi.engine.tier). */
-    TIERED,
-    /** Compiled, with the functions of {@link #interpretedOnly()} interpreted. */
-    HYBRID,
-    /** Compiled whole (Chicory's compiler; under :auto its own per-function fallback). */
-    COMPILED,
-    /** Engine :compiler cannot run this module (SIMD or tail calls). */
-    REFUSED
+    /**
+     * Interpreted at once, hot functions compiled by the project's compiler in the
+     * background in small batches, each batch cached (a large module under :auto).
+     */
+    HOT_FUNCTIONS,
+    /**
+     * The project's compiler ({@code OwnCompiler}), the whole module before the first call
+     * (or in the background, as an opt-in); what it refuses is interpreted under :auto and
+     * a "compile" error under :compiler.
+     */
+    COMPILED
   }
 
   /**
@@ -114,14 +114,9 @@ public record ModulePlan(
    * and eagerly (recording them) when it does not.
    */
   public static ModulePlan parse(byte[] bytes, CompileCache cache) {
-    TierConfig tier = TierConfig.fromSystemProperties();
     int[] code = LazyParser.codeSection(bytes); // null: no code section, or bad framing
     long codeBytes = code == null ? 0 : code[1] - code[0];
-    boolean large = switch (tier.mode()) {
-      case ON -> true;
-      case OFF -> false;
-      default -> codeBytes >= tier.minCodeBytes();
-    };
+    boolean large = SizePolicy.fromSystemProperties().isLarge(codeBytes);
     // available() first: the first parse runs ChicoryInternals' self-check; bad framing
     // (code null): let Chicory's parser say what is wrong
     boolean lazy = LazyParser.available() && large && code != null;
@@ -164,12 +159,9 @@ public record ModulePlan(
     }
     boolean anyPatched = false;
     for (FunctionBody b : patched) anyPatched |= b != null;
-    Set<Integer> both = new TreeSet<>(simd);
-    both.addAll(tail);
-    return new ModulePlan(m, lazy || facts != null, !lazy || facts != null, codeBytes, large, tier,
+    return new ModulePlan(m, lazy || facts != null, !lazy || facts != null, codeBytes, large,
         imported, imported + m.functionSection().functionCount(),
         usesSimd, Collections.unmodifiableSet(simd), Collections.unmodifiableSet(tail),
-        Collections.unmodifiableSet(both),
         // none (every module without v128 locals): each instance skips installing them
         anyPatched ? patched : new FunctionBody[0]);
   }
@@ -186,11 +178,7 @@ public record ModulePlan(
       return usesSimd || !scanned || patchedBodies.length > 0 || !tailCallFunctions.isEmpty()
           ? Route.INTERPRETER : Route.CHICORY_INTERPRETER;
     }
-    if (engine == Engine.AUTO && large && ChicoryInternals.canCompileLayers()) return Route.TIERED;
-    if (usesSimd || !tailCallFunctions.isEmpty()) {
-      return engine == Engine.COMPILER ? Route.REFUSED : Route.HYBRID;
-    }
-    return Route.COMPILED;
+    return engine == Engine.AUTO && large ? Route.HOT_FUNCTIONS : Route.COMPILED;
   }
 
   /**
@@ -222,8 +210,8 @@ public record ModulePlan(
       if (imp instanceof FunctionImport) {
         FunctionType t = typeAt(m, ((FunctionImport) imp).typeIndex());
         funcTypes.add(t);
-        // Chicory's compiler cannot take a v128 in any function type it links, imported
-        // ones included, so such a module counts as SIMD even if no body calls the import
+        // a v128 in an imported function's type makes the module a SIMD one (run by the
+        // project's interpreter under :interpreter) even if no body calls the import
         importsV128 |= hasV128(t);
       } else if (imp instanceof GlobalImport) {
         globalIsV128.add(ValType.V128.equals(((GlobalImport) imp).type()));

@@ -4,13 +4,14 @@ import cljwasi.Engine;
 import cljwasi.WasmException;
 import cljwasi.engine.cache.CompileCache;
 import cljwasi.engine.compiler.BackgroundCompile;
+import cljwasi.engine.compiler.CodeCache;
 import cljwasi.engine.compiler.CompiledCode;
 import cljwasi.engine.compiler.CompiledMachine;
 import cljwasi.engine.compiler.ModuleCompiler;
+import cljwasi.engine.compiler.Signatures;
 import cljwasi.engine.interp.Machines;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,14 +21,13 @@ import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
- * The route to the project's own compiler ({@code cljwasi.engine.compiler}), taken for the
- * compiled routes unless system property {@code clj-wasi.compiler} is {@code chicory}
- * (then Chicory's compiler, as before; {@code own} is the default). Under {@code :compiler} every
+ * The project's compiler ({@code cljwasi.engine.compiler}) as the compiled routes use it.
+ *
+ * <p>{@link #create} (route COMPILED): the whole module. Under {@code :compiler} every
  * function must compile (else a "compile" error naming each one that did not, and why);
  * under {@code :auto} a function that does not compile (or whose method would be over
  * {@link ModuleCompiler#maxMethodBytes}, when that property is set) is interpreted.
- *
- * <p>{@code :auto} compiles before the first instruction, as {@code :compiler} does, unless
+ * {@code :auto} compiles before the first instruction, as {@code :compiler} does, unless
  * {@code -Dclj-wasi.compiler.background=on}: then, when the compile cache does not hold the
  * module's code, the module starts interpreted at once and is compiled in the background
  * ({@link BackgroundCompile}; its calls switch to the compiled code when it is ready, which is
@@ -35,52 +35,41 @@ import java.util.function.Function;
  * on-stack replacement yet, so a loop already running when the code arrives stays
  * interpreted (a cold sieve run 4.6x slower, cmark 1.7x; a short run of a large module
  * gains the compile time: sqlite3 1.67 s -> 1.04 s cold).
+ *
+ * <p>{@link #hotFunctions} (route HOT_FUNCTIONS, a large module under {@code :auto}):
+ * interpreted at once, the hot functions compiled in the background in batches, each batch
+ * cached ({@link BackgroundCompile#startHot}).
  */
 public final class OwnCompiler {
   private OwnCompiler() {}
 
-  public static final String PROPERTY = "clj-wasi.compiler";
-
-  /** The key of the module's compiled code in the compile cache (variant "own"). */
-  private static String cacheKey(ModulePlan plan, Set<Integer> candidates, int maxBytes) {
-    return plan.cacheKey() + "|" + CompiledCode.FORMAT + "|" + maxBytes + "|" + candidates;
+  /** The module's area of the compile cache (variant "own"), or null when there is none. */
+  private static CodeCache codeCache(ModulePlan plan, Signatures sigs, CompileCache cache,
+      int maxBytes) {
+    if (cache == null || !CompiledCode.cacheable() || plan.cacheKey() == null) return null;
+    return new CodeCache(cache.variant("own"), sigs, plan.cacheKey(), maxBytes);
   }
 
-  /**
-   * The module's compiled code from the compile cache (variant "own", keyed by the module's
-   * digest, the code format, the size limit and the functions compiled), or null when it is
-   * not there. An entry that does not load is dropped (and rebuilt by the next compilation).
-   */
-  private static CompiledCode fromCache(ModulePlan plan, String key, CompileCache cache) {
-    if (cache == null) return null;
-    byte[] blob = cache.get(key);
-    if (blob == null) return null;
-    try {
-      return CompiledCode.read(plan.module(), blob);
-    } catch (IOException | RuntimeException | LinkageError e) {
-      try {
-        cache.remove(key);
-      } catch (IOException ignored) {
-        // an unwritable cache only costs the next run a compilation
-      }
-      return null;
-    }
-  }
-
-  /** Compiles the module now and stores the code in the compile cache (when given). */
-  private static CompiledCode compileAndStore(ModulePlan plan, Set<Integer> candidates,
-      int maxBytes, String key, CompileCache cache) {
-    CompiledCode code = ModuleCompiler.compile(plan.module(), candidates, maxBytes);
-    if (cache != null) cache.putIfAbsent(key, code.bytes()); // atomic: see CompileCache
+  /** Compiles {@code candidates} now and stores the code in {@code cache} (when given). */
+  private static CompiledCode compileAndStore(ModulePlan plan, Signatures sigs,
+      Set<Integer> candidates, int maxBytes, CodeCache cache) {
+    CompiledCode code = ModuleCompiler.compile(plan.module(), sigs, candidates, maxBytes);
+    if (cache != null) cache.store(candidates, code);
     return code;
   }
 
   /**
-   * Whether the project's own compiler runs :compiler and :auto: the default; property
-   * {@code clj-wasi.compiler=chicory} selects Chicory's compiler instead.
+   * Route HOT_FUNCTIONS: the module runs interpreted at once; what gets hot is compiled in
+   * the background (the method size limit as under {@code :auto}).
    */
-  public static boolean selected() {
-    return !"chicory".equals(System.getProperty(PROPERTY, "own"));
+  static Function<Instance, Machine> hotFunctions(ModulePlan plan, String name,
+      CompileCache cache) {
+    int maxBytes = ModuleCompiler.maxMethodBytes();
+    Signatures sigs = new Signatures(plan.module());
+    return BackgroundCompile.startHot(name, plan.module(), plan.importedFunctions(),
+        plan.functionCount(), plan.patchedBodies(),
+        batch -> ModuleCompiler.compile(plan.module(), sigs, batch, maxBytes),
+        codeCache(plan, sigs, cache, maxBytes));
   }
 
   static Function<Instance, Machine> create(ModulePlan plan, Engine engine, String name,
@@ -92,17 +81,17 @@ public final class OwnCompiler {
     // in HotSpot's bytecode interpreter it beats the Wasm interpreter); :auto honours the
     // clj-wasi.compiler.max-method-bytes property, :compiler compiles everything it can
     int maxBytes = engine == Engine.COMPILER ? Integer.MAX_VALUE : ModuleCompiler.maxMethodBytes();
-    CompileCache own = cache == null || !CompiledCode.cacheable() ? null : cache.variant("own");
-    String key = cacheKey(plan, candidates, maxBytes);
-    CompiledCode code = fromCache(plan, key, own);
+    Signatures sigs = new Signatures(plan.module());
+    CodeCache own = codeCache(plan, sigs, cache, maxBytes);
+    CompiledCode code = own == null ? null : own.load(candidates);
     if (code == null && engine == Engine.AUTO && BackgroundCompile.enabled()) {
       // a miss under :auto: run interpreted at once, switch to the code when it is ready
       return BackgroundCompile.start(name, plan.module(), plan.importedFunctions(),
           plan.functionCount(), plan.patchedBodies(),
-          batch -> ModuleCompiler.compile(plan.module(), batch, maxBytes),
-          () -> compileAndStore(plan, candidates, maxBytes, key, own));
+          batch -> ModuleCompiler.compile(plan.module(), sigs, batch, maxBytes),
+          () -> compileAndStore(plan, sigs, candidates, maxBytes, own));
     }
-    if (code == null) code = compileAndStore(plan, candidates, maxBytes, key, own);
+    if (code == null) code = compileAndStore(plan, sigs, candidates, maxBytes, own);
     if (engine == Engine.COMPILER && !code.refused().isEmpty()) {
       Map<String, Object> data = new LinkedHashMap<>();
       data.put("name", name);
@@ -112,7 +101,6 @@ public final class OwnCompiler {
         functions.add(Map.of("function", e.getKey(), "why", e.getValue()));
       }
       data.put("functions", functions);
-      // as the refusal of Chicory's route says them
       data.put("simd", plan.usesSimd());
       data.put("simd-functions", plan.simdFunctions().size());
       data.put("tail-call-functions", plan.tailCallFunctions().size());

@@ -1,7 +1,6 @@
 package cljwasi.engine.cache;
 
 import cljwasi.engine.ChicoryInternals;
-import com.dylibso.chicory.compiler.Cache;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -27,10 +26,11 @@ import java.util.zip.CRC32C;
  * Writes go to a temporary file first and are moved into place atomically, so a crash
  * or a concurrent JVM never leaves a half-written entry behind.
  */
-public final class CompileCache implements Cache {
+public final class CompileCache {
   /**
-   * Changes whenever what we store changes: Chicory's version plus our entry format (v2:
-   * tiered layers' classes moved to cljwasi.engine.tier.layer; v3: CRC-32C checksums).
+   * Changes whenever what we store changes: Chicory's version plus our entry format (v3:
+   * CRC-32C checksums). The project's compiled code carries its own version as well
+   * (CompiledCode.FORMAT, part of its keys).
    */
   static final String VERSION = "chicory-" + ChicoryInternals.chicoryVersion() + "-v3";
 
@@ -62,12 +62,12 @@ public final class CompileCache implements Cache {
   }
 
   private Path entry(String key) {
-    // the key (Chicory's module digest) is base64 text; hex of its hash is a safe file name
+    // the key (the module digest and more) is text; hex of its hash is a safe file name
     String hex = HexFormat.of().formatHex(sha256(key.getBytes(StandardCharsets.UTF_8)));
     return dir.resolve(hex + ".bin");
   }
 
-  @Override
+  /** The entry for {@code key}, or null when it is absent, unreadable or corrupt. */
   public byte[] get(String key) {
     byte[] stored;
     try {
@@ -87,8 +87,7 @@ public final class CompileCache implements Cache {
    * best effort: an unwritable cache directory costs the next run a compilation, and
    * never fails this one.
    */
-  @Override
-  public void putIfAbsent(String key, byte[] content) {
+  public void put(String key, byte[] content) {
     try {
       store(key, content);
     } catch (IOException | RuntimeException e) {

@@ -87,7 +87,7 @@ public record ModuleFacts(boolean usesSimd, Set<Integer> simdFunctions,
     } catch (IOException e) {
       throw new IllegalStateException(e); // in memory: cannot happen
     }
-    cache.variant(VARIANT).putIfAbsent(fingerprint(bytes), out.toByteArray());
+    cache.variant(VARIANT).put(fingerprint(bytes), out.toByteArray());
   }
 
   /** The entry's key: CRC-32C and length of the bytes. */

@@ -21,18 +21,30 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * One module's compilation in the background (engine {@code :auto} on a compile-cache miss):
- * the machine factory of the module, whose instances ({@link SwitchingMachine}) start in the
- * project's interpreter at once, while the module is compiled on a daemon thread; once
- * compiled code is published every instance calls it from the next call of each function
- * on (functions already running finish interpreted: there is no on-stack replacement).
+ * One module's compilation in the background: the machine factory of the module, whose
+ * instances ({@link SwitchingMachine}) start in the project's interpreter at once, while
+ * the module's code is compiled on a daemon thread; once compiled code is published every
+ * instance calls it from the next call of each function on (functions already running
+ * finish interpreted: there is no on-stack replacement). Two modes:
  *
- * <p>What is compiled when: the compiler thread first lets the guest run for a moment
+ * <ul>
+ *   <li><em>Hot functions</em> ({@link #startHot}; engine {@code :auto} on a large module):
+ *       only what gets hot is compiled, in small batches, as long as the module runs, and
+ *       never the whole module ({@link HotBatches}). A function is hot after
+ *       {@link #HOT_CALLS_PROPERTY} interpreted calls, or after {@link #HOT_SAMPLES_PROPERTY}
+ *       samples of the innermost interpreted function of a running instance, taken every
+ *       millisecond ({@link HotSampler}: a function that spends its time in loops, such as a
+ *       {@code main}, is called once).
+ *   <li><em>Whole module</em> ({@link #start}; engine {@code :auto} on a compile-cache miss
+ *       of a module below the size, opt-in with {@link #PROPERTY}): described below.
+ * </ul>
+ *
+ * <p>What the whole-module mode compiles when: the compiler thread first lets the guest run for a moment
  * ({@link #DELAY_PROPERTY}, default {@value #DEFAULT_DELAY_MILLIS} ms: a run shorter than that,
  * such as hello world, never pays for a compilation it would not use; {@link #awaitDone}
  * cuts the moment short, as someone wants the code now). Then, in a module of
  * at least {@value #MIN_FUNCTIONS_FOR_BATCH} functions, the functions the interpreter has
- * already called {@value #HOT_CALLS} times (call counts of every instance) and their direct
+ * already called {@value #DEFAULT_HOT_CALLS} times (call counts of every instance) and their direct
  * callees are compiled first, as a small batch, and published; then the whole module is
  * compiled, published and stored in the compile cache (by the supplier), so the next run
  * starts compiled. A module smaller than that, or with nothing hot yet, is compiled whole
@@ -44,9 +56,10 @@ import java.util.function.Supplier;
  * bit sends the call to {@code instance.getMachine()}, the {@link SwitchingMachine}, which
  * runs it compiled; one that still sees the old bit interprets it, which is as correct. The
  * functions the compiler refused keep their bits and stay interpreted. A later publication
- * (the whole module after a batch) replaces the code: calls out of the batch's code to
- * functions it did not compile go through {@code instance.getMachine()} too, and so reach
- * the newest code.
+ * (the whole module after a batch, or another batch of hot functions, merged over the
+ * earlier ones: {@link CompiledCode#merged}) replaces the code: calls out of one
+ * compilation's code to functions it did not compile go through
+ * {@code instance.getMachine()} too, and so reach the newest code.
  *
  * <p>One compiler thread for the JVM, at the lowest priority, compiles one module at a time
  * (bounding the heap and the CPU the compilations take); a module that nobody references
@@ -76,8 +89,19 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
 
   static final int DEFAULT_DELAY_MILLIS = 50;
 
-  /** Interpreted calls after which a function is compiled in the first batch. */
-  static final int HOT_CALLS = 1000;
+  /** System property: interpreted calls after which a function is hot (default 1000). */
+  public static final String HOT_CALLS_PROPERTY = "clj-wasi.compiler.hot-calls";
+
+  static final int DEFAULT_HOT_CALLS = 1000;
+
+  /**
+   * System property: samples (one a millisecond, of the innermost interpreted function of each
+   * running instance) after which a function is hot in the hot-functions mode (default 4;
+   * 0: no sampling, only calls count).
+   */
+  public static final String HOT_SAMPLES_PROPERTY = "clj-wasi.compiler.hot-samples";
+
+  static final int DEFAULT_HOT_SAMPLES = 4;
 
   /** Modules with fewer functions are compiled whole at once (a batch would save little). */
   static final int MIN_FUNCTIONS_FOR_BATCH = 32;
@@ -97,7 +121,14 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
   private final boolean[] interpreted;
   /** Interpreted calls by function, of every instance (racy: a lost count costs nothing). */
   private final int[] calls;
+  /** Profiler samples by function (hot-functions mode; racy as calls). */
+  private final int[] samples;
+  private final int hotCalls = Math.max(1, Integer.getInteger(HOT_CALLS_PROPERTY, DEFAULT_HOT_CALLS));
+  private final int hotSamples = Integer.getInteger(HOT_SAMPLES_PROPERTY, DEFAULT_HOT_SAMPLES);
+  /** Hot functions not yet handed to a compilation. */
   private final Set<Integer> hot = ConcurrentHashMap.newKeySet();
+  /** The hot-functions mode's compilations; null in the whole-module mode. */
+  private HotBatches hotBatches;
   private final CountDownLatch done = new CountDownLatch(1);
   /** Counted down by a waiter ({@link #awaitDone}): it wants the code now, not after the delay. */
   private final CountDownLatch hurry = new CountDownLatch(1);
@@ -116,6 +147,7 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     this.interpreted = new boolean[functionCount];
     Arrays.fill(interpreted, true);
     this.calls = new int[functionCount];
+    this.samples = new int[functionCount];
   }
 
   /** Whether {@code :auto} compiles in the background (system property {@link #PROPERTY}). */
@@ -135,20 +167,38 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
       int functionCount, FunctionBody[] patched, Function<Set<Integer>, CompiledCode> batch,
       Supplier<CompiledCode> whole) {
     BackgroundCompile bc = new BackgroundCompile(name, module, imports, functionCount, patched);
+    submit(bc, wanted -> wanted.run(batch, whole));
+    return bc;
+  }
+
+  /**
+   * The hot-functions mode for {@code module}: instances start interpreted; the batches a
+   * previous run compiled are loaded from {@code cache} (null: none) before this returns,
+   * so they run compiled from the first call; then what gets hot is compiled by
+   * {@code batch} in the background, a batch at a time, each stored in {@code cache}.
+   */
+  public static BackgroundCompile startHot(String name, WasmModule module, int imports,
+      int functionCount, FunctionBody[] patched, Function<Set<Integer>, CompiledCode> batch,
+      CodeCache cache) {
+    BackgroundCompile bc = new BackgroundCompile(name, module, imports, functionCount, patched);
+    bc.hotBatches = new HotBatches(bc, batch, cache);
+    bc.hotBatches.loadCached();
+    return bc;
+  }
+
+  /** Runs {@code step} on the compiler thread, unless {@code bc} is gone by then. */
+  static void submit(BackgroundCompile bc, java.util.function.Consumer<BackgroundCompile> step) {
     WeakReference<BackgroundCompile> ref = new WeakReference<>(bc);
     COMPILER.execute(() -> {
       BackgroundCompile wanted = ref.get();
-      if (wanted == null) return; // the module is gone: no instance can use the code
-      wanted.run(batch, whole);
+      if (wanted != null) step.accept(wanted); // else no instance can use the code
     });
-    return bc;
   }
 
   private void run(Function<Set<Integer>, CompiledCode> batch, Supplier<CompiledCode> whole) {
     try {
       passGate();
-      long delay = Long.getLong(DELAY_PROPERTY, DEFAULT_DELAY_MILLIS);
-      if (delay > 0) hurry.await(delay, TimeUnit.MILLISECONDS);
+      gather();
       Set<Integer> first = interpreted.length - imports >= MIN_FUNCTIONS_FOR_BATCH
           ? withCallees(new TreeSet<>(hot)) : Set.of();
       if (!first.isEmpty()) {
@@ -175,17 +225,31 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     }
   }
 
-  private static void passGate() throws InterruptedException {
+  static void passGate() throws InterruptedException {
     Semaphore g = gate;
     if (g != null) g.acquire();
   }
 
-  /** {@code fs} and the functions they call directly (calls among them are then direct). */
-  private Set<Integer> withCallees(Set<Integer> fs) {
+  /** Lets the guest run (and hot functions gather) for a moment, unless someone waits. */
+  void gather() throws InterruptedException {
+    gather(1);
+  }
+
+  /** As {@link #gather()}, {@code times} as long. */
+  void gather(int times) throws InterruptedException {
+    long delay = Long.getLong(DELAY_PROPERTY, DEFAULT_DELAY_MILLIS) * times;
+    if (delay > 0) hurry.await(delay, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * {@code fs} and the functions they call directly (calls among them are then direct, and
+   * tail calls among them run in constant stack: Trampolines).
+   */
+  Set<Integer> withCallees(Set<Integer> fs) {
     Set<Integer> out = new TreeSet<>(fs);
     for (int f : fs) {
       for (AnnotatedInstruction ins : module.codeSection().getFunctionBody(f - imports).instructions()) {
-        if (ins.opcode() != OpCode.CALL) continue;
+        if (ins.opcode() != OpCode.CALL && ins.opcode() != OpCode.RETURN_CALL) continue;
         long callee = ins.operand(0);
         if (callee >= imports && callee < interpreted.length) out.add((int) callee);
       }
@@ -198,13 +262,59 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     if (f < imports || f >= calls.length) return;
     int c = calls[f] + 1;
     calls[f] = c;
-    if (c == HOT_CALLS) hot.add(f);
+    if (c == hotCalls) hot(f);
+  }
+
+  /** Whether the instances' interpreters are to be sampled ({@link HotSampler}). */
+  boolean sampled() {
+    return hotBatches != null && hotSamples > 0;
+  }
+
+  /** Charges a profiler sample to function {@code f} (the sampler's thread). */
+  void sample(int f) {
+    if (f < imports || f >= samples.length) return;
+    int s = samples[f] + 1;
+    samples[f] = s;
+    if (s == hotSamples) hot(f);
+  }
+
+  /** Function {@code f} is hot: compiled in the next batch (or first, whole-module mode). */
+  void hot(int f) {
+    hot.add(f);
+    HotBatches h = hotBatches;
+    if (h != null) h.wake();
+  }
+
+  /** The hot functions not yet handed to a compilation, handed over now. */
+  Set<Integer> takeHot() {
+    Set<Integer> out = new TreeSet<>();
+    for (Integer f : hot) if (hot.remove(f)) out.add(f);
+    return out;
   }
 
   private void publish(CompiledCode c) {
     if (c.compiledCount() == 0) return; // nothing to switch to
     code = c; // before the mask bits (see the class comment)
     for (int f = 0; f < interpreted.length; f++) if (c.isCompiled(f)) interpreted[f] = false;
+  }
+
+  /** Publishes {@code c} over what is published already (hot-functions mode). */
+  synchronized void publishMore(CompiledCode c) {
+    if (c.compiledCount() == 0) return;
+    CompiledCode now = code;
+    publish(now == null ? c : CompiledCode.merged(now, c));
+  }
+
+  void failed(Throwable t) {
+    failure = t;
+  }
+
+  int functionCount() {
+    return interpreted.length;
+  }
+
+  int imports() {
+    return imports;
   }
 
   @Override
@@ -226,10 +336,35 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
 
   // ---- observing (tests, benchmarks) -------------------------------------------------------
 
-  /** Waits until the compilation has finished (or failed) or {@code millis} pass; true if it has. */
+  /**
+   * Waits until the compilation has finished (or failed) or {@code millis} pass; true if it
+   * has. In the hot-functions mode: until no batch is waiting or being compiled.
+   */
   public boolean awaitDone(long millis) throws InterruptedException {
     hurry.countDown();
+    HotBatches h = hotBatches;
+    if (h != null) return h.awaitIdle(millis);
     return done.await(millis, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The hot-functions mode's counters (batches compiled, batches loaded from the compile
+   * cache, functions compiled, compile seconds, interpreted calls); empty in the
+   * whole-module mode.
+   */
+  public java.util.Map<String, Object> stats() {
+    HotBatches h = hotBatches;
+    if (h == null) return java.util.Map.of();
+    java.util.Map<String, Object> m = h.stats();
+    long interp = 0;
+    for (int c : calls) interp += c;
+    m.put("interpreted-calls", interp);
+    return m;
+  }
+
+  /** Whether the hot-functions mode compiles this module (else: the whole module). */
+  public boolean hotFunctionsOnly() {
+    return hotBatches != null;
   }
 
   /** Whether the compiled code is published: calls from now on run compiled functions compiled. */
@@ -237,7 +372,10 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     return code != null;
   }
 
-  /** The functions compiled first, as a batch of hot ones (empty: the module was compiled whole at once). */
+  /**
+   * The functions compiled first, as a batch of hot ones (empty: the module was compiled
+   * whole at once; the hot-functions mode: see {@link #stats}).
+   */
   public Set<Integer> firstBatch() {
     return firstBatch;
   }

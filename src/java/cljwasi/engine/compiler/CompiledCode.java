@@ -51,19 +51,27 @@ public final class CompiledCode {
   }
 
   private final Signatures signatures;
-  private final MethodHandle[] entries;
   private final Map<Integer, String> refused;
-  /** What it was loaded from, for {@link #bytes}. */
-  private final Map<String, byte[]> classes;
+  /** The class of each function compiled here (null: not compiled; null array: merged). */
   private final String[] owners;
+  /** Defines {@link #classes} (null: merged). */
+  private final Loader loader;
+  /** Each function's boxed entry, resolved at its first call (classes load when used). */
+  private final MethodHandle[] entries;
+  /** What it was loaded from, for {@link #bytes} (null: {@link #merged} code). */
+  private final Map<String, byte[]> classes;
+  /** Merged code: the compilation that holds each function (null: none); else null. */
+  private final CompiledCode[] parts;
 
-  private CompiledCode(Signatures signatures, MethodHandle[] entries, Map<Integer, String> refused,
-      Map<String, byte[]> classes, String[] owners) {
+  private CompiledCode(Signatures signatures, Map<Integer, String> refused, String[] owners,
+      Map<String, byte[]> classes, CompiledCode[] parts) {
     this.signatures = signatures;
-    this.entries = entries;
     this.refused = refused;
-    this.classes = classes;
     this.owners = owners;
+    this.classes = classes;
+    this.loader = classes == null ? null : new Loader(Support.class.getClassLoader(), classes);
+    this.entries = owners == null ? null : new MethodHandle[owners.length];
+    this.parts = parts;
   }
 
   /**
@@ -71,6 +79,7 @@ public final class CompiledCode {
    * cache ({@link #read} loads it back).
    */
   public byte[] bytes() {
+    if (classes == null) throw new IllegalStateException("merged code is cached by its parts");
     ByteArrayOutputStream bos = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(bos)) {
       out.writeInt(FORMAT);
@@ -95,9 +104,13 @@ public final class CompiledCode {
 
   /** Loads a blob {@link #bytes} made for {@code module}; throws when it is not one. */
   public static CompiledCode read(WasmModule module, byte[] blob) throws IOException {
+    return read(new Signatures(module), blob);
+  }
+
+  /** As {@link #read(WasmModule, byte[])}, for the module of {@code sigs}. */
+  public static CompiledCode read(Signatures sigs, byte[] blob) throws IOException {
     DataInputStream in = new DataInputStream(new ByteArrayInputStream(blob));
     if (in.readInt() != FORMAT) throw new IOException("another format");
-    Signatures sigs = new Signatures(module);
     String[] owners = new String[in.readInt()];
     if (owners.length != sigs.functionCount()) throw new IOException("another module");
     for (int i = 0; i < owners.length; i++) {
@@ -116,26 +129,61 @@ public final class CompiledCode {
     return load(sigs, classes, owners, refused);
   }
 
+  /**
+   * The code of one compilation. Its classes are defined when a function of theirs is first
+   * called (a warm start of a large module loads hundreds of compiled functions it may not
+   * call soon: defining and verifying them all first cost seconds before the first output).
+   */
   static CompiledCode load(Signatures sigs, Map<String, byte[]> classes, String[] owners,
       Map<Integer, String> refused) {
-    Loader loader = new Loader(Support.class.getClassLoader(), classes);
-    MethodHandle[] entries = new MethodHandle[owners.length];
-    MethodHandles.Lookup lookup = MethodHandles.publicLookup();
-    try {
-      for (int f = 0; f < owners.length; f++) {
-        if (owners[f] == null) continue;
-        Class<?> c = loader.loadClass(owners[f].replace('/', '.'));
-        entries[f] = lookup.findStatic(c, FunctionCompiler.entryName(f), ENTRY);
-      }
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("clj-wasi: cannot load compiled code", e);
+    return new CompiledCode(sigs, Map.copyOf(refused), owners, classes, null);
+  }
+
+  /**
+   * The code of {@code added} over {@code base} (two compilations of one module's functions):
+   * each function's entry from {@code added} when it compiled it, else from {@code base}. Each
+   * part's code calls what the other compiled through the machine (boxed). Not for the
+   * cache ({@link #bytes}): each part is cached on its own.
+   */
+  static CompiledCode merged(CompiledCode base, CompiledCode added) {
+    CompiledCode[] parts = new CompiledCode[base.functionCount()];
+    for (int f = 0; f < parts.length; f++) {
+      CompiledCode a = added.partOf(f);
+      parts[f] = a != null ? a : base.partOf(f);
     }
-    return new CompiledCode(sigs, entries, Map.copyOf(refused), classes, owners);
+    Map<Integer, String> refused = new TreeMap<>(base.refused);
+    refused.putAll(added.refused);
+    refused.keySet().removeIf(f -> f >= 0 && f < parts.length && parts[f] != null);
+    return new CompiledCode(base.signatures, Map.copyOf(refused), null, null, parts);
+  }
+
+  /** The compilation that holds function {@code f}, or null when none does. */
+  private CompiledCode partOf(int f) {
+    if (f < 0 || f >= functionCount()) return null;
+    if (parts != null) return parts[f];
+    return owners[f] != null ? this : null;
   }
 
   /** The boxed entry of function {@code f}, or null when it is not compiled. */
   MethodHandle entry(int f) {
-    return f >= 0 && f < entries.length ? entries[f] : null;
+    CompiledCode p = partOf(f);
+    return p == null ? null : p.resolved(f);
+  }
+
+  /** Function {@code f}'s entry in this compilation, resolved at its first use. */
+  private MethodHandle resolved(int f) {
+    MethodHandle h = entries[f];
+    if (h == null) {
+      // racy: two threads resolve the same method; a MethodHandle is safely published
+      try {
+        Class<?> c = loader.loadClass(owners[f].replace('/', '.'));
+        h = MethodHandles.publicLookup().findStatic(c, FunctionCompiler.entryName(f), ENTRY);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("clj-wasi: cannot load compiled code", e);
+      }
+      entries[f] = h;
+    }
+    return h;
   }
 
   Signatures signatures() {
@@ -149,18 +197,18 @@ public final class CompiledCode {
 
   /** Whether function {@code f} is compiled. */
   public boolean isCompiled(int f) {
-    return entry(f) != null;
+    return partOf(f) != null;
   }
 
   /** How many functions are compiled. */
   public int compiledCount() {
     int n = 0;
-    for (MethodHandle h : entries) n += h == null ? 0 : 1;
+    for (int f = 0; f < functionCount(); f++) n += partOf(f) == null ? 0 : 1;
     return n;
   }
 
   public int functionCount() {
-    return entries.length;
+    return parts != null ? parts.length : owners.length;
   }
 
   /** Defines the classes of one compilation, each on first use. */

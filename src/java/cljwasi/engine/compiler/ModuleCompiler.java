@@ -58,7 +58,15 @@ public final class ModuleCompiler {
    * result holds the loaded code and, by function, why each refused function was refused.
    */
   public static CompiledCode compile(WasmModule module, Set<Integer> candidates, int maxBytes) {
-    Signatures sigs = new Signatures(module);
+    return compile(module, new Signatures(module), candidates, maxBytes);
+  }
+
+  /**
+   * As {@link #compile(WasmModule, Set, int)}, with the module's {@code sigs} (made once for
+   * a module compiled in many batches: 50,000 functions' types each time add up).
+   */
+  public static CompiledCode compile(WasmModule module, Signatures sigs, Set<Integer> candidates,
+      int maxBytes) {
     String base = "cljwasi/engine/compiler/gen/M" + MODULES.incrementAndGet();
     String[] owners = new String[sigs.functionCount()];
     List<Integer> order = new ArrayList<>();

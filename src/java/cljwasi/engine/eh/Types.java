@@ -65,7 +65,7 @@ final class Types {
         List<byte[]> params = valTypes(r);
         List<byte[]> results = valTypes(r);
         Func f = new Func(params, results);
-        if (!inRecGroup) funcIndex.putIfAbsent(key(params, results), byIndex.size());
+        if (!inRecGroup) funcIndex.put(key(params, results), byIndex.size());
         byIndex.add(f);
       }
       case 0x5F -> {

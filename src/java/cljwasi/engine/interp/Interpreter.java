@@ -25,9 +25,9 @@ import java.util.Deque;
  * Wasm 2.0, in plain Java (no Vector API, so it runs on JDK 17), the fix for v128 locals
  * ({@link V128Locals}), its own versions of the instructions Chicory's interpreter gets wrong
  * ({@link ReplacedInstructions}), and calls out to compiled code for the functions it does not
- * interpret. Engine {@code :interpreter} runs SIMD and lazily parsed modules in it, the hybrid
- * mode ({@link Machines.Hybrid}) the functions the compiler must not take, and tiered
- * execution every function until it is compiled.
+ * interpret. Engine {@code :interpreter} runs SIMD and lazily parsed modules in it, compiled
+ * code the functions the compiler refused, and background compilation every function until
+ * it is compiled.
  *
  * <p>Representation, as Chicory's interpreter has it: a v128 takes two slots of the
  * operand stack (and two local slots); the lower slot holds bytes 0..7 (little-endian,

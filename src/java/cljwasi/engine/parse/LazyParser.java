@@ -56,7 +56,7 @@ import java.util.RandomAccess;
  * reported when the function is first called (a {@link InvalidFunctionException}, which
  * {@code cljwasi.ModuleInstance} turns into an ex-info of type {@code :wasm/malformed}), not
  * when the module is loaded. Which modules are parsed lazily is the module plan's decision
- * ({@link cljwasi.engine.ModulePlan}): those {@code :auto} would tier.
+ * ({@link cljwasi.engine.ModulePlan}): those {@code :auto} compiles only the hot functions of.
  *
  * <p>Chicory's decoder and validator are private ({@code Parser.parseCodeSection} on a
  * one-function code section, and the package-private {@code Validator}); they are reached
