@@ -43,12 +43,13 @@ public final class OwnCompiler {
 
   /** The key of the module's compiled code in the compile cache (variant "own"). */
   private static String cacheKey(ModulePlan plan, Set<Integer> candidates, int maxBytes) {
-    return plan.cacheKey() + "|" + CompiledCode.FORMAT + "|" + maxBytes + "|" + candidates;
+    return plan.cacheKey() + "|" + CompiledCode.FORMAT + "|" + maxBytes + "|split"
+        + ModuleCompiler.splitBytes() + "|" + candidates;
   }
 
   /**
    * The module's compiled code from the compile cache (variant "own", keyed by the module's
-   * digest, the code format, the size limit and the functions compiled), or null when it is
+   * digest, the code format, the size and split limits and the functions compiled), or null when it is
    * not there. An entry that does not load is dropped (and rebuilt by the next compilation).
    */
   private static CompiledCode fromCache(ModulePlan plan, String key, CompileCache cache) {
