@@ -31,7 +31,9 @@ import static org.objectweb.asm.Opcodes.*;
  * transfer is not emitted (it cannot run, and the JVM verifier would need frames for it).
  *
  * <p>Also writes the boxed entry {@code e<index>(long[], Context)} that the machine calls.
- * One instance compiles one function.
+ * One instance compiles one method: a function, or one helper of a split function
+ * ({@link #compileSplit}: a function over the split limit as a main method and helpers,
+ * its locals in a frame array; the section "split functions" below).
  */
 final class FunctionCompiler {
   private static final String SUPPORT = Type.getInternalName(Support.class);

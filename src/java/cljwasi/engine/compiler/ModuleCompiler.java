@@ -25,7 +25,8 @@ import org.objectweb.asm.MethodVisitor;
  *
  * <p>Each function is first compiled alone into a scratch class (so that a function the
  * compiler cannot take, or whose method would be over the size limit, fails alone and
- * stays interpreted). Calls between compiled functions are direct {@code invokestatic}s,
+ * stays interpreted); one whose method is over the split limit is compiled again as
+ * several methods ({@link #splitBytes}). Calls between compiled functions are direct {@code invokestatic}s,
  * so a function that calls one that was refused is compiled again with a boxed call there.
  * The accepted methods are then copied, {@link #FUNCTIONS_PER_CLASS} to a class, into the
  * classes they were compiled for, next to the {@code call_indirect} dispatchers
@@ -38,14 +39,10 @@ public final class ModuleCompiler {
   static final int FUNCTIONS_PER_CLASS = 100;
 
   /**
-   * Under {@code :auto}, methods over this many bytecode bytes are refused (their functions
-   * interpreted). Property {@code clj-wasi.compiler.max-method-bytes}; by default there is no
-   * limit but the JVM's own (64 KiB). HotSpot never JIT-compiles a method over 8000 bytes
-   * unless {@code -XX:-DontCompileHugeMethods} (which bin/clj-wasi sets), but even run by
-   * HotSpot's bytecode interpreter such a method is faster than the Wasm interpreter: the
-   * real programs' hot loops are such functions (Lua's luaV_execute, 27 KB: lua 1000 runs in
-   * 11.8 s interpreted, 3.0 s compiled, 2.1 s compiled with the flag; zstd -3 of 8 MiB:
-   * 13.7 s, 4.9 s, 2.6 s).
+   * Under {@code :auto}, a function whose biggest method is over this many bytecode bytes is
+   * refused (interpreted). Property {@code clj-wasi.compiler.max-method-bytes}; by default
+   * there is no limit but the JVM's own (64 KiB), which split functions ({@link #splitBytes})
+   * stay far under.
    */
   public static int maxMethodBytes() {
     return Integer.getInteger("clj-wasi.compiler.max-method-bytes", Integer.MAX_VALUE);
