@@ -62,13 +62,25 @@
         (is (= expected (run)))))))
 
 (deftest functions-the-compiler-refuses-stay-interpreted
-  (with-props hot-props
+  ;; big() is too large for one JVM method: refused when functions are never split
+  (with-props (assoc hot-props "clj-wasi.compiler.split-bytes" "0")
     (let [m (wasm/module (wasm "tier_hot"))
           r (select-keys (wasm/run m {:args ["big" "120"] :cache-dir false}) [:exit :out])
           s (settled-stats m)]
       (is (= (interpreted "big" "120") r))
       (is (<= 1 (s "refused-functions")) "big() is too large for one JVM method")
       (is (<= 3 (s "compiled-functions")) "the others were compiled all the same")
+      (is (= r (select-keys (wasm/run m {:args ["big" "120"] :cache-dir false}) [:exit :out]))))))
+
+(deftest a-hot-function-too-large-for-one-method-is-split
+  ;; the default split limit: big() is compiled as several methods in its batch
+  (with-props hot-props
+    (let [m (wasm/module (wasm "tier_hot"))
+          r (select-keys (wasm/run m {:args ["big" "120"] :cache-dir false}) [:exit :out])
+          s (settled-stats m)]
+      (is (= (interpreted "big" "120") r))
+      (is (zero? (s "refused-functions")) "big() was split, not refused")
+      (is (<= 4 (s "compiled-functions")) "big() and the other hot functions")
       (is (= r (select-keys (wasm/run m {:args ["big" "120"] :cache-dir false}) [:exit :out]))))))
 
 (deftest traps-and-proc-exit-behave-as-in-the-interpreter

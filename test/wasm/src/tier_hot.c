@@ -3,7 +3,8 @@
  *   tier_hot.wasm sum N        prints a checksum over N rounds of hot functions
  *   tier_hot.wasm trap N       as sum, but the hot function traps (division by zero) in round N-1
  *   tier_hot.wasm exit N       as sum, but the hot function calls exit(7) in round N-1
- *   tier_hot.wasm big N        also calls big() (too large for the JVM: stays interpreted) N times
+ *   tier_hot.wasm big N        also calls big() (too large for one JVM method: split, or interpreted
+ *                              when clj-wasi.compiler.split-bytes=0) N times
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ __attribute__((noinline)) unsigned hot(unsigned acc, int i, int n, int mode) {
   return acc;
 }
 
-/* ~10,000 dependent statements: more JVM bytecode than one method may hold */
+/* ~10,000 dependent statements: more JVM bytecode than one method may hold (unsplit) */
 #define S a = a * 31u + b; b ^= a >> 3;
 #define S10 S S S S S S S S S S
 #define S100 S10 S10 S10 S10 S10 S10 S10 S10 S10 S10

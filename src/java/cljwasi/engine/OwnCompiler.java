@@ -77,9 +77,9 @@ public final class OwnCompiler {
     Set<Integer> candidates = new TreeSet<>();
     // every function is tried: SIMD and tail calls compile (Trampolines: constant stack)
     for (int f = plan.importedFunctions(); f < plan.functionCount(); f++) candidates.add(f);
-    // a function over HotSpot's 8000-byte JIT limit is compiled too (see maxMethodBytes: even
-    // in HotSpot's bytecode interpreter it beats the Wasm interpreter); :auto honours the
-    // clj-wasi.compiler.max-method-bytes property, :compiler compiles everything it can
+    // a function over HotSpot's 8000-byte JIT limit is split into methods under it (see
+    // ModuleCompiler#splitBytes); :auto honours the clj-wasi.compiler.max-method-bytes
+    // property, :compiler compiles everything it can
     int maxBytes = engine == Engine.COMPILER ? Integer.MAX_VALUE : ModuleCompiler.maxMethodBytes();
     Signatures sigs = new Signatures(plan.module());
     CodeCache own = codeCache(plan, sigs, cache, maxBytes);

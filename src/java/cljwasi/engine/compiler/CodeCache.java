@@ -11,7 +11,8 @@ import java.util.TreeSet;
 /**
  * One module's compiled code in the compile cache: an entry per compiled set of functions
  * (the whole module, or one batch of hot functions), keyed by the module's digest, the code
- * format ({@link CompiledCode#FORMAT}), the method size limit and the set; and, for a module
+ * format ({@link CompiledCode#FORMAT}), the method size limit, the split limit
+ * ({@link ModuleCompiler#splitBytes}: it changes the code) and the set; and, for a module
  * compiled in batches, the list of its batches (so that the next run loads them all before
  * its first call). An entry that does not load is dropped and compiled again.
  */
@@ -25,12 +26,13 @@ public final class CodeCache {
   /**
    * {@code cache}: the compile cache's area for the project's compiler; {@code signatures}:
    * the module's; {@code moduleKey}: its digest; {@code maxBytes}: the method size limit the
-   * code is compiled with.
+   * code is compiled with (the split limit is read here, as ModuleCompiler reads it).
    */
   public CodeCache(CompileCache cache, Signatures signatures, String moduleKey, int maxBytes) {
     this.cache = cache;
     this.signatures = signatures;
-    this.prefix = moduleKey + "|" + CompiledCode.FORMAT + "|" + maxBytes;
+    this.prefix = moduleKey + "|" + CompiledCode.FORMAT + "|" + maxBytes + "|split"
+        + ModuleCompiler.splitBytes();
   }
 
   private String key(Set<Integer> functions) {

@@ -12,6 +12,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -100,6 +101,11 @@ public final class CompiledCode {
       throw new UncheckedIOException(e); // in memory: cannot happen
     }
     return bos.toByteArray();
+  }
+
+  /** The generated classes by internal name (their bytes: to inspect, e.g. method sizes). */
+  public Map<String, byte[]> classes() {
+    return Collections.unmodifiableMap(classes);
   }
 
   /** Loads a blob {@link #bytes} made for {@code module}; throws when it is not one. */

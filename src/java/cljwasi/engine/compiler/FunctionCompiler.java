@@ -31,7 +31,9 @@ import static org.objectweb.asm.Opcodes.*;
  * transfer is not emitted (it cannot run, and the JVM verifier would need frames for it).
  *
  * <p>Also writes the boxed entry {@code e<index>(long[], Context)} that the machine calls.
- * One instance compiles one function.
+ * One instance compiles one method: a function, or one helper of a split function
+ * ({@link #compileSplit}: a function over the split limit as a main method and helpers,
+ * its locals in a frame array; the section "split functions" below).
  */
 final class FunctionCompiler {
   private static final String SUPPORT = Type.getInternalName(Support.class);
@@ -43,7 +45,8 @@ final class FunctionCompiler {
   private static final String CTX = JvmTypes.CONTEXT_DESC;
   private static final Type LONGS = Type.getType(long[].class);
 
-  private enum Kind { FUNCTION, BLOCK, LOOP, IF, TRY }
+  /** OUTER: in a helper of a split function, a label outside its region (see compileSplit). */
+  private enum Kind { FUNCTION, BLOCK, LOOP, IF, TRY, OUTER }
 
   private static final String WASM_EXCEPTION = "com/dylibso/chicory/runtime/WasmException";
 
@@ -82,6 +85,8 @@ final class FunctionCompiler {
     final Label handler = new Label();
     /** try_table: the end of its protected code range being written. */
     Label segmentEnd;
+    /** OUTER: what the helper returns to say a branch went here. */
+    int exitCode;
 
     Frame(Kind kind, List<Type> params, List<Type> results, int height, boolean dead) {
       this.kind = kind;
@@ -124,11 +129,24 @@ final class FunctionCompiler {
   private int nextSlot;
   private final Map<String, Integer> temps = new HashMap<>();
   /** The functions of this module this one calls directly (to recompile it if one is refused). */
-  private final Set<Integer> callees = new TreeSet<>();
+  private final Set<Integer> callees;
   /** The try_tables the code being written is in, innermost first. */
   private final Deque<Frame> tries = new ArrayDeque<>();
   /** The SIMD (0xFD) instructions. */
   private SimdCompiler simd;
+
+  // split functions (see compileSplit): null, -1, false for a function in one method
+  private Split split;
+  /** The frame array's local (the main method's, a helper's parameter 0). */
+  private int frameSlot = -1;
+  /** A helper: its region's first and last instruction; the main method: all. */
+  private int regionFrom = -1;
+  private int regionTo = Integer.MAX_VALUE;
+  private boolean helper;
+  /** A helper: the values it gets, the ways it can return, the values it falls through with. */
+  private List<Type> inputs;
+  private final Set<Integer> exits = new TreeSet<>();
+  private List<Type> outputs;
 
   FunctionCompiler(ModuleView module, int funcIdx, String owner) {
     this.module = module;
@@ -136,6 +154,33 @@ final class FunctionCompiler {
     this.type = module.signatures().functionType(funcIdx);
     this.body = module.body(funcIdx);
     this.owner = owner;
+    this.callees = new TreeSet<>();
+  }
+
+  /** A helper method of split function {@code main}: the region {@code from..to}. */
+  private FunctionCompiler(FunctionCompiler main, int from, int to, List<Type> inputs,
+      List<Frame> outer) {
+    this.module = main.module;
+    this.funcIdx = main.funcIdx;
+    this.type = main.type;
+    this.body = main.body;
+    this.owner = main.owner;
+    this.callees = main.callees;
+    this.split = main.split;
+    this.localType = main.localType;
+    this.localIsRef = main.localIsRef;
+    this.localSlot = main.localSlot;
+    this.results = main.results;
+    this.regionFrom = from;
+    this.regionTo = to;
+    this.helper = true;
+    this.inputs = inputs;
+    // the labels outside the region, outermost at the bottom: a branch to one returns
+    for (int d = outer.size() - 1; d >= 0; d--) {
+      Frame p = new Frame(Kind.OUTER, List.of(), outer.get(d).carried(), 0, false);
+      p.exitCode = d + 1;
+      frames.push(p);
+    }
   }
 
   Set<Integer> callees() {
@@ -152,6 +197,23 @@ final class FunctionCompiler {
 
   /** Writes the function's method and its boxed entry into {@code cv}; returns the code size. */
   int compile(ClassVisitor cv) throws Unsupported {
+    return compile(cv, null);
+  }
+
+  /**
+   * Writes the function split into a main method and helpers of about {@code budget} bytes
+   * each (see the section on split functions); returns the size of the biggest.
+   */
+  int compileSplit(ClassVisitor cv, int budget) throws Unsupported {
+    int prologue = 24 + 10 * localSlotsEstimate();
+    return compile(cv, SplitPlan.plan(body.instructions(), budget, prologue));
+  }
+
+  private int localSlotsEstimate() {
+    return type.params().size() + body.localTypes().size();
+  }
+
+  private int compile(ClassVisitor cv, SplitPlan plan) throws Unsupported {
     if (module.memoryCount() > 1) throw new Unsupported("multiple memories");
     String desc = JvmTypes.descriptor(type);
     // a function that makes tail calls to others: its body, and a wrapper that trampolines
@@ -179,15 +241,50 @@ final class FunctionCompiler {
       Type t = JvmTypes.of(locals.get(i));
       localIsRef[nParams + i] = locals.get(i).isReference();
       localType[nParams + i] = t;
-      localSlot[nParams + i] = slot;
-      slot += isV128(nParams + i) ? SimdCompiler.LOCAL_SLOTS : t.getSize();
-    }
-    for (int i = 0; i < nParams; i++) {
-      if (isV128(i)) { // the V128 parameter is unpacked into two long slots at the start
-        localSlot[i] = slot;
-        slot += SimdCompiler.LOCAL_SLOTS;
+      if (plan == null) {
+        localSlot[nParams + i] = slot;
+        slot += isV128(nParams + i) ? SimdCompiler.LOCAL_SLOTS : t.getSize();
       }
     }
+    if (plan == null) {
+      for (int i = 0; i < nParams; i++) {
+        if (isV128(i)) { // the V128 parameter is unpacked into two long slots at the start
+          localSlot[i] = slot;
+          slot += SimdCompiler.LOCAL_SLOTS;
+        }
+      }
+    } else {
+      // every local, a v128 one too (its two halves), is in the frame array: no slots
+      split = new Split(plan, cv, tails, localType, nParams);
+      frameSlot = slot++;
+    }
+    startCode(slot);
+    if (split != null) {
+      enterSplitFrame();
+    } else {
+      zeroLocals();
+    }
+
+    results = types(type.returns());
+    frames.push(new Frame(Kind.FUNCTION, List.of(), results, 0, false));
+    translateRange(0, Integer.MAX_VALUE);
+    while (!frames.isEmpty()) end(); // a body without its final END
+    Label codeEnd = new Label();
+    mv.visitLabel(codeEnd);
+    mv.visitMaxs(0, 0);
+    mv.visitEnd();
+    int size = codeEnd.getOffset();
+    if (split != null) size = Math.max(size, split.finish(owner, funcIdx));
+    writeEntry(cv, desc);
+    if (tails) Trampolines.writeWrapper(cv, owner, funcIdx, type, module.tailClass());
+    return size;
+  }
+
+  /**
+   * The start of every method (a function's, a split function's helper's), its slots below
+   * {@code slot} taken: the interrupt countdown, the memory, the SIMD writer.
+   */
+  private void startCode(int slot) {
     countdownSlot = slot++;
     mv.visitLdcInsn(Support.INTERRUPT_INTERVAL);
     mv.visitVarInsn(ISTORE, countdownSlot);
@@ -196,7 +293,13 @@ final class FunctionCompiler {
       loadMemory();
     }
     nextSlot = slot;
-    simd = new SimdCompiler(mv, stack, this::pushMemory, ctxSlot, this::unreachableFromHere, this::temp);
+    simd = new SimdCompiler(mv, stack, this::pushMemory, ctxSlot, this::unreachableFromHere,
+        this::temp);
+  }
+
+  /** The start of a one-method function: a self tail call starts here again, locals zeroed. */
+  private void zeroLocals() {
+    int nParams = type.params().size();
     // a tail call to this function itself starts here again: parameters set, locals zeroed
     mv.visitLabel(tailEntry);
     for (int i = 0; i < nParams; i++) {
@@ -217,22 +320,26 @@ final class FunctionCompiler {
       }
       mv.visitVarInsn(localType[i].getOpcode(ISTORE), localSlot[i]);
     }
+  }
 
-    results = types(type.returns());
-    frames.push(new Frame(Kind.FUNCTION, List.of(), results, 0, false));
-    for (AnnotatedInstruction ins : body.instructions()) {
+  /**
+   * Translates the instructions {@code from..to} (to the function's end at most); in a split
+   * function, a region of the plan becomes a call of its helper.
+   */
+  private void translateRange(int from, int to) throws Unsupported {
+    List<AnnotatedInstruction> code = body.instructions();
+    for (int i = Math.max(from, 0); i <= to && i < code.size(); i++) {
       if (frames.isEmpty()) break; // the function's end was its last instruction
-      translate(ins);
+      if (split != null) {
+        int end = split.plan.regionAt(i, regionFrom, regionTo);
+        if (end >= 0) {
+          if (reachable) callRegion(i, end);
+          i = end; // unreachable: nothing of it is written (it is balanced)
+          continue;
+        }
+      }
+      translate(code.get(i));
     }
-    while (!frames.isEmpty()) end(); // a body without its final END
-    Label codeEnd = new Label();
-    mv.visitLabel(codeEnd);
-    mv.visitMaxs(0, 0);
-    mv.visitEnd();
-    int size = codeEnd.getOffset();
-    writeEntry(cv, desc);
-    if (tails) Trampolines.writeWrapper(cv, owner, funcIdx, type, module.tailClass());
-    return size;
   }
 
   // ---- the boxed entry ----------------------------------------------------------------------
@@ -380,6 +487,10 @@ final class FunctionCompiler {
       emitReturn();
       return;
     }
+    if (target.kind == Kind.OUTER) {
+      leaveRegion(target.carried(), target.exitCode);
+      return;
+    }
     dropBetween(target.height, target.carried());
     mv.visitJumpInsn(GOTO, target.label);
     if (target.kind != Kind.LOOP) target.endReached = true;
@@ -387,11 +498,15 @@ final class FunctionCompiler {
 
   /** Whether a branch to {@code target} is a plain jump (nothing to drop, not a return). */
   private boolean plainJump(Frame target) {
-    return target.kind != Kind.FUNCTION
+    return target.kind != Kind.FUNCTION && target.kind != Kind.OUTER
         && stack.size() - target.height - target.carried().size() == 0;
   }
 
   private void emitReturn() {
+    if (helper) {
+      leaveRegion(results, RETURNED);
+      return;
+    }
     List<Type> rs = results;
     if (rs.isEmpty()) {
       mv.visitInsn(RETURN);
@@ -589,18 +704,33 @@ final class FunctionCompiler {
    */
   private void selfTailCall() {
     int nParams = type.params().size();
+    if (split != null) {
+      for (int i = nParams - 1; i >= 0; i--) frameStore(pop(), split.localAt[i]);
+      if (helper) {
+        leaveWith(SELF_TAIL);
+      } else {
+        restartSplit();
+      }
+      unreachableFromHere();
+      return;
+    }
     for (int i = nParams - 1; i >= 0; i--) {
       pop();
       mv.visitVarInsn(localType[i].getOpcode(ISTORE), paramSlot[i]);
     }
     for (int i = stack.size() - 1; i >= 0; i--) JvmTypes.pop(mv, stack.get(i));
+    countdownToStart();
+    unreachableFromHere();
+  }
+
+  /** A back-edge to the function's start: the interrupt countdown, then the jump. */
+  private void countdownToStart() {
     mv.visitIincInsn(countdownSlot, -1);
     mv.visitVarInsn(ILOAD, countdownSlot);
     mv.visitJumpInsn(IFGT, tailEntry);
     invoke(SUPPORT, "checkInterrupt", "()I");
     mv.visitVarInsn(ISTORE, countdownSlot);
     mv.visitJumpInsn(GOTO, tailEntry);
-    unreachableFromHere();
   }
 
   private void elseBranch() {
@@ -773,7 +903,9 @@ final class FunctionCompiler {
         return;
       case LOCAL_GET: {
         int i = (int) ins.operand(0);
-        if (isV128(i)) {
+        if (split != null) {
+          frameLoad(localType[i], split.localAt[i]);
+        } else if (isV128(i)) {
           simd.loadLocal(localSlot[i]);
         } else {
           mv.visitVarInsn(localType[i].getOpcode(ILOAD), localSlot[i]);
@@ -784,21 +916,13 @@ final class FunctionCompiler {
       case LOCAL_SET: {
         int i = (int) ins.operand(0);
         pop();
-        if (isV128(i)) {
-          simd.storeLocal(localSlot[i]);
-        } else {
-          mv.visitVarInsn(localType[i].getOpcode(ISTORE), localSlot[i]);
-        }
+        storeLocal(i);
         return;
       }
       case LOCAL_TEE: {
         int i = (int) ins.operand(0);
         mv.visitInsn(localType[i].getSize() == 2 ? DUP2 : DUP);
-        if (isV128(i)) {
-          simd.storeLocal(localSlot[i]);
-        } else {
-          mv.visitVarInsn(localType[i].getOpcode(ISTORE), localSlot[i]);
-        }
+        storeLocal(i);
         return;
       }
       case GLOBAL_GET: {
@@ -889,6 +1013,17 @@ final class FunctionCompiler {
     throw new Unsupported("instruction " + op);
   }
 
+  /** Stores the value on the stack into local {@code i}. */
+  private void storeLocal(int i) {
+    if (split != null) {
+      frameStore(localType[i], split.localAt[i]);
+    } else if (isV128(i)) {
+      simd.storeLocal(localSlot[i]);
+    } else {
+      mv.visitVarInsn(localType[i].getOpcode(ISTORE), localSlot[i]);
+    }
+  }
+
   // ---- calls --------------------------------------------------------------------------------
 
   private void call(int callee) throws Unsupported {
@@ -976,7 +1111,11 @@ final class FunctionCompiler {
       invoke(module.tailClass(), Trampolines.pendingName(callee),
           Trampolines.pendingDescriptor(ft));
       for (int i = 0; i < ft.params().size(); i++) pop();
-      Trampolines.returnPlaceholder(mv, JvmTypes.returnType(type.returns()));
+      if (helper) {
+        leaveWith(TAIL_PENDING);
+      } else {
+        Trampolines.returnPlaceholder(mv, JvmTypes.returnType(type.returns()));
+      }
     } else {
       call(callee);
       emitReturn();
@@ -998,7 +1137,11 @@ final class FunctionCompiler {
     String[] d = module.tailDispatcher(typeIdx, table);
     invoke(d[0], d[1], d[2]);
     for (int i = 0; i < ft.params().size(); i++) pop();
-    mv.visitInsn(JvmTypes.returnType(ft.returns()).getOpcode(IRETURN));
+    if (helper) {
+      tailResultToFrame(JvmTypes.returnType(ft.returns()));
+    } else {
+      mv.visitInsn(JvmTypes.returnType(ft.returns()).getOpcode(IRETURN));
+    }
     resumeTry();
     unreachableFromHere();
   }
@@ -1302,6 +1445,335 @@ final class FunctionCompiler {
     ctx();
     invoke(SUPPORT, helper, desc);
     if (result != null) push(result);
+  }
+
+  // ---- split functions ----------------------------------------------------------------------
+  //
+  // A function whose method would be over the split limit is written as a main method
+  // f<N> (or t<N>) and helpers f<N>$<k>(long[] frame, [TailFrame,] Context) -> int, one per
+  // region of its SplitPlan. Every method of it keeps the Wasm locals in the frame array
+  // (boxed long[] encoding), allocated by the main method, so that a helper sees and changes
+  // them, and an exception out of a helper leaves them as a try_table's handler in the
+  // caller expects. After the locals the frame has a transfer area: the operand-stack values
+  // above the enclosing label's that a region starts with, the values it falls through
+  // with, the values a branch out of it carries, the function's results. A helper returns
+  // how control left it: FELL (through its end), RETURNED (results in the transfer area),
+  // SELF_TAIL (a return_call of the function itself: arguments in the parameters' slots),
+  // TAIL_PENDING (a tail call left for the trampoline), or k >= 1: a branch to the label
+  // k - 1 levels out from the region's start, the caller then takes that branch itself.
+
+  static final int FELL = 0;
+  static final int RETURNED = -1;
+  static final int SELF_TAIL = -2;
+  static final int TAIL_PENDING = -3;
+
+  /** What the methods of one split function share. */
+  private static final class Split {
+    final SplitPlan plan;
+    final ClassVisitor cv;
+    final boolean tails;
+    /** The frame index of each local; the parameters' and all locals' widths. */
+    final int[] localAt;
+    final int paramLongs;
+    final int localLongs;
+    /** The transfer area's longs, grown as the methods need them. */
+    int transferLongs;
+    int helpers;
+    int maxHelperSize;
+
+    Split(SplitPlan plan, ClassVisitor cv, boolean tails, Type[] localType, int nParams) {
+      this.plan = plan;
+      this.cv = cv;
+      this.tails = tails;
+      localAt = new int[localType.length];
+      int at = 0;
+      int params = 0;
+      for (int i = 0; i < localType.length; i++) {
+        if (i == nParams) params = at;
+        localAt[i] = at;
+        at += JvmTypes.boxedWidth(localType[i]);
+      }
+      paramLongs = localType.length == nParams ? at : params;
+      localLongs = at;
+    }
+
+    String helperDescriptor() {
+      return "([J" + (tails ? Trampolines.FRAME_DESC : "") + CTX + ")I";
+    }
+
+    /** Writes the frame's factory, now that its size is known; the biggest helper's size. */
+    int finish(String owner, int funcIdx) {
+      MethodVisitor f = cv.visitMethod(ACC_PRIVATE | ACC_STATIC, frameFactoryName(funcIdx),
+          "()[J", null, null);
+      f.visitCode();
+      JvmTypes.pushInt(f, localLongs + transferLongs);
+      f.visitIntInsn(NEWARRAY, T_LONG);
+      f.visitInsn(ARETURN);
+      f.visitMaxs(0, 0);
+      f.visitEnd();
+      return maxHelperSize;
+    }
+  }
+
+  private static String frameFactoryName(int funcIdx) {
+    return methodName(funcIdx) + "$frame";
+  }
+
+  /**
+   * The main method's start: the frame made, the parameters stored in it; a self tail call
+   * comes back after that, to the reference locals' ref.null (the rest is zeroed by it).
+   */
+  private void enterSplitFrame() {
+    int nParams = type.params().size();
+    invoke(owner, frameFactoryName(funcIdx), "()[J");
+    mv.visitVarInsn(ASTORE, frameSlot);
+    for (int i = 0; i < nParams; i++) {
+      mv.visitVarInsn(localType[i].getOpcode(ILOAD), paramSlot[i]);
+      frameStore(localType[i], split.localAt[i]);
+    }
+    mv.visitLabel(tailEntry);
+    for (int i = nParams; i < localType.length; i++) {
+      if (!localIsRef[i]) continue;
+      mv.visitVarInsn(ALOAD, frameSlot);
+      JvmTypes.pushInt(mv, split.localAt[i]);
+      mv.visitLdcInsn(-1L);
+      mv.visitInsn(LASTORE);
+    }
+  }
+
+  /** The main method's self tail call (arguments stored): locals zeroed, to the start. */
+  private void restartSplit() {
+    for (int i = stack.size() - 1; i >= 0; i--) JvmTypes.pop(mv, stack.get(i));
+    if (split.paramLongs < split.localLongs) {
+      mv.visitVarInsn(ALOAD, frameSlot);
+      JvmTypes.pushInt(mv, split.paramLongs);
+      JvmTypes.pushInt(mv, split.localLongs);
+      mv.visitInsn(LCONST_0);
+      invoke("java/util/Arrays", "fill", "([JIIJ)V");
+    }
+    countdownToStart();
+  }
+
+  /** Pushes the value of type {@code t} at frame index {@code at}. */
+  private void frameLoad(Type t, int at) {
+    mv.visitVarInsn(ALOAD, frameSlot);
+    JvmTypes.pushInt(mv, at);
+    JvmTypes.loadBoxed(mv, t);
+  }
+
+  /** Stores the value of type {@code t} on the stack at frame index {@code at}. */
+  private void frameStore(Type t, int at) {
+    int sort = t.getSort();
+    if (sort == Type.INT || sort == Type.LONG || sort == Type.FLOAT || sort == Type.DOUBLE) {
+      mv.visitVarInsn(ALOAD, frameSlot);
+      JvmTypes.pushInt(mv, at);
+      invoke(Type.getInternalName(SplitFrame.class), "put", "(" + t.getDescriptor() + "[JI)V");
+      return;
+    }
+    int tmp = temp(t, -1); // its own slot: a spill's may be in use
+    mv.visitVarInsn(t.getOpcode(ISTORE), tmp);
+    mv.visitVarInsn(ALOAD, frameSlot);
+    JvmTypes.pushInt(mv, at);
+    mv.visitVarInsn(t.getOpcode(ILOAD), tmp);
+    JvmTypes.storeBoxed(mv, t);
+  }
+
+  private int transferAt(List<Type> ts, int i) {
+    return split.localLongs + JvmTypes.boxedLength(ts.subList(0, i));
+  }
+
+  /** Stores the top values, of types {@code ts} (the abstract stack is not changed). */
+  private void storeTransfer(List<Type> ts) {
+    split.transferLongs = Math.max(split.transferLongs, JvmTypes.boxedLength(ts));
+    for (int i = ts.size() - 1; i >= 0; i--) frameStore(ts.get(i), transferAt(ts, i));
+  }
+
+  /** Pushes the values of types {@code ts} from the transfer area. */
+  private void loadTransfer(List<Type> ts) {
+    split.transferLongs = Math.max(split.transferLongs, JvmTypes.boxedLength(ts));
+    for (int i = 0; i < ts.size(); i++) {
+      frameLoad(ts.get(i), transferAt(ts, i));
+      push(ts.get(i));
+    }
+  }
+
+  /** A helper's exit with the top values {@code carried} (abstract stack unchanged). */
+  private void leaveRegion(List<Type> carried, int code) {
+    storeTransfer(carried);
+    leaveWith(code);
+  }
+
+  private void leaveWith(int code) {
+    JvmTypes.pushInt(mv, code);
+    mv.visitInsn(IRETURN);
+    exits.add(code);
+  }
+
+  /**
+   * A helper's {@code return_call_indirect}: the dispatcher's value, the function's result
+   * or the placeholder of a pending call, goes to the transfer area as a return's would.
+   */
+  private void tailResultToFrame(Type ret) {
+    if (ret.getSort() == Type.VOID) {
+      leaveWith(RETURNED);
+    } else if (ret.getSort() == Type.ARRAY) {
+      Label pending = new Label();
+      int n = JvmTypes.boxedLength(results);
+      split.transferLongs = Math.max(split.transferLongs, n);
+      mv.visitInsn(DUP);
+      mv.visitJumpInsn(IFNULL, pending);
+      mv.visitInsn(ICONST_0);
+      mv.visitVarInsn(ALOAD, frameSlot);
+      JvmTypes.pushInt(mv, split.localLongs);
+      JvmTypes.pushInt(mv, n);
+      invoke("java/lang/System", "arraycopy", "(Ljava/lang/Object;ILjava/lang/Object;II)V");
+      leaveWith(RETURNED);
+      mv.visitLabel(pending);
+      mv.visitInsn(POP);
+      leaveWith(TAIL_PENDING);
+    } else {
+      storeTransfer(List.of(ret));
+      leaveWith(RETURNED);
+    }
+  }
+
+  /**
+   * Region {@code from..to} as a call of its helper (written first): the values above the
+   * enclosing label's go in, then each way out of the helper is taken here.
+   */
+  private void callRegion(int from, int to) throws Unsupported {
+    List<Type> in = new ArrayList<>(stack.subList(frames.peek().height, stack.size()));
+    storeTransfer(in);
+    for (int i = 0; i < in.size(); i++) pop();
+    FunctionCompiler h = new FunctionCompiler(this, from, to, in, new ArrayList<>(frames));
+    String name = h.writeHelper();
+    mv.visitVarInsn(ALOAD, frameSlot);
+    if (split.tails) mv.visitVarInsn(ALOAD, tailFrameSlot);
+    ctx();
+    invoke(owner, name, split.helperDescriptor());
+    Label fell = new Label();
+    TreeSet<Integer> others = new TreeSet<>(h.exits);
+    others.remove(FELL);
+    if (helper) passOn(others);
+    if (others.isEmpty()) {
+      mv.visitInsn(POP);
+    } else {
+      int[] keys = new int[others.size()];
+      Label[] labels = new Label[keys.length];
+      int k = 0;
+      for (int code : others) {
+        keys[k] = code;
+        labels[k++] = new Label();
+      }
+      mv.visitLookupSwitchInsn(fell, keys, labels);
+      for (int i = 0; i < keys.length; i++) {
+        mv.visitLabel(labels[i]);
+        takeExit(keys[i]);
+      }
+    }
+    mv.visitLabel(fell);
+    if (h.exits.contains(FELL)) {
+      loadTransfer(h.outputs);
+    } else {
+      mv.visitInsn(ACONST_NULL); // the helper never falls through: not reached
+      mv.visitInsn(ATHROW);
+      unreachableFromHere();
+    }
+  }
+
+  /**
+   * In a helper, after its own helper's call (the status on the stack): the ways out of
+   * this region too are passed on by arithmetic, not one case each (a br_table of a
+   * thousand targets would otherwise cost a case in every level): the negative ones as
+   * they are, a branch past this helper's own labels as the same branch from its start.
+   * Removes them from {@code codes}, leaving the ones taken here.
+   */
+  private void passOn(TreeSet<Integer> codes) {
+    int own = 0;
+    for (Frame f : frames) {
+      if (f.kind != Kind.OUTER) own++;
+    }
+    boolean any = false;
+    for (java.util.Iterator<Integer> it = codes.iterator(); it.hasNext(); ) {
+      int c = it.next();
+      if (c < 0 || c > own) {
+        exits.add(c < 0 ? c : c - own);
+        it.remove();
+        any = true;
+      }
+    }
+    if (!any) return;
+    Label out = new Label();
+    Label stay = new Label();
+    mv.visitInsn(DUP);
+    mv.visitJumpInsn(IFLT, out);
+    mv.visitInsn(DUP);
+    JvmTypes.pushInt(mv, own);
+    mv.visitJumpInsn(IF_ICMPLE, stay);
+    JvmTypes.pushInt(mv, own);
+    mv.visitInsn(ISUB);
+    mv.visitLabel(out);
+    mv.visitInsn(IRETURN);
+    mv.visitLabel(stay);
+  }
+
+  /**
+   * After a helper's call: where its exit {@code code} goes from here (a label of this
+   * method, or, in the main method, the function's return and tail calls).
+   */
+  private void takeExit(int code) {
+    if (code >= 1) {
+      Frame target = frameAt(code - 1);
+      if (target.kind == Kind.FUNCTION) {
+        takeExit(RETURNED);
+      } else {
+        int height = stack.size();
+        loadTransfer(target.carried());
+        branch(target);
+        truncate(height);
+      }
+    } else if (code == RETURNED) {
+      loadTransfer(results);
+      emitReturn();
+      truncate(stack.size() - results.size());
+    } else if (code == SELF_TAIL) {
+      restartSplit();
+    } else {
+      Trampolines.returnPlaceholder(mv, returnTypeOfFunction());
+    }
+  }
+
+  private Type returnTypeOfFunction() {
+    try {
+      return JvmTypes.returnType(type.returns());
+    } catch (Unsupported e) {
+      throw new IllegalStateException(e); // its descriptor was written already
+    }
+  }
+
+  /** Writes this helper's method; returns its name. */
+  private String writeHelper() throws Unsupported {
+    String name = methodName(funcIdx) + "$" + split.helpers++;
+    mv = split.cv.visitMethod(ACC_PRIVATE | ACC_STATIC, name, split.helperDescriptor(), null,
+        null);
+    mv.visitCode();
+    frameSlot = 0;
+    int slot = 1;
+    if (split.tails) tailFrameSlot = slot++;
+    ctxSlot = slot++;
+    startCode(slot);
+    loadTransfer(inputs);
+    translateRange(regionFrom, regionTo);
+    if (reachable) {
+      outputs = new ArrayList<>(stack);
+      leaveRegion(outputs, FELL);
+    }
+    Label codeEnd = new Label();
+    mv.visitLabel(codeEnd);
+    mv.visitMaxs(0, 0);
+    mv.visitEnd();
+    split.maxHelperSize = Math.max(split.maxHelperSize, codeEnd.getOffset());
+    return name;
   }
 
   // ---- numbers ------------------------------------------------------------------------------

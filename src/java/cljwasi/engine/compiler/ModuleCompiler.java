@@ -25,7 +25,8 @@ import org.objectweb.asm.MethodVisitor;
  *
  * <p>Each function is first compiled alone into a scratch class (so that a function the
  * compiler cannot take, or whose method would be over the size limit, fails alone and
- * stays interpreted). Calls between compiled functions are direct {@code invokestatic}s,
+ * stays interpreted); one whose method is over the split limit is compiled again as
+ * several methods ({@link #splitBytes}). Calls between compiled functions are direct {@code invokestatic}s,
  * so a function that calls one that was refused is compiled again with a boxed call there.
  * The accepted methods are then copied, {@link #FUNCTIONS_PER_CLASS} to a class, into the
  * classes they were compiled for, next to the {@code call_indirect} dispatchers
@@ -38,18 +39,28 @@ public final class ModuleCompiler {
   static final int FUNCTIONS_PER_CLASS = 100;
 
   /**
-   * Under {@code :auto}, methods over this many bytecode bytes are refused (their functions
-   * interpreted). Property {@code clj-wasi.compiler.max-method-bytes}; by default there is no
-   * limit but the JVM's own (64 KiB). HotSpot never JIT-compiles a method over 8000 bytes
-   * unless {@code -XX:-DontCompileHugeMethods} (which bin/clj-wasi sets), but even run by
-   * HotSpot's bytecode interpreter such a method is faster than the Wasm interpreter: the
-   * real programs' hot loops are such functions (Lua's luaV_execute, 27 KB: lua 1000 runs in
-   * 11.8 s interpreted, 3.0 s compiled, 2.1 s compiled with the flag; zstd -3 of 8 MiB:
-   * 13.7 s, 4.9 s, 2.6 s).
+   * Under {@code :auto}, a function whose biggest method is over this many bytecode bytes is
+   * refused (interpreted). Property {@code clj-wasi.compiler.max-method-bytes}; by default
+   * there is no limit but the JVM's own (64 KiB), which split functions ({@link #splitBytes})
+   * stay far under.
    */
   public static int maxMethodBytes() {
     return Integer.getInteger("clj-wasi.compiler.max-method-bytes", Integer.MAX_VALUE);
   }
+
+  /**
+   * A function whose method would be over this many bytes of bytecode is split into a main
+   * method and helpers under it (FunctionCompiler#compileSplit): HotSpot JIT-compiles no
+   * method over 8000 bytes (HugeMethodLimit) unless {@code -XX:-DontCompileHugeMethods}, and
+   * none can be over 64 KiB. Property {@code clj-wasi.compiler.split-bytes} (default 8000;
+   * 0 never splits). Smaller functions are compiled exactly as without it.
+   */
+  public static int splitBytes() {
+    return Integer.getInteger("clj-wasi.compiler.split-bytes", 8000);
+  }
+
+  /** Split attempts with a smaller budget while a method is still over the split limit. */
+  private static final int SPLIT_ATTEMPTS = 5;
 
   private static final AtomicLong MODULES = new AtomicLong();
 
@@ -83,13 +94,12 @@ public final class ModuleCompiler {
     Map<Integer, Set<Integer>> callees = new HashMap<>();
     Map<Integer, String> refused = new TreeMap<>();
     Set<Integer> todo = new TreeSet<>(order);
+    int splitBytes = splitBytes();
     while (!todo.isEmpty()) {
       Set<Integer> newlyRefused = new TreeSet<>();
       for (int f : todo) {
         try {
-          FunctionCompiler fc = new FunctionCompiler(view, f, owners[f]);
-          scratch.put(f, scratchClass(fc, owners[f], maxBytes));
-          callees.put(f, fc.callees());
+          scratch.put(f, scratchClass(view, f, owners[f], maxBytes, splitBytes, callees));
         } catch (Unsupported e) {
           newlyRefused.add(f);
           refused.put(f, e.getMessage());
@@ -158,17 +168,32 @@ public final class ModuleCompiler {
     return cw;
   }
 
-  /** One function, alone in a class named as the class it will be copied into. */
-  private static byte[] scratchClass(FunctionCompiler fc, String owner, int maxBytes)
-      throws Unsupported {
-    ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
-      @Override
-      protected String getCommonSuperClass(String a, String b) {
-        return "java/lang/Object"; // the only references are Context, long[], byte[][]
-      }
-    };
-    cw.visit(V11, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, owner, null, "java/lang/Object", null);
+  /**
+   * One function, alone in a class named as the class it will be copied into (its direct
+   * callees recorded in {@code callees}): in one method, or split when that method would be
+   * over {@code splitBytes}, with smaller helpers asked for while one is still over it.
+   */
+  private static byte[] scratchClass(ModuleView view, int f, String owner, int maxBytes,
+      int splitBytes, Map<Integer, Set<Integer>> callees) throws Unsupported {
+    FunctionCompiler fc = new FunctionCompiler(view, f, owner);
+    ClassWriter cw = scratchWriter(owner);
     int size = fc.compile(cw);
+    if (splitBytes > 0 && size > splitBytes) {
+      int budget = splitBytes * 9 / 10;
+      for (int attempt = 0; attempt < SPLIT_ATTEMPTS; attempt++) {
+        FunctionCompiler sc = new FunctionCompiler(view, f, owner);
+        ClassWriter scw = scratchWriter(owner);
+        int splitSize = sc.compileSplit(scw, budget);
+        if (splitSize < size || attempt == 0) {
+          fc = sc;
+          cw = scw;
+          size = splitSize;
+        }
+        if (size <= splitBytes || budget <= SplitPlan.CALL_COST) break; // fits, or cannot
+        budget = budget * 2 / 3;
+      }
+    }
+    callees.put(f, fc.callees());
     if (size > maxBytes) {
       throw new Unsupported("its method would have " + size + " bytes of bytecode, over the "
           + maxBytes + " HotSpot compiles");
@@ -176,6 +201,17 @@ public final class ModuleCompiler {
     cw.visitEnd();
     byte[] b = cw.toByteArray(); // frames computed here: an ASM failure refuses this function
     return b;
+  }
+
+  private static ClassWriter scratchWriter(String owner) {
+    ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
+      @Override
+      protected String getCommonSuperClass(String a, String b) {
+        return "java/lang/Object"; // the only references are Context, long[], byte[][]
+      }
+    };
+    cw.visit(V11, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, owner, null, "java/lang/Object", null);
+    return cw;
   }
 
   /** Copies the methods of a scratch class (frames and maxima as computed) into {@code cw}. */
