@@ -102,3 +102,57 @@
 (deftest the-compiler-engine-runs-tail-calls-only-in-constant-stack
   (with-open [i (wasm/load (wasm "tail_calls") {:engine :compiler :cache-dir false})]
     (is (= 1 ((wasm/fn i "even") 1000000)) "a million tail calls between two functions")))
+
+;; ---- instances of a module share its loaded code (cljwasi.engine.compiler.LoadedCode) ----
+
+(defn- compiled-caller
+  "The generated class of the compiled function that called the host function running now."
+  []
+  (.walk (java.lang.StackWalker/getInstance java.lang.StackWalker$Option/RETAIN_CLASS_REFERENCE)
+         (reify java.util.function.Function
+           (apply [_ frames]
+             (some (fn [^java.lang.StackWalker$StackFrame f]
+                     (when (.startsWith (.getClassName f) "cljwasi.engine.compiler.gen.")
+                       (.getDeclaringClass f)))
+                   (iterator-seq (.iterator ^java.util.stream.Stream frames)))))))
+
+(defn- call-add-class
+  "Loads host_imports.wasm (a fresh parse) under :compiler with the compile cache in `dir`:
+  the class of the compiled call_add, and call_add(a, b)."
+  [dir a b]
+  (let [seen (atom nil)]
+    (with-open [i (wasm/load (wasm/module (wasm "host_imports"))
+                             {:cache-dir dir :engine :compiler
+                              :imports {"env" {"add" (fn [x y] (reset! seen (compiled-caller)) (+ x y))
+                                               "log" (fn [_ _])}
+                                        "math" {"scale" identity}}})]
+      (let [sum ((wasm/fn i "call_add") a b)]
+        [@seen sum]))))
+
+(deftest instances-share-the-loaded-code-while-the-cache-entry-holds-it
+  (with-temp-dir [dir]
+      (let [[c1 r1] (call-add-class dir 1 2)
+            [c2 r2] (call-add-class dir 3 4)]
+        (is (= [3 7] [r1 r2]))
+        (is (some? c1) "call_add ran compiled")
+        (is (identical? c1 c2) "the second instance ran the classes the first one loaded")
+        (testing "a rewritten cache entry is read again, not shadowed by what was loaded"
+          (let [[entry] (entries dir)]
+            (spit entry "garbage, not classes")
+            (let [[c3 r3] (call-add-class dir 5 6)]
+              (is (= 11 r3))
+              (is (some? c3))
+              (is (not (identical? c1 c3)) "compiled again after the entry went bad")
+              (is (> (.length ^java.io.File entry) 100) "the entry was rebuilt")))))))
+
+(defspec instances-sharing-code-share-no-state 10
+  ;; numbers.wasm's inc bumps a mutable global, and its memory is written through the API:
+  ;; each instance starts from its own initial state although they run the same classes
+  (prop/for-all [calls (gen/vector (gen/choose 1 5) 1 4)]
+    (with-temp-dir [dir]
+      (every? true?
+              (for [n calls]
+                (with-open [i (wasm/load (wasm/module (wasm "numbers")) {:cache-dir dir :engine :compiler})]
+                  (let [fresh? (= 0 (first (wasm/read-bytes i 0 1)))]
+                    (wasm/write-bytes! i 0 (byte-array [7]))
+                    (and fresh? (= (range 1 (inc n)) (repeatedly n (wasm/fn i "inc")))))))))))

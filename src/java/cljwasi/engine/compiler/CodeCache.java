@@ -39,13 +39,21 @@ public final class CodeCache {
     return prefix + "|" + new TreeSet<>(functions);
   }
 
-  /** The code compiled for {@code functions}, or null when it is not cached (or does not load). */
+  /**
+   * The code compiled for {@code functions}, or null when it is not cached (or does not load).
+   * Code this JVM loaded under the same key is shared while the entry is there
+   * ({@link LoadedCode}).
+   */
   public CompiledCode load(Set<Integer> functions) {
     String key = key(functions);
-    byte[] blob = cache.get(key);
+    byte[] blob = cache.get(key); // checksummed: null when absent or corrupt
     if (blob == null) return null;
+    CompiledCode loaded = LoadedCode.get(key);
+    if (loaded != null) return loaded;
     try {
-      return CompiledCode.read(signatures, blob);
+      CompiledCode code = CompiledCode.read(signatures, blob);
+      LoadedCode.put(key, code);
+      return code;
     } catch (IOException | RuntimeException | LinkageError e) {
       remove(key);
       return null;
@@ -54,7 +62,9 @@ public final class CodeCache {
 
   /** Stores {@code code}, compiled for {@code functions} (atomically: see CompileCache). */
   public void store(Set<Integer> functions, CompiledCode code) {
-    cache.put(key(functions), code.bytes());
+    String key = key(functions);
+    cache.put(key, code.bytes());
+    LoadedCode.put(key, code);
   }
 
   /** The batches a previous run compiled, in order (empty when none is recorded). */
