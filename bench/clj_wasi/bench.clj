@@ -5,7 +5,6 @@
       bin/clojure -M:bench --quick         # smoke run, ~1 min; writes bench/out/PERFORMANCE-quick.md
       bin/clojure -M:bench --only kernels,interp,stdout,copy,calls,startup [--out FILE]
       bin/clojure -M:bench --only kernels,realcode,simd [--quick]   # the compiler kernels
-      bin/clojure -M:bench --compiler own ...   # the same with -Dclj-wasi.compiler=own
       bin/clojure -M:bench --only realcode --print-compilation [--kernel vm]
                                            # what HotSpot does with the generated code
 
@@ -508,9 +507,6 @@
      :jvm-args (str/join " " (.getInputArguments (java.lang.management.ManagementFactory/getRuntimeMXBean)))
      :node (or node "not found")
      :git git
-     :compiler (if-let [c (System/getProperty "clj-wasi.compiler")]
-                 (str "`" c "`")
-                 "not set (the default compiler)")
      :load (first (str/split-lines (slurp-safe "/proc/loadavg")))
      :date (.format (ZonedDateTime/now) DateTimeFormatter/RFC_1123_DATE_TIME)}))
 
@@ -694,7 +690,6 @@
        (str "- Machine: " (:cpu machine) ", " (:cores machine) " cores, " (:memory machine) " RAM; " (:os machine))
        (str "- JDK: " (:jdk machine) "; JVM options: `" (:jvm-args machine) "`")
        (str "- Node: " (:node machine) "; Chicory 1.7.5; clj-wasi commit " (:git machine))
-       (str "- Compiler (`clj-wasi.compiler` property): " (:compiler machine))
        (str "- Repetitions: best of " (:reps cfg) " per figure (start-up: see below)")
        (str "- Load average (/proc/loadavg) at start: " (:load machine) "; at end: " (:load-end res)
             " (other processes on the machine compete for its " (:cores machine) " cores)")
@@ -786,47 +781,26 @@
       "--only" (recur (rest more) (assoc o :only (set (map keyword (str/split (first more) #",")))))
       "--out" (recur (rest more) (assoc o :out (first more)))
       "--no-node" (recur more (assoc o :no-node true))
-      "--compiler" (recur (rest more) (assoc o :compiler (first more)))
       "--print-compilation" (recur more (assoc o :print-compilation true))
       "--kernel" (recur (rest more) (assoc o :kernel (first more)))
       (throw (ex-info (str "unknown argument " a "; use --quick, --only a,b, --out FILE, --no-node, "
-                           "--compiler NAME, --print-compilation [--kernel NAME]")
+                           "--print-compilation [--kernel NAME]")
                       {:type :bench/usage})))))
-
-(defn- without-option
-  "args without `flag` and the value after it."
-  [args flag]
-  (loop [[a & more] args, acc []]
-    (cond (nil? a) acc
-          (= a flag) (recur (rest more) acc)
-          :else (recur more (conj acc a)))))
-
-(defn- rerun-with-compiler
-  "Runs this benchmark again in a child JVM with -Dclj-wasi.compiler=NAME (the engine reads
-  the property when it loads, so it cannot be changed in this JVM); returns its exit code."
-  [compiler args]
-  (let [cmd (hotspot/java-command [(str "-Dclj-wasi.compiler=" compiler)]
-                                  (concat ["clojure.main" "-m" "clj-wasi.bench"]
-                                          (without-option args "--compiler")))]
-    (log "running the benchmark with -Dclj-wasi.compiler=" compiler "in a child JVM")
-    (-> (ProcessBuilder. ^java.util.List cmd) (.inheritIO) (.start) (.waitFor))))
 
 (defn- print-compilation!
   "--print-compilation: each selected kernel once in a child JVM under PrintCompilation
   (clj-wasi.bench.hotspot), stopped after the config's :timeout-secs; each summary goes
   to stdout as it comes, and all of them to `path`."
   [cfg want? kernel path]
-  (let [ks (for [[section simd?] [[:kernels false] [:realcode false] [:simd true]]
+  (let [ks (for [section [:kernels :realcode :simd]
                  :when (want? section)
                  k (get cfg section)
                  :when (or (nil? kernel) (= kernel (:name k)))]
-             ;; :compiler refuses SIMD modules today; :auto compiles all but their SIMD functions
-             (assoc k :engine (if simd? :auto :compiler)))
+             (assoc k :engine :compiler))
         _ (when (empty? ks)
             (throw (ex-info (str "no kernel selected (--only / --kernel " kernel ")") {:type :bench/usage})))
         header (str "PrintCompilation summaries, " (.format (ZonedDateTime/now) DateTimeFormatter/RFC_1123_DATE_TIME)
                     "; JDK " (System/getProperty "java.runtime.version")
-                    "; clj-wasi.compiler=" (or (System/getProperty "clj-wasi.compiler") "(not set)")
                     "; runs stopped after " (:timeout-secs cfg) " s\n")
         _ (println header)
         blocks (doall
@@ -852,13 +826,10 @@
     (log "wrote" path)))
 
 (defn -main [& args]
-  (let [{:keys [quick only out no-node compiler print-compilation kernel]} (parse-cli args)
+  (let [{:keys [quick only out no-node print-compilation kernel]} (parse-cli args)
         cfg (if quick quick-config full-config)
         want? (fn [k] (or (nil? only) (contains? only k)))]
     (cond
-      (and compiler (not= compiler (System/getProperty "clj-wasi.compiler")))
-      (do (shutdown-agents) (System/exit (rerun-with-compiler compiler args)))
-
       print-compilation
       (do (print-compilation! cfg want? kernel (or out "bench/out/print-compilation.md"))
           (shutdown-agents)
