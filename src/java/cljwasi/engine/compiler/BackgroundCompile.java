@@ -1,5 +1,7 @@
 package cljwasi.engine.compiler;
 
+import cljwasi.engine.ChicoryInternals;
+import cljwasi.engine.interp.BackEdges;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.wasm.WasmModule;
@@ -17,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -79,6 +82,12 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
   /** Interpreted calls after which a function is compiled in the first batch. */
   static final int HOT_CALLS = 1000;
 
+  /** Interpreted back-edges after which a function is compiled in the first batch. */
+  static final int HOT_BACK_EDGES = 10_000;
+
+  /** For tests: the back-edge at which interpreters enter compiled code (0: at once). */
+  private static volatile long enterAt;
+
   /** Modules with fewer functions are compiled whole at once (a batch would save little). */
   static final int MIN_FUNCTIONS_FOR_BATCH = 32;
 
@@ -93,10 +102,15 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
   private final WasmModule module;
   private final int imports;
   private final FunctionBody[] patched;
+  /** What the instances' interpreters run: {@link #patched} with back-edges made visible. */
+  private final FunctionBody[] interpreterBodies;
   /** Shared with every instance's interpreter: true = interpret the function there. */
   private final boolean[] interpreted;
   /** Interpreted calls by function, of every instance (racy: a lost count costs nothing). */
   private final int[] calls;
+  /** Interpreted back-edges by function, of every instance (racy, as calls). */
+  private final int[] backEdges;
+  private final AtomicLong loopsEntered = new AtomicLong();
   private final Set<Integer> hot = ConcurrentHashMap.newKeySet();
   private final CountDownLatch done = new CountDownLatch(1);
   /** Counted down by a waiter ({@link #awaitDone}): it wants the code now, not after the delay. */
@@ -113,9 +127,12 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     this.module = module;
     this.imports = imports;
     this.patched = patched;
+    this.interpreterBodies = ChicoryInternals.canEnterLoops()
+        ? BackEdges.rewriteAll(module.codeSection(), patched, imports) : patched;
     this.interpreted = new boolean[functionCount];
     Arrays.fill(interpreted, true);
     this.calls = new int[functionCount];
+    this.backEdges = new int[functionCount];
   }
 
   /** Whether {@code :auto} compiles in the background (system property {@link #PROPERTY}). */
@@ -201,6 +218,36 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     if (c == HOT_CALLS) hot.add(f);
   }
 
+  /**
+   * Counts an interpreted back-edge of function {@code f}: a function whose loop runs long
+   * is hot too (a main loop is called once), so it is in the first batch.
+   */
+  void countBackEdge(int f) {
+    if (f < imports || f >= backEdges.length) return;
+    int c = backEdges[f] + 1;
+    backEdges[f] = c;
+    if (c == HOT_BACK_EDGES) hot.add(f);
+  }
+
+  void countLoopEntry() {
+    loopsEntered.incrementAndGet();
+  }
+
+  /**
+   * For {@link #enterAtBackEdge}: the published code, letting a held compilation go and
+   * waiting for it to finish first (a minute at most; null if it did not, or on an
+   * interrupt, which is kept for the interpreter's next check).
+   */
+  CompiledCode awaitCode() {
+    release();
+    try {
+      awaitDone(60_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return code;
+  }
+
   private void publish(CompiledCode c) {
     if (c.compiledCount() == 0) return; // nothing to switch to
     code = c; // before the mask bits (see the class comment)
@@ -224,6 +271,10 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     return patched;
   }
 
+  FunctionBody[] interpreterBodies() {
+    return interpreterBodies;
+  }
+
   // ---- observing (tests, benchmarks) -------------------------------------------------------
 
   /** Waits until the compilation has finished (or failed) or {@code millis} pass; true if it has. */
@@ -245,6 +296,28 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
   /** The compiled code once published, else null. */
   public CompiledCode compiledCode() {
     return code;
+  }
+
+  /**
+   * How many times a function running interpreted continued in compiled code at a loop
+   * (on-stack replacement), in every instance of the module.
+   */
+  public long loopsEntered() {
+    return loopsEntered.get();
+  }
+
+  /**
+   * For tests: from now on each instance's interpreter enters compiled code at its
+   * {@code k}-th back-edge exactly (counted over all its functions), waiting there for the
+   * compilation to finish, instead of at the first back-edge after the code is published;
+   * 0 restores that. Pair with {@code enterAtBackEdge(0)} in a finally.
+   */
+  public static void enterAtBackEdge(long k) {
+    enterAt = k;
+  }
+
+  static long enterAt() {
+    return enterAt;
   }
 
   /** Why the compilation failed (the module then stays interpreted), or null. */

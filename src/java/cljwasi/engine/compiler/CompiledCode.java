@@ -23,6 +23,8 @@ import java.util.TreeMap;
 public final class CompiledCode {
   private static final MethodType ENTRY =
       MethodType.methodType(long[].class, long[].class, Context.class);
+  private static final MethodType LOOP_ENTRY =
+      MethodType.methodType(long[].class, long[].class, long[].class, int.class, Context.class);
 
   /**
    * Version of the generated code and of {@link #bytes}: a cache entry of another is a miss.
@@ -56,14 +58,22 @@ public final class CompiledCode {
   /** What it was loaded from, for {@link #bytes}. */
   private final Map<String, byte[]> classes;
   private final String[] owners;
+  /** The class of each compiled function (null: not compiled). */
+  private final Class<?>[] functionClasses;
+  /** Each function's loop entry once looked up ({@link #loopEntry}); racy, as lookups agree. */
+  private final MethodHandle[] loopEntries;
+  private final boolean[] loopEntryLooked;
 
   private CompiledCode(Signatures signatures, MethodHandle[] entries, Map<Integer, String> refused,
-      Map<String, byte[]> classes, String[] owners) {
+      Map<String, byte[]> classes, String[] owners, Class<?>[] functionClasses) {
     this.signatures = signatures;
     this.entries = entries;
     this.refused = refused;
     this.classes = classes;
     this.owners = owners;
+    this.functionClasses = functionClasses;
+    this.loopEntries = new MethodHandle[entries.length];
+    this.loopEntryLooked = new boolean[entries.length];
   }
 
   /**
@@ -120,17 +130,40 @@ public final class CompiledCode {
       Map<Integer, String> refused) {
     Loader loader = new Loader(Support.class.getClassLoader(), classes);
     MethodHandle[] entries = new MethodHandle[owners.length];
+    Class<?>[] functionClasses = new Class<?>[owners.length];
     MethodHandles.Lookup lookup = MethodHandles.publicLookup();
     try {
       for (int f = 0; f < owners.length; f++) {
         if (owners[f] == null) continue;
         Class<?> c = loader.loadClass(owners[f].replace('/', '.'));
+        functionClasses[f] = c;
         entries[f] = lookup.findStatic(c, FunctionCompiler.entryName(f), ENTRY);
       }
     } catch (ReflectiveOperationException e) {
       throw new IllegalStateException("clj-wasi: cannot load compiled code", e);
     }
-    return new CompiledCode(sigs, entries, Map.copyOf(refused), classes, owners);
+    return new CompiledCode(sigs, entries, Map.copyOf(refused), classes, owners, functionClasses);
+  }
+
+  /**
+   * Function {@code f}'s loop entry {@code (long[] locals, long[] params, int loop, Context)
+   * -> long[]} (see {@code FunctionCompiler.forLoopEntry}), or null when it has none (not
+   * compiled, no loop that can be entered, or compiled without loop entries).
+   */
+  MethodHandle loopEntry(int f) {
+    if (f < 0 || f >= entries.length || functionClasses[f] == null) return null;
+    if (!loopEntryLooked[f]) {
+      try {
+        loopEntries[f] = MethodHandles.publicLookup().findStatic(functionClasses[f],
+            FunctionCompiler.loopEntryName(f), LOOP_ENTRY);
+      } catch (NoSuchMethodException e) {
+        loopEntries[f] = null;
+      } catch (IllegalAccessException e) {
+        throw new IllegalStateException("clj-wasi: cannot load compiled code", e);
+      }
+      loopEntryLooked[f] = true;
+    }
+    return loopEntries[f];
   }
 
   /** The boxed entry of function {@code f}, or null when it is not compiled. */

@@ -1,6 +1,7 @@
 package cljwasi.engine.compiler;
 
 import cljwasi.engine.interp.Interpreter;
+import cljwasi.engine.interp.LoopEntry;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.MStack;
 import com.dylibso.chicory.runtime.Machine;
@@ -8,6 +9,8 @@ import com.dylibso.chicory.runtime.StackFrame;
 import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.types.FunctionType;
 import java.util.Deque;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * One instance's machine while its module compiles in the background
@@ -17,8 +20,14 @@ import java.util.Deque;
  * entry, host function, or the interpreter for a function that code does not hold). Calls
  * from the interpreter to a function compiled meanwhile come back here through
  * {@code instance.getMachine()} (the shared mask, see {@link BackgroundCompile}).
+ *
+ * <p>A function already running interpreted moves to the compiled code at its next
+ * back-edge once that code is published (on-stack replacement): the interpreter runs the
+ * bodies with back-edges made visible ({@link cljwasi.engine.interp.BackEdges}) and hands
+ * the frame to the function's loop entry ({@link #enter}); a loop that cannot be entered is
+ * remembered (per code) and keeps running interpreted.
  */
-final class SwitchingMachine implements Machine {
+final class SwitchingMachine implements Machine, LoopEntry {
   private final BackgroundCompile compile;
   private final Instance instance;
   /** Made at the first interpreted call (an instance made after the switch needs none). */
@@ -36,25 +45,72 @@ final class SwitchingMachine implements Machine {
   public long[] call(int funcId, long[] args) {
     CompiledCode code = compile.code();
     if (code == null) {
-      if (interpreter == null) interpreter = new Counting(instance, compile);
+      if (interpreter == null) interpreter = new Counting(this);
       return interpreter.call(funcId, args);
     }
+    return compiledFor(code).call(funcId, args);
+  }
+
+  private CompiledMachine compiledFor(CompiledCode code) {
     if (code != compiledFor) {
       compiled = new CompiledMachine(instance, code, compile.patched());
       compiledFor = code;
     }
-    return compiled.call(funcId, args);
+    return compiled;
   }
 
-  /** The interpreter, counting the calls it interprets of this instance's functions. */
+  @Override
+  public long[] enter(int funcId, int loop, long[] locals, long[] params) {
+    CompiledCode code = compile.code();
+    if (code == null) return NOT_ENTERED;
+    return compiledFor(code).enterLoop(funcId, loop, locals, params);
+  }
+
+  /**
+   * The interpreter, counting the calls and back-edges it interprets of this instance's
+   * functions, and moving a running function to compiled code at a back-edge.
+   */
   private static final class Counting extends Interpreter {
     private final Instance self;
     private final BackgroundCompile compile;
+    private final SwitchingMachine machine;
+    /** Back-edges interpreted so far (all functions). */
+    private long backEdges;
+    /** Loops (function << 32 | loop) that could not be entered in {@link #refusalsOf}. */
+    private final Set<Long> refused = new HashSet<>();
+    private CompiledCode refusalsOf;
 
-    Counting(Instance instance, BackgroundCompile compile) {
-      super(instance, compile.interpretedMask(), compile.patched());
-      this.self = instance;
-      this.compile = compile;
+    Counting(SwitchingMachine machine) {
+      super(machine.instance, machine.compile.interpretedMask(), machine.compile.interpreterBodies());
+      this.self = machine.instance;
+      this.compile = machine.compile;
+      this.machine = machine;
+    }
+
+    @Override
+    protected void onBackEdge(MStack stack, Instance instance, Deque<StackFrame> callStack,
+        StackFrame frame, int funcId, int loop) {
+      if (instance != self) return;
+      compile.countBackEdge(funcId);
+      backEdges++;
+      CompiledCode code = compile.code();
+      long forced = BackgroundCompile.enterAt();
+      if (forced > 0) {
+        if (backEdges != forced) return;
+        code = compile.awaitCode();
+      }
+      if (code == null) return;
+      if (code != refusalsOf) {
+        refused.clear();
+        refusalsOf = code;
+      }
+      Long key = (long) funcId << 32 | loop;
+      if (refused.contains(key)) return;
+      if (enterLoop(stack, instance, callStack, frame, funcId, loop, machine)) {
+        compile.countLoopEntry();
+      } else {
+        refused.add(key);
+      }
     }
 
     @Override
