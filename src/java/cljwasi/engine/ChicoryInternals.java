@@ -73,9 +73,10 @@ import org.objectweb.asm.Type;
  *       {@code doControlTransfer} (package-private): the interpreter's self tail call
  *       ({@link #restartFrame}); without them such a call fails naming the missing piece.
  *   <li>{@code InterpreterMachine.BR} and {@code BR_IF} (private), {@code StackFrame.ctrlStack},
- *       {@code CtrlFrame.height} and {@code StackFrame.jumpTo}: a loop running interpreted
- *       entering compiled code ({@link #canEnterLoops()}, {@link #branch},
- *       {@link #emptyBelowInnermost}, {@link #finishFrame}); without them loops stay
+ *       {@code CtrlFrame.height}, {@code CtrlFrame.startValues} and {@code StackFrame.jumpTo}:
+ *       a loop running interpreted entering compiled code ({@link #canEnterLoops()},
+ *       {@link #branch}, {@link #emptyBelowInnermost}, {@link #innermostParams},
+ *       {@link #finishFrame}); without them loops stay
  *       interpreted until their function is called again.
  *   <li>The protected hooks of {@code InterpreterMachine} that {@code Interpreter} overrides or
  *       calls: checked only (the JVM links them), so that a change is named here rather than
@@ -228,6 +229,10 @@ public final class ChicoryInternals {
   private static final VarHandle CTRL_HEIGHT = CTRL_FRAME == null ? null : resolve(
       "CtrlFrame.height (field of a package-private class)",
       () -> privateLookup(CTRL_FRAME).findVarHandle(CTRL_FRAME, "height", int.class));
+
+  private static final VarHandle CTRL_START_VALUES = CTRL_FRAME == null ? null : resolve(
+      "CtrlFrame.startValues (field of a package-private class)",
+      () -> privateLookup(CTRL_FRAME).findVarHandle(CTRL_FRAME, "startValues", int.class));
 
   private static final MethodHandle FRAME_JUMP_TO = resolve("StackFrame.jumpTo(int)",
       () -> privateLookup(StackFrame.class).findVirtual(StackFrame.class, "jumpTo",
@@ -408,7 +413,7 @@ public final class ChicoryInternals {
   /** True when an interpreted loop can enter compiled code (see {@link #branch}). */
   public static boolean canEnterLoops() {
     return BRANCH != null && BRANCH_IF != null && FRAME_CTRL_STACK != null && CTRL_HEIGHT != null
-        && FRAME_JUMP_TO != null && FRAME_LOCALS != null;
+        && FRAME_JUMP_TO != null && FRAME_LOCALS != null && CTRL_START_VALUES != null;
   }
 
   /**
@@ -440,6 +445,18 @@ public final class ChicoryInternals {
     if (ctrl.isEmpty()) return -1;
     int base = (int) height.get(ctrl.get(0));
     return (int) height.get(ctrl.get(ctrl.size() - 1)) == base ? base : -1;
+  }
+
+  /**
+   * The stack slots of the parameters of {@code frame}'s innermost block (the loop a
+   * back-edge just went to). Chicory's branch to a loop keeps as many values as the loop has
+   * parameters and results together (padding with zeros below when the frame has fewer), so
+   * the parameters are the top ones of what lies above the frame's base.
+   */
+  public static int innermostParams(StackFrame frame) {
+    List<?> ctrl = (List<?>) need(FRAME_CTRL_STACK, "StackFrame.ctrlStack (private field)")
+        .get(frame);
+    return (int) need(CTRL_START_VALUES, "CtrlFrame.startValues").get(ctrl.get(ctrl.size() - 1));
   }
 
   /**

@@ -229,8 +229,8 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     if (c == HOT_BACK_EDGES) hot.add(f);
   }
 
-  void countLoopEntry() {
-    loopsEntered.incrementAndGet();
+  void countLoopEntry(int n) {
+    loopsEntered.addAndGet(n);
   }
 
   /**
@@ -300,7 +300,8 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
 
   /**
    * How many times a function running interpreted continued in compiled code at a loop
-   * (on-stack replacement), in every instance of the module.
+   * (on-stack replacement), in every instance of the module (counted as the compiled code
+   * starts: the loop may still be running).
    */
   public long loopsEntered() {
     return loopsEntered.get();

@@ -63,7 +63,11 @@ final class SwitchingMachine implements Machine, LoopEntry {
   public long[] enter(int funcId, int loop, long[] locals, long[] params) {
     CompiledCode code = compile.code();
     if (code == null) return NOT_ENTERED;
-    return compiledFor(code).enterLoop(funcId, loop, locals, params);
+    // counted as it starts (the loop may never return); taken back if it did not enter
+    compile.countLoopEntry(1);
+    long[] results = compiledFor(code).enterLoop(funcId, loop, locals, params);
+    if (results == NOT_ENTERED) compile.countLoopEntry(-1);
+    return results;
   }
 
   /**
@@ -106,11 +110,7 @@ final class SwitchingMachine implements Machine, LoopEntry {
       }
       Long key = (long) funcId << 32 | loop;
       if (refused.contains(key)) return;
-      if (enterLoop(stack, instance, callStack, frame, funcId, loop, machine)) {
-        compile.countLoopEntry();
-      } else {
-        refused.add(key);
-      }
+      if (!enterLoop(stack, instance, callStack, frame, funcId, loop, machine)) refused.add(key);
     }
 
     @Override

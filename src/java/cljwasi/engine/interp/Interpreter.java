@@ -19,6 +19,7 @@ import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.Instruction;
 import com.dylibso.chicory.wasm.types.OpCode;
 import com.dylibso.chicory.wasm.types.Value;
+import java.util.Arrays;
 import java.util.Deque;
 
 /**
@@ -374,9 +375,12 @@ public class Interpreter extends InterpreterMachine {
   protected final boolean enterLoop(MStack stack, Instance instance,
       Deque<StackFrame> callStack, StackFrame frame, int funcId, int loop, LoopEntry code) {
     int base = ChicoryInternals.emptyBelowInnermost(frame);
-    if (base < 0) return false;
-    long[] params = new long[stack.size() - base];
-    for (int i = params.length - 1; i >= 0; i--) params[i] = stack.pop();
+    int nParams = ChicoryInternals.innermostParams(frame);
+    if (base < 0 || stack.size() - base < nParams) return false;
+    // the frame's values: the loop's parameters on top (below them Chicory may have kept more)
+    long[] above = new long[stack.size() - base];
+    for (int i = above.length - 1; i >= 0; i--) above[i] = stack.pop();
+    long[] params = Arrays.copyOfRange(above, above.length - nParams, above.length);
     long[] results;
     try {
       results = code.enter(funcId, loop, ChicoryInternals.frameLocals(frame), params);
@@ -385,7 +389,7 @@ public class Interpreter extends InterpreterMachine {
       return true;
     }
     if (results == LoopEntry.NOT_ENTERED) {
-      for (long p : params) stack.push(p);
+      for (long v : above) stack.push(v);
       return false;
     }
     if (results != null) {
