@@ -68,11 +68,11 @@ public final class OwnCompiler {
   }
 
   /**
-   * Compiles the module now (with loop entries for the interpreter, when {@code loopEntries})
-   * and stores the code in the compile cache (when given).
+   * Compiles the module now (with loop entries for the functions {@code loopEntries}, which
+   * the interpreter is running) and stores the code in the compile cache (when given).
    */
   private static CompiledCode compileAndStore(ModulePlan plan, Set<Integer> candidates,
-      int maxBytes, String key, CompileCache cache, boolean loopEntries) {
+      int maxBytes, String key, CompileCache cache, Set<Integer> loopEntries) {
     CompiledCode code = ModuleCompiler.compile(plan.module(), candidates, maxBytes, loopEntries);
     if (cache != null) cache.putIfAbsent(key, code.bytes()); // atomic: see CompileCache
     return code;
@@ -102,10 +102,10 @@ public final class OwnCompiler {
       // a miss under :auto: run interpreted at once, switch to the code when it is ready
       return BackgroundCompile.start(name, plan.module(), plan.importedFunctions(),
           plan.functionCount(), plan.patchedBodies(),
-          batch -> ModuleCompiler.compile(plan.module(), batch, maxBytes, true),
-          () -> compileAndStore(plan, candidates, maxBytes, key, own, true));
+          (batch, looping) -> ModuleCompiler.compile(plan.module(), batch, maxBytes, looping),
+          looping -> compileAndStore(plan, candidates, maxBytes, key, own, looping));
     }
-    if (code == null) code = compileAndStore(plan, candidates, maxBytes, key, own, false);
+    if (code == null) code = compileAndStore(plan, candidates, maxBytes, key, own, Set.of());
     if (engine == Engine.COMPILER && !code.refused().isEmpty()) {
       Map<String, Object> data = new LinkedHashMap<>();
       data.put("name", name);

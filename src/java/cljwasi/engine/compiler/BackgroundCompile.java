@@ -20,8 +20,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * One module's compilation in the background (engine {@code :auto} on a compile-cache miss):
@@ -149,8 +149,9 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
    * replacement bodies for the interpreter.
    */
   public static BackgroundCompile start(String name, WasmModule module, int imports,
-      int functionCount, FunctionBody[] patched, Function<Set<Integer>, CompiledCode> batch,
-      Supplier<CompiledCode> whole) {
+      int functionCount, FunctionBody[] patched,
+      BiFunction<Set<Integer>, Set<Integer>, CompiledCode> batch,
+      Function<Set<Integer>, CompiledCode> whole) {
     BackgroundCompile bc = new BackgroundCompile(name, module, imports, functionCount, patched);
     WeakReference<BackgroundCompile> ref = new WeakReference<>(bc);
     COMPILER.execute(() -> {
@@ -161,7 +162,8 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     return bc;
   }
 
-  private void run(Function<Set<Integer>, CompiledCode> batch, Supplier<CompiledCode> whole) {
+  private void run(BiFunction<Set<Integer>, Set<Integer>, CompiledCode> batch,
+      Function<Set<Integer>, CompiledCode> whole) {
     try {
       passGate();
       long delay = Long.getLong(DELAY_PROPERTY, DEFAULT_DELAY_MILLIS);
@@ -170,14 +172,14 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
           ? withCallees(new TreeSet<>(hot)) : Set.of();
       if (!first.isEmpty()) {
         try {
-          publish(batch.apply(first));
+          publish(batch.apply(first, looping()));
           firstBatch = Collections.unmodifiableSet(first);
         } catch (RuntimeException | Error e) {
           failure = e; // the whole module may still compile
         }
       }
       passGate();
-      publish(whole.get());
+      publish(whole.apply(looping()));
       failure = null;
     } catch (InterruptedException e) {
       // nothing interrupts this thread but a test's hold; the flag is not kept, so that the
@@ -206,6 +208,20 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
         long callee = ins.operand(0);
         if (callee >= imports && callee < interpreted.length) out.add((int) callee);
       }
+    }
+    return out;
+  }
+
+  /**
+   * The functions whose loops have run interpreted so far: the compilation gives these loop
+   * entries (a function that has not looped yet when a step starts is most likely not in a
+   * long loop when its code arrives; writing an entry for every function with a loop would
+   * double the compile work). Under {@link #enterAtBackEdge} (tests): every function.
+   */
+  private Set<Integer> looping() {
+    Set<Integer> out = new TreeSet<>();
+    for (int f = imports; f < backEdges.length; f++) {
+      if (backEdges[f] > 0 || enterAt > 0) out.add(f);
     }
     return out;
   }

@@ -58,18 +58,18 @@ public final class ModuleCompiler {
    * result holds the loaded code and, by function, why each refused function was refused.
    */
   public static CompiledCode compile(WasmModule module, Set<Integer> candidates, int maxBytes) {
-    return compile(module, candidates, maxBytes, false);
+    return compile(module, candidates, maxBytes, Set.of());
   }
 
   /**
-   * As {@link #compile(WasmModule, Set, int)}; with {@code loopEntries}, each compiled
-   * function with a loop that can be entered also gets its loop entry {@code o<index>}
+   * As {@link #compile(WasmModule, Set, int)}; each compiled function of
+   * {@code loopEntries} with a loop that can be entered also gets its loop entry {@code o<index>}
    * (on-stack replacement from the interpreter: {@link FunctionCompiler#forLoopEntry}). A
    * loop entry that does not compile (or is over the size limit) is left out: its function
    * is still compiled and only enters compiled code at its next call.
    */
   public static CompiledCode compile(WasmModule module, Set<Integer> candidates, int maxBytes,
-      boolean loopEntries) {
+      Set<Integer> loopEntries) {
     Signatures sigs = new Signatures(module);
     String base = "cljwasi/engine/compiler/gen/M" + MODULES.incrementAndGet();
     String[] owners = new String[sigs.functionCount()];
@@ -95,7 +95,7 @@ public final class ModuleCompiler {
           FunctionCompiler fc = new FunctionCompiler(view, f, owners[f]);
           scratch.put(f, scratchClass(fc, owners[f], maxBytes));
           callees.put(f, fc.callees());
-          if (loopEntries) loopEntryClass(view, f, owners[f], maxBytes, entries);
+          if (loopEntries.contains(f)) loopEntryClass(view, f, owners[f], maxBytes, entries);
         } catch (Unsupported e) {
           newlyRefused.add(f);
           refused.put(f, e.getMessage());
