@@ -31,10 +31,12 @@ import java.util.function.Function;
  * {@code -Dclj-wasi.compiler.background=on}: then, when the compile cache does not hold the
  * module's code, the module starts interpreted at once and is compiled in the background
  * ({@link BackgroundCompile}; its calls switch to the compiled code when it is ready, which is
- * stored in the cache so that the next run starts compiled). Not the default: there is no
- * on-stack replacement yet, so a loop already running when the code arrives stays
- * interpreted (a cold sieve run 4.6x slower, cmark 1.7x; a short run of a large module
- * gains the compile time: sqlite3 1.67 s -> 1.04 s cold).
+ * stored in the cache so that the next run starts compiled; a loop already running when the
+ * code arrives enters it at its next back-edge through the function's loop entry). Not the
+ * default: measured from the command line (docs/PERFORMANCE.md "Background compile"), a
+ * cold run of a long-running program still costs 0.5-1 s more than compiling first (n-body
+ * 1.7 -> 2.7 s, sieve 2.0 -> 2.5 s; before loop entries sieve was 4.6x slower, cmark 1.7x)
+ * while a short run gains the compile time (hello, sqlite3 1.67 s -> 1.04 s cold).
  */
 public final class OwnCompiler {
   private OwnCompiler() {}

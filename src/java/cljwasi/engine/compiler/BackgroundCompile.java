@@ -28,14 +28,17 @@ import java.util.function.Function;
  * the machine factory of the module, whose instances ({@link SwitchingMachine}) start in the
  * project's interpreter at once, while the module is compiled on a daemon thread; once
  * compiled code is published every instance calls it from the next call of each function
- * on (functions already running finish interpreted: there is no on-stack replacement).
+ * on, and a function already running moves to it at its next back-edge (on-stack
+ * replacement through the function's loop entry, see {@link SwitchingMachine}; a loop that
+ * cannot be entered finishes interpreted).
  *
  * <p>What is compiled when: the compiler thread first lets the guest run for a moment
  * ({@link #DELAY_PROPERTY}, default {@value #DEFAULT_DELAY_MILLIS} ms: a run shorter than that,
  * such as hello world, never pays for a compilation it would not use; {@link #awaitDone}
  * cuts the moment short, as someone wants the code now). Then, in a module of
  * at least {@value #MIN_FUNCTIONS_FOR_BATCH} functions, the functions the interpreter has
- * already called {@value #HOT_CALLS} times (call counts of every instance) and their direct
+ * already called {@value #HOT_CALLS} times or looped {@value #HOT_BACK_EDGES} times (counts
+ * of every instance) and their direct
  * callees are compiled first, as a small batch, and published; then the whole module is
  * compiled, published and stored in the compile cache (by the supplier), so the next run
  * starts compiled. A module smaller than that, or with nothing hot yet, is compiled whole
@@ -62,8 +65,8 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
    * System property: {@code off} (the default: compile before the first call, as
    * {@code :compiler} does), {@code on} or {@code hold} (for tests: on, and background
    * compilations wait for {@link #release}, so a process that never calls it runs
-   * interpreted and must not wait). Off by default until a loop that is already running can
-   * enter the compiled code (OwnCompiler says what a cold run costs without it).
+   * interpreted and must not wait). Off by default: even with loop entries a cold run of a
+   * long-running program costs more than compiling first (OwnCompiler says how much).
    */
   public static final String PROPERTY = "clj-wasi.compiler.background";
 
