@@ -169,3 +169,19 @@
     (.interrupt t)
     (is (= :wasm/interrupted (deref result 10000 ::hung)))
     (.close ^java.io.Closeable i)))
+
+(defspec an-exception-thrown-after-the-switch-reaches-the-callers-handler 20
+  ;; loop_throw.wasm: spin's loop (entered at back-edge k) throws in iteration `at`; run
+  ;; catches it (a legacy try, translated to try_table) and adds 2000
+  (prop/for-all [n (gen/choose 0 30)
+                 at (gen/choose 0 40)
+                 k (gen/choose 1 30)]
+    (let [run (fn [engine]
+                (let [m (wasm/module (wasm "loop_throw"))]
+                  (with-open [i (wasm/load m {:engine engine :cache-dir false})]
+                    [((wasm/fn i "run") n at) (some-> (auto-factory m) .loopsEntered)])))
+          [expected _] (run :interpreter)
+          [switched entered] (with-entry-at* k #(run :auto))]
+      (and (= expected (if (< at (max n 1)) (+ 2000 (* 3 at)) (+ 1000 (max n 1))))
+           (= expected switched)
+           (= entered (if (< k (min (max n 1) (inc at))) 1 0))))))

@@ -129,7 +129,7 @@ final class FunctionCompiler {
   private SimdCompiler simd;
   /**
    * Writing the loop entry {@code o<index>} instead of {@code f<index>} and {@code e<index>}
-   * (see {@link #writesLoopEntry}).
+   * (see {@link #forLoopEntry}).
    */
   private final boolean loopEntry;
   /** The loops {@code o<index>} enters, by the index of their {@code loop} instruction. */
