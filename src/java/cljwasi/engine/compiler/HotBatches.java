@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * The hot-functions mode of a {@link BackgroundCompile}: each time functions get hot, the
@@ -28,7 +28,8 @@ import java.util.function.Function;
  */
 final class HotBatches {
   private final BackgroundCompile owner;
-  private final Function<Set<Integer>, CompiledCode> compiler;
+  /** Compiles a batch, with loop entries for the functions of the second set. */
+  private final BiFunction<Set<Integer>, Set<Integer>, CompiledCode> compiler;
   private final CodeCache cache; // null: none
   // guarded by this
   /** The published batches, in order: what the next run loads. */
@@ -41,7 +42,8 @@ final class HotBatches {
   private int loadedBatches;
   private long compileNanos;
 
-  HotBatches(BackgroundCompile owner, Function<Set<Integer>, CompiledCode> compiler,
+  HotBatches(BackgroundCompile owner,
+      BiFunction<Set<Integer>, Set<Integer>, CompiledCode> compiler,
       CodeCache cache) {
     this.owner = owner;
     this.compiler = compiler;
@@ -97,7 +99,7 @@ final class HotBatches {
       CompiledCode c = cache == null ? null : cache.load(batch);
       boolean loaded = c != null;
       if (c == null) {
-        c = compiler.apply(batch);
+        c = compiler.apply(batch, owner.loopingIn(batch));
         if (cache != null) cache.store(batch, c);
       }
       List<Set<Integer>> record;

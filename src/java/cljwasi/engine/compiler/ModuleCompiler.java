@@ -58,15 +58,20 @@ public final class ModuleCompiler {
    * result holds the loaded code and, by function, why each refused function was refused.
    */
   public static CompiledCode compile(WasmModule module, Set<Integer> candidates, int maxBytes) {
-    return compile(module, new Signatures(module), candidates, maxBytes);
+    return compile(module, new Signatures(module), candidates, maxBytes, Set.of());
   }
 
   /**
    * As {@link #compile(WasmModule, Set, int)}, with the module's {@code sigs} (made once for
-   * a module compiled in many batches: 50,000 functions' types each time add up).
+   * a module compiled in many batches: 50,000 functions' types each time add up); each
+   * compiled function of {@code loopEntries} with a loop that can be entered also gets its
+   * loop entry {@code o<index>} (on-stack replacement from the interpreter:
+   * {@link FunctionCompiler#forLoopEntry}). A loop entry that does not compile (or is over
+   * the size limit) is left out: its function is still compiled and only enters compiled
+   * code at its next call.
    */
   public static CompiledCode compile(WasmModule module, Signatures sigs, Set<Integer> candidates,
-      int maxBytes) {
+      int maxBytes, Set<Integer> loopEntries) {
     String base = "cljwasi/engine/compiler/gen/M" + MODULES.incrementAndGet();
     String[] owners = new String[sigs.functionCount()];
     List<Integer> order = new ArrayList<>();
@@ -80,6 +85,7 @@ public final class ModuleCompiler {
         tailCalling(module, sigs, order), base + "$Tail");
 
     Map<Integer, byte[]> scratch = new TreeMap<>();
+    Map<Integer, byte[]> entries = new TreeMap<>();
     Map<Integer, Set<Integer>> callees = new HashMap<>();
     Map<Integer, String> refused = new TreeMap<>();
     Set<Integer> todo = new TreeSet<>(order);
@@ -90,6 +96,7 @@ public final class ModuleCompiler {
           FunctionCompiler fc = new FunctionCompiler(view, f, owners[f]);
           scratch.put(f, scratchClass(fc, owners[f], maxBytes));
           callees.put(f, fc.callees());
+          if (loopEntries.contains(f)) loopEntryClass(view, f, owners[f], maxBytes, entries);
         } catch (Unsupported e) {
           newlyRefused.add(f);
           refused.put(f, e.getMessage());
@@ -103,6 +110,7 @@ public final class ModuleCompiler {
       for (int f : newlyRefused) {
         view.refuse(f);
         scratch.remove(f);
+        entries.remove(f);
       }
       if (newlyRefused.isEmpty()) break;
       // compiled with a direct call to a function that is not compiled after all: again
@@ -118,6 +126,8 @@ public final class ModuleCompiler {
       String owner = owners[e.getKey()];
       ClassWriter cw = classes.computeIfAbsent(owner, ModuleCompiler::newClass);
       copyMethods(e.getValue(), cw);
+      byte[] entry = entries.get(e.getKey());
+      if (entry != null) copyMethods(entry, cw);
     }
     Map<String, byte[]> bytes = new LinkedHashMap<>();
     for (Map.Entry<String, ClassWriter> e : classes.entrySet()) {
@@ -176,6 +186,25 @@ public final class ModuleCompiler {
     cw.visitEnd();
     byte[] b = cw.toByteArray(); // frames computed here: an ASM failure refuses this function
     return b;
+  }
+
+  /**
+   * Compiles function {@code f}'s loop entry into a scratch class of its own and puts it in
+   * {@code out}, or removes {@code f} from {@code out} when it has none (no loop that can be
+   * entered, or it does not compile).
+   */
+  private static void loopEntryClass(ModuleView view, int f, String owner, int maxBytes,
+      Map<Integer, byte[]> out) {
+    out.remove(f);
+    FunctionCompiler fc = FunctionCompiler.forLoopEntry(view, f, owner);
+    if (fc == null) return;
+    try {
+      byte[] b = scratchClass(fc, owner, maxBytes);
+      if (fc.entersLoops()) out.put(f, b);
+    } catch (Unsupported | RuntimeException e) {
+      // the function itself compiled: it runs compiled from its next call
+      if (Boolean.getBoolean("clj-wasi.compiler.debug")) e.printStackTrace();
+    }
   }
 
   /** Copies the methods of a scratch class (frames and maxima as computed) into {@code cw}. */
