@@ -369,10 +369,11 @@ public final class ChicoryInternals {
     }
   }
 
-  /** True when an interpreted loop can enter compiled code (see {@link #branch}). */
+  /** True when an interpreted loop can enter compiled code (see {@link #branch}, {@link #functionBody}). */
   public static boolean canEnterLoops() {
     return BRANCH != null && BRANCH_IF != null && FRAME_CTRL_STACK != null && CTRL_HEIGHT != null
-        && FRAME_JUMP_TO != null && FRAME_LOCALS != null && CTRL_START_VALUES != null;
+        && FRAME_JUMP_TO != null && FRAME_LOCALS != null && CTRL_START_VALUES != null
+        && BODY_INSTRUCTIONS != null; // the bodies with back-edges are made at first use
   }
 
   /**

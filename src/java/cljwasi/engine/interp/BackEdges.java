@@ -1,10 +1,13 @@
 package cljwasi.engine.interp;
 
+import cljwasi.engine.ChicoryInternals;
+import cljwasi.engine.parse.LazyParser;
 import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
 import com.dylibso.chicory.wasm.types.CodeSection;
 import com.dylibso.chicory.wasm.types.FunctionBody;
 import com.dylibso.chicory.wasm.types.Instruction;
 import com.dylibso.chicory.wasm.types.OpCode;
+import com.dylibso.chicory.wasm.types.ValType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -51,11 +54,11 @@ public final class BackEdges {
   }
 
   /**
-   * {@code body} (function {@code funcIndex}) with its back-edges replaced by carriers, or
-   * null when it has none.
+   * The body of {@code code} and {@code localTypes} (function {@code funcIndex}) with its
+   * back-edges replaced by carriers, or null when it has none.
    */
-  public static FunctionBody rewrite(int funcIndex, FunctionBody body) {
-    List<AnnotatedInstruction> code = body.instructions();
+  private static FunctionBody rewrite(int funcIndex, List<AnnotatedInstruction> code,
+      List<ValType> localTypes) {
     List<AnnotatedInstruction> out = null;
     // the pc of each open block's instruction, innermost last (the function's own is not here)
     int[] open = new int[16];
@@ -88,22 +91,28 @@ public final class BackEdges {
       out.set(pc, AnnotatedInstruction.builder().from(c).withDepth(ins.depth()).withScope(ins)
           .build());
     }
-    return out == null ? null : new FunctionBody(body.localTypes(), List.copyOf(out));
+    return out == null ? null : new FunctionBody(localTypes, List.copyOf(out));
   }
 
   /**
    * The bodies an interpreter with loop entry runs, by code-section index: {@code patched}
    * (the plan's replacements, null where the pristine body is run) with back-edges made
-   * visible; an entry stays null only where the pristine body has neither.
+   * visible, each rewritten at its first use (a lazily parsed module's bodies are decoded
+   * only when the interpreter runs them; the rewrite must not decode them all at once).
    */
   public static FunctionBody[] rewriteAll(CodeSection pristine, FunctionBody[] patched,
       int importedFunctions) {
     FunctionBody[] out = new FunctionBody[pristine.functionBodyCount()];
     for (int i = 0; i < out.length; i++) {
       FunctionBody base = i < patched.length && patched[i] != null
-          ? patched[i] : pristine.getFunctionBody(i);
-      FunctionBody r = rewrite(importedFunctions + i, base);
-      out[i] = r != null ? r : (i < patched.length ? patched[i] : null);
+          ? patched[i] : pristine.getFunctionBody(i); // locals only: not decoded yet
+      int funcIndex = importedFunctions + i;
+      out[i] = ChicoryInternals.functionBody(base.localTypes(), new DeferredInstructions(() -> {
+        List<AnnotatedInstruction> code = DeferredInstructions.made(
+            LazyParser.decodedInstructions(base));
+        FunctionBody r = rewrite(funcIndex, code, base.localTypes());
+        return r != null ? r.instructions() : code;
+      }));
     }
     return out;
   }
