@@ -435,8 +435,8 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
 
   /**
    * The hot-functions mode's counters (batches compiled, batches loaded from the compile
-   * cache, functions compiled, compile seconds, interpreted calls); empty in the
-   * whole-module mode.
+   * cache, functions compiled, compile seconds, interpreted calls, loop entries); empty in
+   * the whole-module mode.
    */
   public java.util.Map<String, Object> stats() {
     HotBatches h = hotBatches;
@@ -445,6 +445,7 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     long interp = 0;
     for (int c : calls) interp += c;
     m.put("interpreted-calls", interp);
+    m.put("loops-entered", loopsEntered.get());
     return m;
   }
 
