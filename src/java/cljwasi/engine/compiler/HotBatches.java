@@ -25,6 +25,12 @@ import java.util.function.BiFunction;
  * {@code instance.getMachine()}: the arguments boxed into a {@code long[]}, the
  * {@link SwitchingMachine}'s lookup and the callee's boxed entry: ~8 ns against ~1 ns for a
  * direct call of a one-line callee (and no inlining across the boundary).
+ *
+ * <p>Running loops: the batch's functions that are running loops interpreted (they have
+ * looped, or the sampler found them: {@link BackgroundCompile#loopingIn}) get loop entries,
+ * so that such a frame (a {@code main} called once) moves to the batch's code at its next
+ * back-edge rather than at a call that never comes; the entries are in the batch's classes,
+ * so a cached batch keeps them.
  */
 final class HotBatches {
   private final BackgroundCompile owner;

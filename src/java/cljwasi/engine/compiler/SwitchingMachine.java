@@ -143,7 +143,8 @@ final class SwitchingMachine implements Machine, LoopEntry {
         if (backEdges != forced) return;
         code = compile.awaitCode();
       }
-      if (code == null) return;
+      // (most functions of a large module are in no hot batch: no boxing, no set lookup)
+      if (code == null || !code.isCompiled(funcId)) return;
       if (code != refusalsOf) {
         refused.clear();
         refusalsOf = code;
