@@ -5,12 +5,17 @@
   background in batches, never the whole module, and each batch is cached so that the next
   run starts with it. Forced on for small test modules with clj-wasi.large=on; the call
   threshold is lowered so that test runs get hot."
-  (:require [clj-wasi.test-util :refer [wasm with-props with-temp-dir]]
+  (:require [clj-wasi.loop-entry-test]
+            [clj-wasi.test-util :refer [wasm with-props with-temp-dir]]
             [clj-wasi.wasm :as wasm]
             [clojure.java.io :as io]
-            [clojure.test :refer [deftest is testing]])
+            [clojure.test :refer [deftest is testing]]
+            [clojure.test.check.clojure-test :refer [defspec]]
+            [clojure.test.check.generators :as gen]
+            [clojure.test.check.properties :as prop])
   (:import (cljwasi Engine Module)
-           (cljwasi.engine.compiler BackgroundCompile)))
+           (cljwasi.engine.compiler BackgroundCompile)
+           (cljwasi.engine.parse LazyParser)))
 
 (def ^:private hot-props
   {"clj-wasi.large" "on"
@@ -174,3 +179,127 @@
         (is (pos? (s "compiled-functions")))
         (is (zero? (s "refused-functions")) "the compiler compiles SIMD"))
       (is (= expected (wasm/run m {:args args :cache-dir false}))))))
+
+;; ---- loop entries: a running loop moves to its hot batch's code -------------------------
+
+(defn- loop-forever-thread
+  "Starts loop_forever (traps.wasm, a main loop that never returns) of a new instance of `m`
+  on a thread; returns [instance thread promise-of-how-it-ended]."
+  [m]
+  (let [i (wasm/load m {:cache-dir false})
+        result (promise)
+        t (Thread. #(deliver result (try ((wasm/fn i :loop_forever)) :returned
+                                         (catch clojure.lang.ExceptionInfo e
+                                           (:type (ex-data e))))))]
+    (.start t)
+    [i t result]))
+
+(defn- await-loop-entry
+  "Waits (a minute at most) until an instance of `f`'s module entered compiled code at a loop."
+  [^BackgroundCompile f]
+  (loop [waited 0]
+    (when (and (zero? (.loopsEntered f)) (< waited 60000))
+      (Thread/sleep 20)
+      (recur (+ waited 20))))
+  (.loopsEntered f))
+
+(deftest a-running-main-loop-enters-its-hot-batch-at-a-back-edge
+  ;; loop_forever is called once and never returns: it gets hot by its back-edges (or the
+  ;; sampler's samples), and only its loop entry can move it to the batch's code
+  (with-props (assoc hot-props "clj-wasi.compiler.hot-calls" "1000000"
+                     "clj-wasi.compiler.hot-samples" "4")
+    (let [m (wasm/module (wasm "traps"))
+          [i ^Thread t result] (loop-forever-thread m)
+          f (hot-factory m)]
+      (is (= 1 (await-loop-entry f)) "the interpreted loop entered the compiled code")
+      (is (pos? ((settled-stats m) "compiled-functions")))
+      (.interrupt t)
+      (is (= :wasm/interrupted (deref result 10000 ::hung)) "an interrupt stops it there")
+      (.close ^java.io.Closeable i))))
+
+(deftest a-main-loop-entered-at-a-back-edge-still-times-out
+  ;; the switch forced at the 20000th back-edge (loop_forever is hot after 10000: the
+  ;; interpreter waits there for its batch), then the timeout stops the compiled loop; the
+  ;; compiler warmed up first, so that the timeout does not fire during the compilation
+  (.close ^java.io.Closeable (wasm/load (wasm "traps") {:engine :compiler :cache-dir false}))
+  (with-props (assoc hot-props "clj-wasi.compiler.hot-calls" "1000000")
+    (let [m (wasm/module (wasm "traps"))]
+      (BackgroundCompile/enterAtBackEdge 20000)
+      (try
+        (is (= :wasm/timeout
+               (with-open [i (wasm/load m {:timeout-ms 5000 :cache-dir false})]
+                 (try ((wasm/fn i :loop_forever)) nil
+                      (catch clojure.lang.ExceptionInfo e (:type (ex-data e)))))))
+        (finally (BackgroundCompile/enterAtBackEdge 0)))
+      (is (= 1 (.loopsEntered (hot-factory m))) "entered at the 20000th back-edge"))))
+
+(deftest cached-batches-keep-their-loop-entries
+  (with-props (assoc hot-props "clj-wasi.compiler.hot-calls" "1000000")
+    (with-temp-dir [dir]
+      (let [load #(wasm/load % {:cache-dir (str dir)})
+            m (wasm/module (wasm "traps"))
+            i (load m)
+            result (promise)
+            t (Thread. #(deliver result (try ((wasm/fn i :loop_forever)) :returned
+                                             (catch clojure.lang.ExceptionInfo e
+                                               (:type (ex-data e))))))]
+        (.start t)
+        (is (= 1 (await-loop-entry (hot-factory m))))
+        (.interrupt t)
+        (is (= :wasm/interrupted (deref result 10000 ::hung)))
+        (.close ^java.io.Closeable i)
+        (settled-stats m)
+        (testing "the next run (a new parse) loads the batch with the loop entry"
+          (let [m2 (wasm/module (wasm "traps"))]
+            (.close ^java.io.Closeable (load m2))
+            (let [f (hot-factory m2)
+                  code (.compiledCode f)]
+              (is (pos? ((into {} (.stats f)) "cache-loads")))
+              (is (some #(.hasLoopEntry code %) (range (defined-functions m2)))))))))))
+
+;; the interpreter's bodies with back-edges (for loop entries) are made at first use: a
+;; large module decodes only what runs
+(deftest the-interpreter-decodes-only-the-bodies-it-runs
+  (with-props hot-props
+    (let [m (wasm/module (wasm "tier_hot"))]
+      (is (.lazy (.plan m)))
+      (is (= (interpreted "sum" "1") (select-keys (wasm/run m {:args ["sum" "1"] :cache-dir false})
+                                                  [:exit :out])))
+      (is (< 0 (LazyParser/decodedBodies (.parsed m)) (defined-functions m))))))
+
+;; the loop-entry tests' generated programs (nested loops over locals of every type), here
+;; as a large module: run is hot at its first call, and the interpreter waits at its k-th
+;; back-edge for the batch (the delay is long: only that wait lets the batch compile, so it
+;; sees run's loops as running)
+(def ^:private program @#'clj-wasi.loop-entry-test/program)
+(def ^:private loop-outcome @#'clj-wasi.loop-entry-test/outcome)
+(def ^:private gen-steps @#'clj-wasi.loop-entry-test/gen-steps)
+
+(defspec a-hot-batch-entered-at-any-back-edge-gives-the-interpreters-results 25
+  (prop/for-all [steps gen-steps
+                 n (gen/choose 0 6)
+                 seed gen/large-integer
+                 trap-at (gen/choose 0 8)
+                 k (gen/choose 1 30)]
+    (with-props (assoc hot-props "clj-wasi.compiler.hot-calls" "1"
+                       BackgroundCompile/DELAY_PROPERTY "600000")
+      (let [bytes (program steps)
+            args [n (unchecked-int seed) trap-at]
+            [reference _] (loop-outcome bytes :interpreter args)
+            _ (BackgroundCompile/enterAtBackEdge k)
+            [switched entered] (try (loop-outcome bytes :auto args)
+                                    (finally (BackgroundCompile/enterAtBackEdge 0)))]
+        (and (= reference switched)
+             (contains? #{0 1} entered))))))
+
+(deftest a-hot-batch-is-entered-from-a-running-loop
+  (with-props (assoc hot-props "clj-wasi.compiler.hot-calls" "1"
+                     BackgroundCompile/DELAY_PROPERTY "600000")
+    (let [bytes (program [:s-mul :v-add :call])
+          args [6 12345 100]
+          [reference _] (loop-outcome bytes :interpreter args)]
+      (doseq [k [1 2 5 9]]
+        (BackgroundCompile/enterAtBackEdge k)
+        (try
+          (is (= [reference 1] (loop-outcome bytes :auto args)) (str "entered at back-edge " k))
+          (finally (BackgroundCompile/enterAtBackEdge 0)))))))

@@ -50,6 +50,12 @@ import java.util.Map;
  *   <li>{@code StackFrame.reset}, {@code popCtrlTillCall}, {@code pushCtrl} and
  *       {@code doControlTransfer} (package-private): the interpreter's self tail call
  *       ({@link #restartFrame}); without them such a call fails naming the missing piece.
+ *   <li>{@code InterpreterMachine.BR} and {@code BR_IF} (private), {@code StackFrame.ctrlStack},
+ *       {@code CtrlFrame.height}, {@code CtrlFrame.startValues} and {@code StackFrame.jumpTo}:
+ *       a loop running interpreted entering compiled code ({@link #canEnterLoops()},
+ *       {@link #branch}, {@link #emptyBelowInnermost}, {@link #innermostParams},
+ *       {@link #finishFrame}); without them loops stay
+ *       interpreted until their function is called again.
  *   <li>The protected hooks of {@code InterpreterMachine} that {@code Interpreter} overrides or
  *       calls: checked only (the JVM links them), so that a change is named here rather than
  *       surfacing as a {@code NoSuchMethodError} in the middle of a run.
@@ -178,6 +184,36 @@ public final class ChicoryInternals {
   private static final MethodHandle FRAME_RESET = resolve("StackFrame.reset(long[])",
       () -> privateLookup(StackFrame.class).findVirtual(StackFrame.class, "reset",
           MethodType.methodType(void.class, long[].class)));
+
+  /** Chicory's own branch instructions, which a back-edge carrier runs (loop entry). */
+  private static final MethodHandle BRANCH = resolve(
+      "InterpreterMachine.BR(StackFrame, MStack, AnnotatedInstruction) (private)",
+      () -> privateLookup(InterpreterMachine.class).findStatic(InterpreterMachine.class, "BR",
+          MethodType.methodType(void.class, StackFrame.class, MStack.class,
+              AnnotatedInstruction.class)));
+
+  private static final MethodHandle BRANCH_IF = resolve(
+      "InterpreterMachine.BR_IF(StackFrame, MStack, AnnotatedInstruction) (private)",
+      () -> privateLookup(InterpreterMachine.class).findStatic(InterpreterMachine.class, "BR_IF",
+          MethodType.methodType(void.class, StackFrame.class, MStack.class,
+              AnnotatedInstruction.class)));
+
+  private static final VarHandle FRAME_CTRL_STACK = resolve(
+      "StackFrame.ctrlStack (private field)",
+      () -> privateLookup(StackFrame.class).findVarHandle(StackFrame.class, "ctrlStack",
+          List.class));
+
+  private static final VarHandle CTRL_HEIGHT = CTRL_FRAME == null ? null : resolve(
+      "CtrlFrame.height (field of a package-private class)",
+      () -> privateLookup(CTRL_FRAME).findVarHandle(CTRL_FRAME, "height", int.class));
+
+  private static final VarHandle CTRL_START_VALUES = CTRL_FRAME == null ? null : resolve(
+      "CtrlFrame.startValues (field of a package-private class)",
+      () -> privateLookup(CTRL_FRAME).findVarHandle(CTRL_FRAME, "startValues", int.class));
+
+  private static final MethodHandle FRAME_JUMP_TO = resolve("StackFrame.jumpTo(int)",
+      () -> privateLookup(StackFrame.class).findVirtual(StackFrame.class, "jumpTo",
+          MethodType.methodType(void.class, int.class)));
 
   static {
     // the protected hooks of InterpreterMachine that Interpreter overrides or calls
@@ -326,6 +362,71 @@ public final class ChicoryInternals {
       transfer.invoke(ctrl, stack);
       reset.invoke(frame, padded);
       push.invoke(frame, ctrl);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  /** True when an interpreted loop can enter compiled code (see {@link #branch}, {@link #functionBody}). */
+  public static boolean canEnterLoops() {
+    return BRANCH != null && BRANCH_IF != null && FRAME_CTRL_STACK != null && CTRL_HEIGHT != null
+        && FRAME_JUMP_TO != null && FRAME_LOCALS != null && CTRL_START_VALUES != null
+        && BODY_INSTRUCTIONS != null; // the bodies with back-edges are made at first use
+  }
+
+  /**
+   * Runs Chicory's own {@code br} or {@code br_if} {@code ins} (the instruction a back-edge
+   * carrier stands for) in {@code frame}: the interrupt check, the unwinding of the blocks
+   * and of the operand stack, the jump.
+   */
+  public static void branch(StackFrame frame, MStack stack, AnnotatedInstruction ins) {
+    MethodHandle h = ins.opcode() == com.dylibso.chicory.wasm.types.OpCode.BR
+        ? need(BRANCH, "InterpreterMachine.BR") : need(BRANCH_IF, "InterpreterMachine.BR_IF");
+    try {
+      h.invokeExact(frame, stack, ins);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  /**
+   * Whether the innermost block of {@code frame} (the loop a back-edge just went to) starts
+   * at the operand-stack height of the function's own frame: nothing of the function's is on
+   * the stack below the loop's parameters. Then that height ({@code >= 0}), else -1.
+   */
+  public static int emptyBelowInnermost(StackFrame frame) {
+    List<?> ctrl = (List<?>) need(FRAME_CTRL_STACK, "StackFrame.ctrlStack (private field)")
+        .get(frame);
+    VarHandle height = need(CTRL_HEIGHT, "CtrlFrame.height");
+    if (ctrl.isEmpty()) return -1;
+    int base = (int) height.get(ctrl.get(0));
+    return (int) height.get(ctrl.get(ctrl.size() - 1)) == base ? base : -1;
+  }
+
+  /**
+   * The stack slots of the parameters of {@code frame}'s innermost block (the loop a
+   * back-edge just went to). Chicory's branch to a loop keeps as many values as the loop has
+   * parameters and results together (padding with zeros below when the frame has fewer), so
+   * the parameters are the top ones of what lies above the frame's base.
+   */
+  public static int innermostParams(StackFrame frame) {
+    List<?> ctrl = (List<?>) need(FRAME_CTRL_STACK, "StackFrame.ctrlStack (private field)")
+        .get(frame);
+    return (int) need(CTRL_START_VALUES, "CtrlFrame.startValues").get(ctrl.get(ctrl.size() - 1));
+  }
+
+  /**
+   * Ends {@code frame} as if it had run its last instruction: the interpreter's loop stops
+   * there and its caller takes the results from the operand stack (pushed by the caller of
+   * this, at the function's base height).
+   */
+  public static void finishFrame(StackFrame frame) {
+    try {
+      need(FRAME_JUMP_TO, "StackFrame.jumpTo(int)").invokeExact(frame, Integer.MAX_VALUE);
     } catch (RuntimeException | Error e) {
       throw e;
     } catch (Throwable t) {

@@ -4,6 +4,7 @@ import cljwasi.Engine;
 import cljwasi.engine.cache.CompileCache;
 import cljwasi.engine.cache.ModuleFacts;
 import cljwasi.engine.eh.TagImports;
+import cljwasi.engine.interp.DeferredInstructions;
 import cljwasi.engine.interp.ReplacedInstructions;
 import cljwasi.engine.interp.V128Locals;
 import cljwasi.engine.parse.LazyParser;
@@ -18,14 +19,11 @@ import com.dylibso.chicory.wasm.types.GlobalImport;
 import com.dylibso.chicory.wasm.types.Import;
 import com.dylibso.chicory.wasm.types.OpCode;
 import com.dylibso.chicory.wasm.types.ValType;
-import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.RandomAccess;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.Supplier;
 
 /**
  * Every engine decision about one module, made once when it is parsed and kept on the
@@ -277,7 +275,7 @@ public record ModulePlan(
     int funcIndex = imported + i;
     // only a function with a v128 parameter or local can set one (V128Locals)
     boolean v128 = hasV128(type) || hasV128(body.localTypes());
-    return ChicoryInternals.functionBody(body.localTypes(), new DeferredPatch(() -> {
+    return ChicoryInternals.functionBody(body.localTypes(), new DeferredInstructions(() -> {
       FunctionBody p = patch(funcIndex, type, body, v128);
       return p != null ? p.instructions() : LazyParser.decodedInstructions(body);
     }));
@@ -338,41 +336,6 @@ public record ModulePlan(
       return m.typeSection().getType((int) idx);
     } catch (RuntimeException e) {
       return null; // not a function type (GC proposal)
-    }
-  }
-
-  /**
-   * The instructions of a patched body, made at first use (from recorded facts: the body
-   * is decoded and patched only if the interpreter runs it). Thread-safe, made once.
-   */
-  private static final class DeferredPatch extends AbstractList<AnnotatedInstruction>
-      implements RandomAccess {
-    private final Supplier<List<AnnotatedInstruction>> make;
-    private volatile List<AnnotatedInstruction> made;
-
-    DeferredPatch(Supplier<List<AnnotatedInstruction>> make) {
-      this.make = make;
-    }
-
-    private List<AnnotatedInstruction> made() {
-      List<AnnotatedInstruction> m = made;
-      if (m == null) {
-        synchronized (this) {
-          if (made == null) made = make.get();
-          m = made;
-        }
-      }
-      return m;
-    }
-
-    @Override
-    public AnnotatedInstruction get(int index) {
-      return made().get(index);
-    }
-
-    @Override
-    public int size() {
-      return made().size();
     }
   }
 }

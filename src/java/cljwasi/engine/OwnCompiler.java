@@ -31,14 +31,17 @@ import java.util.function.Function;
  * {@code -Dclj-wasi.compiler.background=on}: then, when the compile cache does not hold the
  * module's code, the module starts interpreted at once and is compiled in the background
  * ({@link BackgroundCompile}; its calls switch to the compiled code when it is ready, which is
- * stored in the cache so that the next run starts compiled). Not the default: there is no
- * on-stack replacement yet, so a loop already running when the code arrives stays
- * interpreted (a cold sieve run 4.6x slower, cmark 1.7x; a short run of a large module
- * gains the compile time: sqlite3 1.67 s -> 1.04 s cold).
+ * stored in the cache so that the next run starts compiled; a loop already running when the
+ * code arrives enters it at its next back-edge through the function's loop entry). Not the
+ * default: measured from the command line (docs/PERFORMANCE.md "Background compile"), a
+ * cold run of a long-running program still costs 0.5-1 s more than compiling first (n-body
+ * 1.7 -> 2.7 s, sieve 2.0 -> 2.5 s; before loop entries sieve was 4.6x slower, cmark 1.7x)
+ * while a short run gains the compile time (hello, sqlite3 1.67 s -> 1.04 s cold).
  *
  * <p>{@link #hotFunctions} (route HOT_FUNCTIONS, a large module under {@code :auto}):
- * interpreted at once, the hot functions compiled in the background in batches, each batch
- * cached ({@link BackgroundCompile#startHot}).
+ * interpreted at once, the hot functions compiled in the background in batches (the looping
+ * ones with loop entries, so that a running loop moves to the code), each batch cached
+ * ({@link BackgroundCompile#startHot}).
  */
 public final class OwnCompiler {
   private OwnCompiler() {}
@@ -50,10 +53,14 @@ public final class OwnCompiler {
     return new CodeCache(cache.variant("own"), sigs, plan.cacheKey(), maxBytes);
   }
 
-  /** Compiles {@code candidates} now and stores the code in {@code cache} (when given). */
+  /**
+   * Compiles {@code candidates} now (with loop entries for the functions {@code loopEntries},
+   * which the interpreter is running) and stores the code in {@code cache} (when given).
+   */
   private static CompiledCode compileAndStore(ModulePlan plan, Signatures sigs,
-      Set<Integer> candidates, int maxBytes, CodeCache cache) {
-    CompiledCode code = ModuleCompiler.compile(plan.module(), sigs, candidates, maxBytes);
+      Set<Integer> candidates, int maxBytes, CodeCache cache, Set<Integer> loopEntries) {
+    CompiledCode code = ModuleCompiler.compile(plan.module(), sigs, candidates, maxBytes,
+        loopEntries);
     if (cache != null) cache.store(candidates, code);
     return code;
   }
@@ -68,7 +75,7 @@ public final class OwnCompiler {
     Signatures sigs = new Signatures(plan.module());
     return BackgroundCompile.startHot(name, plan.module(), plan.importedFunctions(),
         plan.functionCount(), plan.patchedBodies(),
-        batch -> ModuleCompiler.compile(plan.module(), sigs, batch, maxBytes),
+        (batch, looping) -> ModuleCompiler.compile(plan.module(), sigs, batch, maxBytes, looping),
         codeCache(plan, sigs, cache, maxBytes));
   }
 
@@ -88,10 +95,10 @@ public final class OwnCompiler {
       // a miss under :auto: run interpreted at once, switch to the code when it is ready
       return BackgroundCompile.start(name, plan.module(), plan.importedFunctions(),
           plan.functionCount(), plan.patchedBodies(),
-          batch -> ModuleCompiler.compile(plan.module(), sigs, batch, maxBytes),
-          () -> compileAndStore(plan, sigs, candidates, maxBytes, own));
+          (batch, looping) -> ModuleCompiler.compile(plan.module(), sigs, batch, maxBytes, looping),
+          looping -> compileAndStore(plan, sigs, candidates, maxBytes, own, looping));
     }
-    if (code == null) code = compileAndStore(plan, sigs, candidates, maxBytes, own);
+    if (code == null) code = compileAndStore(plan, sigs, candidates, maxBytes, own, Set.of());
     if (engine == Engine.COMPILER && !code.refused().isEmpty()) {
       Map<String, Object> data = new LinkedHashMap<>();
       data.put("name", name);

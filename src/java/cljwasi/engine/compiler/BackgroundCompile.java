@@ -1,5 +1,7 @@
 package cljwasi.engine.compiler;
 
+import cljwasi.engine.ChicoryInternals;
+import cljwasi.engine.interp.BackEdges;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.wasm.WasmModule;
@@ -17,15 +19,18 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * One module's compilation in the background: the machine factory of the module, whose
  * instances ({@link SwitchingMachine}) start in the project's interpreter at once, while
  * the module's code is compiled on a daemon thread; once compiled code is published every
- * instance calls it from the next call of each function on (functions already running
- * finish interpreted: there is no on-stack replacement). Two modes:
+ * instance calls it from the next call of each function on, and a function already running
+ * moves to it at its next back-edge (on-stack replacement through the function's loop
+ * entry, see {@link SwitchingMachine}; a loop that cannot be entered, or a function
+ * compiled without a loop entry, finishes interpreted). Two modes:
  *
  * <ul>
  *   <li><em>Hot functions</em> ({@link #startHot}; engine {@code :auto} on a large module):
@@ -44,7 +49,8 @@ import java.util.function.Supplier;
  * such as hello world, never pays for a compilation it would not use; {@link #awaitDone}
  * cuts the moment short, as someone wants the code now). Then, in a module of
  * at least {@value #MIN_FUNCTIONS_FOR_BATCH} functions, the functions the interpreter has
- * already called {@value #DEFAULT_HOT_CALLS} times (call counts of every instance) and their direct
+ * already called {@value #DEFAULT_HOT_CALLS} times or looped {@value #HOT_BACK_EDGES} times
+ * (counts of every instance) and their direct
  * callees are compiled first, as a small batch, and published; then the whole module is
  * compiled, published and stored in the compile cache (by the supplier), so the next run
  * starts compiled. A module smaller than that, or with nothing hot yet, is compiled whole
@@ -72,8 +78,8 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
    * System property: {@code off} (the default: compile before the first call, as
    * {@code :compiler} does), {@code on} or {@code hold} (for tests: on, and background
    * compilations wait for {@link #release}, so a process that never calls it runs
-   * interpreted and must not wait). Off by default until a loop that is already running can
-   * enter the compiled code (OwnCompiler says what a cold run costs without it).
+   * interpreted and must not wait). Off by default: even with loop entries a cold run of a
+   * long-running program costs more than compiling first (OwnCompiler says how much).
    */
   public static final String PROPERTY = "clj-wasi.compiler.background";
 
@@ -103,6 +109,12 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
 
   static final int DEFAULT_HOT_SAMPLES = 4;
 
+  /** Interpreted back-edges after which a function is compiled in the first batch. */
+  static final int HOT_BACK_EDGES = 10_000;
+
+  /** For tests: the back-edge at which interpreters enter compiled code (0: at once). */
+  private static volatile long enterAt;
+
   /** Modules with fewer functions are compiled whole at once (a batch would save little). */
   static final int MIN_FUNCTIONS_FOR_BATCH = 32;
 
@@ -117,6 +129,8 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
   private final WasmModule module;
   private final int imports;
   private final FunctionBody[] patched;
+  /** What the instances' interpreters run: {@link #patched} with back-edges made visible. */
+  private final FunctionBody[] interpreterBodies;
   /** Shared with every instance's interpreter: true = interpret the function there. */
   private final boolean[] interpreted;
   /** Interpreted calls by function, of every instance (racy: a lost count costs nothing). */
@@ -125,6 +139,9 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
   private final int[] samples;
   private final int hotCalls = Math.max(1, Integer.getInteger(HOT_CALLS_PROPERTY, DEFAULT_HOT_CALLS));
   private final int hotSamples = Integer.getInteger(HOT_SAMPLES_PROPERTY, DEFAULT_HOT_SAMPLES);
+  /** Interpreted back-edges by function, of every instance (racy, as calls). */
+  private final int[] backEdges;
+  private final AtomicLong loopsEntered = new AtomicLong();
   /** Hot functions not yet handed to a compilation. */
   private final Set<Integer> hot = ConcurrentHashMap.newKeySet();
   /** The hot-functions mode's compilations; null in the whole-module mode. */
@@ -144,10 +161,13 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     this.module = module;
     this.imports = imports;
     this.patched = patched;
+    this.interpreterBodies = ChicoryInternals.canEnterLoops()
+        ? BackEdges.rewriteAll(module.codeSection(), patched, imports) : patched;
     this.interpreted = new boolean[functionCount];
     Arrays.fill(interpreted, true);
     this.calls = new int[functionCount];
     this.samples = new int[functionCount];
+    this.backEdges = new int[functionCount];
   }
 
   /** Whether {@code :auto} compiles in the background (system property {@link #PROPERTY}). */
@@ -164,8 +184,9 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
    * replacement bodies for the interpreter.
    */
   public static BackgroundCompile start(String name, WasmModule module, int imports,
-      int functionCount, FunctionBody[] patched, Function<Set<Integer>, CompiledCode> batch,
-      Supplier<CompiledCode> whole) {
+      int functionCount, FunctionBody[] patched,
+      BiFunction<Set<Integer>, Set<Integer>, CompiledCode> batch,
+      Function<Set<Integer>, CompiledCode> whole) {
     BackgroundCompile bc = new BackgroundCompile(name, module, imports, functionCount, patched);
     submit(bc, wanted -> wanted.run(batch, whole));
     return bc;
@@ -175,11 +196,12 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
    * The hot-functions mode for {@code module}: instances start interpreted; the batches a
    * previous run compiled are loaded from {@code cache} (null: none) before this returns,
    * so they run compiled from the first call; then what gets hot is compiled by
-   * {@code batch} in the background, a batch at a time, each stored in {@code cache}.
+   * {@code batch} (the functions, those of them that get loop entries) in the background, a
+   * batch at a time, each stored in {@code cache}.
    */
   public static BackgroundCompile startHot(String name, WasmModule module, int imports,
-      int functionCount, FunctionBody[] patched, Function<Set<Integer>, CompiledCode> batch,
-      CodeCache cache) {
+      int functionCount, FunctionBody[] patched,
+      BiFunction<Set<Integer>, Set<Integer>, CompiledCode> batch, CodeCache cache) {
     BackgroundCompile bc = new BackgroundCompile(name, module, imports, functionCount, patched);
     bc.hotBatches = new HotBatches(bc, batch, cache);
     bc.hotBatches.loadCached();
@@ -195,7 +217,8 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     });
   }
 
-  private void run(Function<Set<Integer>, CompiledCode> batch, Supplier<CompiledCode> whole) {
+  private void run(BiFunction<Set<Integer>, Set<Integer>, CompiledCode> batch,
+      Function<Set<Integer>, CompiledCode> whole) {
     try {
       passGate();
       gather();
@@ -203,14 +226,14 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
           ? withCallees(new TreeSet<>(hot)) : Set.of();
       if (!first.isEmpty()) {
         try {
-          publish(batch.apply(first));
+          publish(batch.apply(first, looping()));
           firstBatch = Collections.unmodifiableSet(first);
         } catch (RuntimeException | Error e) {
           failure = e; // the whole module may still compile
         }
       }
       passGate();
-      publish(whole.get());
+      publish(whole.apply(looping()));
       failure = null;
     } catch (InterruptedException e) {
       // nothing interrupts this thread but a test's hold; the flag is not kept, so that the
@@ -257,6 +280,35 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     return out;
   }
 
+  /**
+   * The functions that get loop entries: every one (that has a loop the entry can enter).
+   * Only those whose loops had run when a step started was tried and measured: on a loaded
+   * machine a step can start before the guest's first call, and then a sieve whose work is
+   * one loop in main stayed interpreted to the end (86 s instead of 3 s).
+   */
+  private Set<Integer> looping() {
+    Set<Integer> out = new TreeSet<>();
+    for (int f = imports; f < backEdges.length; f++) out.add(f);
+    return out;
+  }
+
+  /**
+   * The functions of {@code batch} (hot-functions mode) that get loop entries: those whose
+   * loops the interpreter has run or that the sampler has found running (a main made hot by
+   * samples is in its loop, and is to leave it for the compiled code at its next back-edge).
+   * Not every function with a loop: an entry is a second compilation of the function, and a
+   * callee that has not run yet starts compiled at its first call anyway.
+   */
+  Set<Integer> loopingIn(Set<Integer> batch) {
+    Set<Integer> out = new TreeSet<>();
+    for (int f : batch) {
+      if (f >= imports && f < backEdges.length && (backEdges[f] > 0 || samples[f] > 0)) {
+        out.add(f);
+      }
+    }
+    return out;
+  }
+
   /** Counts an interpreted call of function {@code f} (from any instance's interpreter). */
   void countCall(int f) {
     if (f < imports || f >= calls.length) return;
@@ -290,6 +342,36 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     Set<Integer> out = new TreeSet<>();
     for (Integer f : hot) if (hot.remove(f)) out.add(f);
     return out;
+  }
+
+  /**
+   * Counts an interpreted back-edge of function {@code f}: a function whose loop runs long
+   * is hot too (a main loop is called once): in the first batch, or the next hot batch.
+   */
+  void countBackEdge(int f) {
+    if (f < imports || f >= backEdges.length) return;
+    int c = backEdges[f] + 1;
+    backEdges[f] = c;
+    if (c == HOT_BACK_EDGES) hot(f);
+  }
+
+  void countLoopEntry(int n) {
+    loopsEntered.addAndGet(n);
+  }
+
+  /**
+   * For {@link #enterAtBackEdge}: the published code, letting a held compilation go and
+   * waiting for it to finish first (a minute at most; null if it did not, or on an
+   * interrupt, which is kept for the interpreter's next check).
+   */
+  CompiledCode awaitCode() {
+    release();
+    try {
+      awaitDone(60_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return code;
   }
 
   private void publish(CompiledCode c) {
@@ -334,6 +416,10 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     return patched;
   }
 
+  FunctionBody[] interpreterBodies() {
+    return interpreterBodies;
+  }
+
   // ---- observing (tests, benchmarks) -------------------------------------------------------
 
   /**
@@ -349,8 +435,8 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
 
   /**
    * The hot-functions mode's counters (batches compiled, batches loaded from the compile
-   * cache, functions compiled, compile seconds, interpreted calls); empty in the
-   * whole-module mode.
+   * cache, functions compiled, compile seconds, interpreted calls, loop entries); empty in
+   * the whole-module mode.
    */
   public java.util.Map<String, Object> stats() {
     HotBatches h = hotBatches;
@@ -359,6 +445,7 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     long interp = 0;
     for (int c : calls) interp += c;
     m.put("interpreted-calls", interp);
+    m.put("loops-entered", loopsEntered.get());
     return m;
   }
 
@@ -383,6 +470,29 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
   /** The compiled code once published, else null. */
   public CompiledCode compiledCode() {
     return code;
+  }
+
+  /**
+   * How many times a function running interpreted continued in compiled code at a loop
+   * (on-stack replacement), in every instance of the module (counted as the compiled code
+   * starts: the loop may still be running).
+   */
+  public long loopsEntered() {
+    return loopsEntered.get();
+  }
+
+  /**
+   * For tests: from now on each instance's interpreter enters compiled code at its
+   * {@code k}-th back-edge exactly (counted over all its functions), waiting there for the
+   * compilation to finish, instead of at the first back-edge after the code is published;
+   * 0 restores that. Pair with {@code enterAtBackEdge(0)} in a finally.
+   */
+  public static void enterAtBackEdge(long k) {
+    enterAt = k;
+  }
+
+  static long enterAt() {
+    return enterAt;
   }
 
   /** Why the compilation failed (the module then stays interpreted), or null. */

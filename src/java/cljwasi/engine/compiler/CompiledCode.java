@@ -24,6 +24,8 @@ import java.util.TreeMap;
 public final class CompiledCode {
   private static final MethodType ENTRY =
       MethodType.methodType(long[].class, long[].class, Context.class);
+  private static final MethodType LOOP_ENTRY =
+      MethodType.methodType(long[].class, long[].class, long[].class, int.class, Context.class);
 
   /**
    * Version of the generated code and of {@link #bytes}: a cache entry of another is a miss.
@@ -59,6 +61,12 @@ public final class CompiledCode {
   private final Loader loader;
   /** Each function's boxed entry, resolved at its first call (classes load when used). */
   private final MethodHandle[] entries;
+  /**
+   * Each function's loop entry once looked up ({@link #loopEntry}; null array: merged), and
+   * whether it was (racy, as lookups agree).
+   */
+  private final MethodHandle[] loopEntries;
+  private final boolean[] loopEntryLooked;
   /** What it was loaded from, for {@link #bytes} (null: {@link #merged} code). */
   private final Map<String, byte[]> classes;
   /** Merged code: the compilation that holds each function (null: none); else null. */
@@ -72,6 +80,8 @@ public final class CompiledCode {
     this.classes = classes;
     this.loader = classes == null ? null : new Loader(Support.class.getClassLoader(), classes);
     this.entries = owners == null ? null : new MethodHandle[owners.length];
+    this.loopEntries = owners == null ? null : new MethodHandle[owners.length];
+    this.loopEntryLooked = owners == null ? null : new boolean[owners.length];
     this.parts = parts;
   }
 
@@ -182,14 +192,50 @@ public final class CompiledCode {
     if (h == null) {
       // racy: two threads resolve the same method; a MethodHandle is safely published
       try {
-        Class<?> c = loader.loadClass(owners[f].replace('/', '.'));
-        h = MethodHandles.publicLookup().findStatic(c, FunctionCompiler.entryName(f), ENTRY);
+        h = MethodHandles.publicLookup().findStatic(classOf(f), FunctionCompiler.entryName(f),
+            ENTRY);
       } catch (ReflectiveOperationException e) {
         throw new IllegalStateException("clj-wasi: cannot load compiled code", e);
       }
       entries[f] = h;
     }
     return h;
+  }
+
+  /**
+   * Function {@code f}'s loop entry {@code (long[] locals, long[] params, int loop, Context)
+   * -> long[]} (see {@code FunctionCompiler.forLoopEntry}), or null when it has none (not
+   * compiled, no loop that can be entered, or compiled without loop entries).
+   */
+  MethodHandle loopEntry(int f) {
+    CompiledCode p = partOf(f);
+    return p == null ? null : p.resolvedLoopEntry(f);
+  }
+
+  /** Function {@code f}'s loop entry in this compilation, looked up at its first use. */
+  private MethodHandle resolvedLoopEntry(int f) {
+    if (!loopEntryLooked[f]) {
+      try {
+        loopEntries[f] = MethodHandles.publicLookup().findStatic(classOf(f),
+            FunctionCompiler.loopEntryName(f), LOOP_ENTRY);
+      } catch (NoSuchMethodException e) {
+        loopEntries[f] = null;
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("clj-wasi: cannot load compiled code", e);
+      }
+      loopEntryLooked[f] = true;
+    }
+    return loopEntries[f];
+  }
+
+  /** Whether function {@code f} is compiled with a loop entry. */
+  public boolean hasLoopEntry(int f) {
+    return loopEntry(f) != null;
+  }
+
+  /** The class of function {@code f} of this compilation (defined at its first use). */
+  private Class<?> classOf(int f) throws ClassNotFoundException {
+    return loader.loadClass(owners[f].replace('/', '.'));
   }
 
   Signatures signatures() {

@@ -1,6 +1,7 @@
 package cljwasi.engine.compiler;
 
 import cljwasi.engine.interp.Interpreter;
+import cljwasi.engine.interp.LoopEntry;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.wasm.types.FunctionBody;
@@ -51,6 +52,23 @@ public final class CompiledMachine implements Machine {
       interpreter = new Interpreter(instance, mask, patched);
     }
     return interpreter;
+  }
+
+  /**
+   * Continues function {@code funcId} at loop {@code loop} in its compiled loop entry (see
+   * {@link cljwasi.engine.interp.LoopEntry#enter}); NOT_ENTERED when it has none there.
+   */
+  long[] enterLoop(int funcId, int loop, long[] locals, long[] params) {
+    MethodHandle entry = code.loopEntry(funcId);
+    Context c = context();
+    if (entry == null || !c.usable()) return LoopEntry.NOT_ENTERED;
+    try {
+      return (long[]) entry.invokeExact(locals, params, loop, c);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
   }
 
   @Override

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.Label;
@@ -134,6 +135,15 @@ final class FunctionCompiler {
   private final Deque<Frame> tries = new ArrayDeque<>();
   /** The SIMD (0xFD) instructions. */
   private SimdCompiler simd;
+  /**
+   * Writing the loop entry {@code o<index>} instead of {@code f<index>} and {@code e<index>}
+   * (see {@link #forLoopEntry}).
+   */
+  private final boolean loopEntry;
+  /** The loops {@code o<index>} enters, by the index of their {@code loop} instruction. */
+  private final Map<Integer, Frame> enterable = new TreeMap<>();
+  /** The index of the instruction being translated. */
+  private int pc;
 
   // split functions (see compileSplit): null, -1, false for a function in one method
   private Split split;
@@ -149,12 +159,17 @@ final class FunctionCompiler {
   private List<Type> outputs;
 
   FunctionCompiler(ModuleView module, int funcIdx, String owner) {
+    this(module, funcIdx, owner, false);
+  }
+
+  private FunctionCompiler(ModuleView module, int funcIdx, String owner, boolean loopEntry) {
     this.module = module;
     this.funcIdx = funcIdx;
     this.type = module.signatures().functionType(funcIdx);
     this.body = module.body(funcIdx);
     this.owner = owner;
     this.callees = new TreeSet<>();
+    this.loopEntry = loopEntry;
   }
 
   /** A helper method of split function {@code main}: the region {@code from..to}. */
@@ -166,6 +181,7 @@ final class FunctionCompiler {
     this.body = main.body;
     this.owner = main.owner;
     this.callees = main.callees;
+    this.loopEntry = false;
     this.split = main.split;
     this.localType = main.localType;
     this.localIsRef = main.localIsRef;
@@ -182,6 +198,49 @@ final class FunctionCompiler {
       frames.push(p);
     }
   }
+
+  /**
+   * The compiler of function {@code funcIdx}'s loop entry {@code o<index>(long[] locals,
+   * long[] params, int loop, Context)}, through which a loop running interpreted continues in
+   * compiled code (on-stack replacement, {@code cljwasi.engine.interp.LoopEntry}): it loads
+   * the Wasm locals from {@code locals} (boxed: a v128 in two longs), pushes the loop's
+   * parameters from {@code params} and jumps to the header of loop {@code loop} (the index
+   * of its {@code loop} instruction in the body), then runs the function's own code, same
+   * translation as {@code f<index>}, to its end, and returns the results boxed as
+   * {@code e<index>} does. Only loops with an empty operand stack below their parameters and
+   * no enclosing try_table are entered (a JVM handler range or values on the JVM stack
+   * cannot be set up from outside); any other loop returns {@code LoopEntry.NOT_ENTERED}.
+   * Null when the function has no loop or makes tail calls to other functions (its body
+   * method takes a trampoline frame).
+   */
+  static FunctionCompiler forLoopEntry(ModuleView module, int funcIdx, String owner) {
+    if (module.makesTailCalls(funcIdx)) return null;
+    boolean loops = false;
+    for (AnnotatedInstruction ins : module.body(funcIdx).instructions()) {
+      if (ins.opcode() == OpCode.LOOP) {
+        loops = true;
+        break;
+      }
+    }
+    return loops ? new FunctionCompiler(module, funcIdx, owner, true) : null;
+  }
+
+  /** After {@link #compile} of a loop entry: whether any loop can be entered. */
+  boolean entersLoops() {
+    return !enterable.isEmpty();
+  }
+
+  static String loopEntryName(int funcIdx) {
+    return "o" + funcIdx;
+  }
+
+  /** The descriptor of every {@code o<index>}. */
+  static final String LOOP_ENTRY_DESC = "([J[JI" + CTX + ")[J";
+  /** Its parameters' slots: the locals array, the params array, the loop, the Context. */
+  private static final int ENTRY_LOCALS = 0;
+  private static final int ENTRY_PARAMS = 1;
+  private static final int ENTRY_LOOP = 2;
+  private static final int ENTRY_CTX = 3;
 
   Set<Integer> callees() {
     return callees;
@@ -218,11 +277,17 @@ final class FunctionCompiler {
     String desc = JvmTypes.descriptor(type);
     // a function that makes tail calls to others: its body, and a wrapper that trampolines
     boolean tails = module.makesTailCalls(funcIdx);
-    mv = cv.visitMethod(ACC_PUBLIC | ACC_STATIC,
-        tails ? Trampolines.bodyName(funcIdx) : methodName(funcIdx),
-        tails ? JvmTypes.tailBodyDescriptor(type) : desc, null, null);
+    if (loopEntry) {
+      mv = cv.visitMethod(ACC_PUBLIC | ACC_STATIC, loopEntryName(funcIdx), LOOP_ENTRY_DESC,
+          null, null);
+    } else {
+      mv = cv.visitMethod(ACC_PUBLIC | ACC_STATIC,
+          tails ? Trampolines.bodyName(funcIdx) : methodName(funcIdx),
+          tails ? JvmTypes.tailBodyDescriptor(type) : desc, null, null);
+    }
     mv.visitCode();
-    int slot = 0;
+    int slot = loopEntry ? ENTRY_CTX + 1 : 0;
+    if (loopEntry) ctxSlot = ENTRY_CTX;
     int nParams = type.params().size();
     List<ValType> locals = body.localTypes();
     localSlot = new int[nParams + locals.size()];
@@ -235,7 +300,7 @@ final class FunctionCompiler {
       slot += localType[i].getSize();
     }
     if (tails) tailFrameSlot = slot++;
-    ctxSlot = slot++;
+    if (!loopEntry) ctxSlot = slot++;
     localIsRef = new boolean[localSlot.length];
     for (int i = 0; i < locals.size(); i++) {
       Type t = JvmTypes.of(locals.get(i));
@@ -259,6 +324,11 @@ final class FunctionCompiler {
       frameSlot = slot++;
     }
     startCode(slot);
+    Label dispatch = new Label();
+    if (loopEntry) { // o<index>: the locals from the array, then to the loop asked for
+      loadLocals();
+      mv.visitJumpInsn(GOTO, dispatch);
+    }
     if (split != null) {
       enterSplitFrame();
     } else {
@@ -269,11 +339,13 @@ final class FunctionCompiler {
     frames.push(new Frame(Kind.FUNCTION, List.of(), results, 0, false));
     translateRange(0, Integer.MAX_VALUE);
     while (!frames.isEmpty()) end(); // a body without its final END
+    if (loopEntry) writeDispatch(dispatch);
     Label codeEnd = new Label();
     mv.visitLabel(codeEnd);
     mv.visitMaxs(0, 0);
     mv.visitEnd();
     int size = codeEnd.getOffset();
+    if (loopEntry) return size; // a second translation: f<index> and e<index> are written
     if (split != null) size = Math.max(size, split.finish(owner, funcIdx));
     writeEntry(cv, desc);
     if (tails) Trampolines.writeWrapper(cv, owner, funcIdx, type, module.tailClass());
@@ -338,6 +410,7 @@ final class FunctionCompiler {
           continue;
         }
       }
+      pc = i;
       translate(code.get(i));
     }
   }
@@ -373,6 +446,58 @@ final class FunctionCompiler {
     e.visitInsn(ARETURN);
     e.visitMaxs(0, 0);
     e.visitEnd();
+  }
+
+  // ---- the loop entry -----------------------------------------------------------------------
+
+  /** o<index>'s prologue: every Wasm local from the boxed locals array. */
+  private void loadLocals() {
+    int at = 0;
+    for (int i = 0; i < localSlot.length; i++) {
+      mv.visitVarInsn(ALOAD, ENTRY_LOCALS);
+      JvmTypes.pushInt(mv, at);
+      JvmTypes.loadBoxed(mv, localType[i]);
+      if (isV128(i)) {
+        simd.storeLocal(localSlot[i]);
+      } else {
+        mv.visitVarInsn(localType[i].getOpcode(ISTORE), localSlot[i]);
+      }
+      at += JvmTypes.boxedWidth(localType[i]);
+    }
+  }
+
+  /**
+   * After the body: the jump to the loop asked for, its parameters pushed from the params
+   * array (the JVM stack at a header holds just those, as on a back-edge), or
+   * NOT_ENTERED for a loop that cannot be entered.
+   */
+  private void writeDispatch(Label dispatch) {
+    mv.visitLabel(dispatch);
+    Label none = new Label();
+    int[] keys = new int[enterable.size()];
+    Label[] stubs = new Label[keys.length];
+    int k = 0;
+    for (int loop : enterable.keySet()) {
+      keys[k] = loop;
+      stubs[k++] = new Label();
+    }
+    mv.visitVarInsn(ILOAD, ENTRY_LOOP);
+    mv.visitLookupSwitchInsn(none, keys, stubs);
+    k = 0;
+    for (Frame f : enterable.values()) {
+      mv.visitLabel(stubs[k++]);
+      int at = 0;
+      for (Type t : f.params) {
+        mv.visitVarInsn(ALOAD, ENTRY_PARAMS);
+        JvmTypes.pushInt(mv, at);
+        JvmTypes.loadBoxed(mv, t);
+        at += JvmTypes.boxedWidth(t);
+      }
+      mv.visitJumpInsn(GOTO, f.label);
+    }
+    mv.visitLabel(none);
+    mv.visitFieldInsn(GETSTATIC, "cljwasi/engine/interp/LoopEntry", "NOT_ENTERED", "[J");
+    mv.visitInsn(ARETURN);
   }
 
   // ---- helpers ------------------------------------------------------------------------------
@@ -508,7 +633,14 @@ final class FunctionCompiler {
       return;
     }
     List<Type> rs = results;
-    if (rs.isEmpty()) {
+    if (loopEntry) { // the results boxed, as e<index> returns them
+      if (rs.isEmpty()) {
+        mv.visitInsn(ACONST_NULL);
+      } else {
+        boxValues(rs, spill(rs));
+      }
+      mv.visitInsn(ARETURN);
+    } else if (rs.isEmpty()) {
       mv.visitInsn(RETURN);
     } else if (rs.size() == 1) {
       mv.visitInsn(rs.get(0).getOpcode(IRETURN));
@@ -555,6 +687,7 @@ final class FunctionCompiler {
     if (kind == Kind.IF) {
       mv.visitJumpInsn(IFEQ, f.elseLabel);
     } else if (kind == Kind.LOOP) {
+      if (loopEntry && f.height == 0 && tries.isEmpty()) enterable.put(pc, f);
       mv.visitLabel(f.label);
       // the cheap interrupt check: a countdown, the flag read only when it runs out
       Label go = new Label();

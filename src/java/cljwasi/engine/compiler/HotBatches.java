@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * The hot-functions mode of a {@link BackgroundCompile}: each time functions get hot, the
@@ -25,10 +25,17 @@ import java.util.function.Function;
  * {@code instance.getMachine()}: the arguments boxed into a {@code long[]}, the
  * {@link SwitchingMachine}'s lookup and the callee's boxed entry: ~8 ns against ~1 ns for a
  * direct call of a one-line callee (and no inlining across the boundary).
+ *
+ * <p>Running loops: the batch's functions that are running loops interpreted (they have
+ * looped, or the sampler found them: {@link BackgroundCompile#loopingIn}) get loop entries,
+ * so that such a frame (a {@code main} called once) moves to the batch's code at its next
+ * back-edge rather than at a call that never comes; the entries are in the batch's classes,
+ * so a cached batch keeps them.
  */
 final class HotBatches {
   private final BackgroundCompile owner;
-  private final Function<Set<Integer>, CompiledCode> compiler;
+  /** Compiles a batch, with loop entries for the functions of the second set. */
+  private final BiFunction<Set<Integer>, Set<Integer>, CompiledCode> compiler;
   private final CodeCache cache; // null: none
   // guarded by this
   /** The published batches, in order: what the next run loads. */
@@ -41,7 +48,8 @@ final class HotBatches {
   private int loadedBatches;
   private long compileNanos;
 
-  HotBatches(BackgroundCompile owner, Function<Set<Integer>, CompiledCode> compiler,
+  HotBatches(BackgroundCompile owner,
+      BiFunction<Set<Integer>, Set<Integer>, CompiledCode> compiler,
       CodeCache cache) {
     this.owner = owner;
     this.compiler = compiler;
@@ -97,7 +105,7 @@ final class HotBatches {
       CompiledCode c = cache == null ? null : cache.load(batch);
       boolean loaded = c != null;
       if (c == null) {
-        c = compiler.apply(batch);
+        c = compiler.apply(batch, owner.loopingIn(batch));
         if (cache != null) cache.store(batch, c);
       }
       List<Set<Integer>> record;

@@ -69,15 +69,20 @@ public final class ModuleCompiler {
    * result holds the loaded code and, by function, why each refused function was refused.
    */
   public static CompiledCode compile(WasmModule module, Set<Integer> candidates, int maxBytes) {
-    return compile(module, new Signatures(module), candidates, maxBytes);
+    return compile(module, new Signatures(module), candidates, maxBytes, Set.of());
   }
 
   /**
    * As {@link #compile(WasmModule, Set, int)}, with the module's {@code sigs} (made once for
-   * a module compiled in many batches: 50,000 functions' types each time add up).
+   * a module compiled in many batches: 50,000 functions' types each time add up); each
+   * compiled function of {@code loopEntries} with a loop that can be entered also gets its
+   * loop entry {@code o<index>} (on-stack replacement from the interpreter:
+   * {@link FunctionCompiler#forLoopEntry}). A loop entry that does not compile (or is over
+   * the size limit) is left out: its function is still compiled and only enters compiled
+   * code at its next call.
    */
   public static CompiledCode compile(WasmModule module, Signatures sigs, Set<Integer> candidates,
-      int maxBytes) {
+      int maxBytes, Set<Integer> loopEntries) {
     String base = "cljwasi/engine/compiler/gen/M" + MODULES.incrementAndGet();
     String[] owners = new String[sigs.functionCount()];
     List<Integer> order = new ArrayList<>();
@@ -91,6 +96,7 @@ public final class ModuleCompiler {
         tailCalling(module, sigs, order), base + "$Tail");
 
     Map<Integer, byte[]> scratch = new TreeMap<>();
+    Map<Integer, byte[]> entries = new TreeMap<>();
     Map<Integer, Set<Integer>> callees = new HashMap<>();
     Map<Integer, String> refused = new TreeMap<>();
     Set<Integer> todo = new TreeSet<>(order);
@@ -100,6 +106,12 @@ public final class ModuleCompiler {
       for (int f : todo) {
         try {
           scratch.put(f, scratchClass(view, f, owners[f], maxBytes, splitBytes, callees));
+          if (loopEntries.contains(f)) {
+            // a loop entry is the whole body in one method: none for a function that had to
+            // be split (its entry would be over the split limit HotSpot compiles within)
+            int entryLimit = splitBytes > 0 ? Math.min(maxBytes, splitBytes) : maxBytes;
+            loopEntryClass(view, f, owners[f], entryLimit, entries);
+          }
         } catch (Unsupported e) {
           newlyRefused.add(f);
           refused.put(f, e.getMessage());
@@ -113,6 +125,7 @@ public final class ModuleCompiler {
       for (int f : newlyRefused) {
         view.refuse(f);
         scratch.remove(f);
+        entries.remove(f);
       }
       if (newlyRefused.isEmpty()) break;
       // compiled with a direct call to a function that is not compiled after all: again
@@ -128,6 +141,8 @@ public final class ModuleCompiler {
       String owner = owners[e.getKey()];
       ClassWriter cw = classes.computeIfAbsent(owner, ModuleCompiler::newClass);
       copyMethods(e.getValue(), cw);
+      byte[] entry = entries.get(e.getKey());
+      if (entry != null) copyMethods(entry, cw);
     }
     Map<String, byte[]> bytes = new LinkedHashMap<>();
     for (Map.Entry<String, ClassWriter> e : classes.entrySet()) {
@@ -212,6 +227,41 @@ public final class ModuleCompiler {
     };
     cw.visit(V11, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, owner, null, "java/lang/Object", null);
     return cw;
+  }
+
+  /**
+   * Compiles function {@code f}'s loop entry into a scratch class of its own and puts it in
+   * {@code out}, or removes {@code f} from {@code out} when it has none (no loop that can be
+   * entered, or it does not compile).
+   */
+  private static void loopEntryClass(ModuleView view, int f, String owner, int maxBytes,
+      Map<Integer, byte[]> out) {
+    out.remove(f);
+    FunctionCompiler fc = FunctionCompiler.forLoopEntry(view, f, owner);
+    if (fc == null) return;
+    try {
+      byte[] b = oneMethodClass(fc, owner, maxBytes);
+      if (fc.entersLoops()) out.put(f, b);
+    } catch (Unsupported | RuntimeException e) {
+      // the function itself compiled: it runs compiled from its next call
+      if (Boolean.getBoolean("clj-wasi.compiler.debug")) e.printStackTrace();
+    }
+  }
+
+  /**
+   * {@code fc}'s method alone in a scratch class; Unsupported when it would be over
+   * {@code maxBytes} of bytecode.
+   */
+  private static byte[] oneMethodClass(FunctionCompiler fc, String owner, int maxBytes)
+      throws Unsupported {
+    ClassWriter cw = scratchWriter(owner);
+    int size = fc.compile(cw);
+    if (size > maxBytes) {
+      throw new Unsupported("its method would have " + size + " bytes of bytecode, over "
+          + maxBytes);
+    }
+    cw.visitEnd();
+    return cw.toByteArray();
   }
 
   /** Copies the methods of a scratch class (frames and maxima as computed) into {@code cw}. */

@@ -13,11 +13,13 @@ import com.dylibso.chicory.runtime.TableInstance;
 import com.dylibso.chicory.runtime.WasmException;
 import com.dylibso.chicory.runtime.WasmRuntimeException;
 import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.types.AnnotatedInstruction;
 import com.dylibso.chicory.wasm.types.FunctionBody;
 import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.Instruction;
 import com.dylibso.chicory.wasm.types.OpCode;
 import com.dylibso.chicory.wasm.types.Value;
+import java.util.Arrays;
 import java.util.Deque;
 
 /**
@@ -242,6 +244,10 @@ public class Interpreter extends InterpreterMachine {
         return;
       }
       case V128_ANY_TRUE:
+        if (BackEdges.isCarrier(ins)) {
+          backEdge(stack, instance, callStack, ins);
+          return;
+        }
         if (ReplacedInstructions.isCarrier(ins)) {
           replaced(stack, instance, callStack, ins);
           return;
@@ -332,6 +338,65 @@ public class Interpreter extends InterpreterMachine {
       default:
         super.evalDefault(stack, instance, callStack, ins, operands);
     }
+  }
+
+  // ---- back-edges and loop entry (BackEdges) ---------------------------------------
+
+  /** Runs the branch a back-edge carrier stands for; tells {@link #onBackEdge} when taken. */
+  private void backEdge(MStack stack, Instance instance, Deque<StackFrame> callStack,
+      Instruction carrier) {
+    AnnotatedInstruction br = BackEdges.original(carrier);
+    boolean taken = br.opcode() == OpCode.BR || stack.peek() != 0;
+    StackFrame frame = callStack.peek();
+    ChicoryInternals.branch(frame, stack, br);
+    if (taken) {
+      onBackEdge(stack, instance, callStack, frame, BackEdges.function(carrier),
+          BackEdges.loop(carrier));
+    }
+  }
+
+  /**
+   * Called after a back-edge to loop {@code loop} (the index of its {@code loop} instruction)
+   * of function {@code funcId}, running in {@code frame} (the stack holds the loop's
+   * parameters on top): a subclass may continue the function in compiled code there
+   * ({@link #enterLoop}). This one does nothing.
+   */
+  protected void onBackEdge(MStack stack, Instance instance, Deque<StackFrame> callStack,
+      StackFrame frame, int funcId, int loop) {}
+
+  /**
+   * Continues {@code frame} (function {@code funcId}, just back at the header of {@code loop})
+   * in {@code code} and ends the frame with its results, as if it had returned them; traps
+   * propagate as from a call, a Wasm exception is thrown on from the frame as a
+   * {@code throw} in it would be (the loops that can be entered are in no try_table). Only a
+   * loop with nothing of the function's below its parameters on the operand stack can be
+   * entered. Returns false (the frame untouched) when the loop cannot be entered.
+   */
+  protected final boolean enterLoop(MStack stack, Instance instance,
+      Deque<StackFrame> callStack, StackFrame frame, int funcId, int loop, LoopEntry code) {
+    int base = ChicoryInternals.emptyBelowInnermost(frame);
+    int nParams = ChicoryInternals.innermostParams(frame);
+    if (base < 0 || stack.size() - base < nParams) return false;
+    // the frame's values: the loop's parameters on top (below them Chicory may have kept more)
+    long[] above = new long[stack.size() - base];
+    for (int i = above.length - 1; i >= 0; i--) above[i] = stack.pop();
+    long[] params = Arrays.copyOfRange(above, above.length - nParams, above.length);
+    long[] results;
+    try {
+      results = code.enter(funcId, loop, ChicoryInternals.frameLocals(frame), params);
+    } catch (WasmException e) {
+      THROW_REF(instance, instance.registerException(e), stack, frame, callStack);
+      return true;
+    }
+    if (results == LoopEntry.NOT_ENTERED) {
+      for (long v : above) stack.push(v);
+      return false;
+    }
+    if (results != null) {
+      for (long r : results) stack.push(r);
+    }
+    ChicoryInternals.finishFrame(frame);
+    return true;
   }
 
   // ---- instructions Chicory's interpreter gets wrong (ReplacedInstructions) --------
