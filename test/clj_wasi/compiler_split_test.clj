@@ -391,11 +391,11 @@
           cache #(CodeCache. (.variant (CompileCache. (.toPath ^File dir)) "own") sigs "m"
                              Integer/MAX_VALUE)]
       (with-split 0
-        (.store ^CodeCache (cache) fs (ModuleCompiler/compile m sigs fs Integer/MAX_VALUE))
+        (.store ^CodeCache (cache) fs (ModuleCompiler/compile m sigs fs Integer/MAX_VALUE #{}))
         (is (some? (.load ^CodeCache (cache) fs)) "loaded at the limit it was stored at"))
       (is (nil? (with-split 1 (.load ^CodeCache (cache) fs))))
       (is (nil? (.load ^CodeCache (cache) fs)) "nor at the default limit")
-      (.store ^CodeCache (cache) fs (ModuleCompiler/compile m sigs fs Integer/MAX_VALUE))
+      (.store ^CodeCache (cache) fs (ModuleCompiler/compile m sigs fs Integer/MAX_VALUE #{}))
       (let [code (.load ^CodeCache (cache) fs)]
         (is (some? code))
         (is (every? #(<= % 8000) (vals (all-method-sizes code))) "the split code, not the other")))))
