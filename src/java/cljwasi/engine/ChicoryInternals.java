@@ -78,6 +78,10 @@ import org.objectweb.asm.Type;
  *       {@link #branch}, {@link #emptyBelowInnermost}, {@link #innermostParams},
  *       {@link #finishFrame}); without them loops stay
  *       interpreted until their function is called again.
+ *   <li>{@code InterpreterMachine.BR_TABLE} (private), {@code CtrlFrame.endValues} and
+ *       {@code CtrlFrame.opCode}, with the pieces of loop entry above: the interpreter's
+ *       unwinding of a branch to a label with parameters ({@link #keepLabelArity}); without
+ *       them such a branch fails naming the missing piece.
  *   <li>The protected hooks of {@code InterpreterMachine} that {@code Interpreter} overrides or
  *       calls: checked only (the JVM links them), so that a change is named here rather than
  *       surfacing as a {@code NoSuchMethodError} in the middle of a run.
@@ -221,6 +225,12 @@ public final class ChicoryInternals {
           MethodType.methodType(void.class, StackFrame.class, MStack.class,
               AnnotatedInstruction.class)));
 
+  private static final MethodHandle BRANCH_TABLE = resolve(
+      "InterpreterMachine.BR_TABLE(StackFrame, MStack, AnnotatedInstruction) (private)",
+      () -> privateLookup(InterpreterMachine.class).findStatic(InterpreterMachine.class,
+          "BR_TABLE", MethodType.methodType(void.class, StackFrame.class, MStack.class,
+              AnnotatedInstruction.class)));
+
   private static final VarHandle FRAME_CTRL_STACK = resolve(
       "StackFrame.ctrlStack (private field)",
       () -> privateLookup(StackFrame.class).findVarHandle(StackFrame.class, "ctrlStack",
@@ -233,6 +243,15 @@ public final class ChicoryInternals {
   private static final VarHandle CTRL_START_VALUES = CTRL_FRAME == null ? null : resolve(
       "CtrlFrame.startValues (field of a package-private class)",
       () -> privateLookup(CTRL_FRAME).findVarHandle(CTRL_FRAME, "startValues", int.class));
+
+  private static final VarHandle CTRL_END_VALUES = CTRL_FRAME == null ? null : resolve(
+      "CtrlFrame.endValues (field of a package-private class)",
+      () -> privateLookup(CTRL_FRAME).findVarHandle(CTRL_FRAME, "endValues", int.class));
+
+  private static final VarHandle CTRL_OPCODE = CTRL_FRAME == null ? null : resolve(
+      "CtrlFrame.opCode (field of a package-private class)",
+      () -> privateLookup(CTRL_FRAME).findVarHandle(CTRL_FRAME, "opCode",
+          com.dylibso.chicory.wasm.types.OpCode.class));
 
   private static final MethodHandle FRAME_JUMP_TO = resolve("StackFrame.jumpTo(int)",
       () -> privateLookup(StackFrame.class).findVirtual(StackFrame.class, "jumpTo",
@@ -417,13 +436,16 @@ public final class ChicoryInternals {
   }
 
   /**
-   * Runs Chicory's own {@code br} or {@code br_if} {@code ins} (the instruction a back-edge
-   * carrier stands for) in {@code frame}: the interrupt check, the unwinding of the blocks
-   * and of the operand stack, the jump.
+   * Runs Chicory's own {@code br}, {@code br_if} or {@code br_table} {@code ins} (the
+   * instruction a branch carrier stands for, {@code BackEdges}) in {@code frame}: the
+   * interrupt check, the unwinding of the blocks and of the operand stack, the jump.
    */
   public static void branch(StackFrame frame, MStack stack, AnnotatedInstruction ins) {
-    MethodHandle h = ins.opcode() == com.dylibso.chicory.wasm.types.OpCode.BR
-        ? need(BRANCH, "InterpreterMachine.BR") : need(BRANCH_IF, "InterpreterMachine.BR_IF");
+    MethodHandle h = switch (ins.opcode()) {
+      case BR -> need(BRANCH, "InterpreterMachine.BR");
+      case BR_IF -> need(BRANCH_IF, "InterpreterMachine.BR_IF");
+      default -> need(BRANCH_TABLE, "InterpreterMachine.BR_TABLE");
+    };
     try {
       h.invokeExact(frame, stack, ins);
     } catch (RuntimeException | Error e) {
@@ -431,6 +453,32 @@ public final class ChicoryInternals {
     } catch (Throwable t) {
       throw new IllegalStateException(t);
     }
+  }
+
+  /**
+   * Unwinds {@code stack} for a branch to label {@code label} of {@code frame} as the spec
+   * does: the label's arity (its results, or its parameters for a loop) stays on top, what
+   * lies between them and the target block's height is dropped. Chicory's branch, run after
+   * this, keeps parameters and results together and so takes the values it keeps beyond the
+   * arity from below that height, putting them back unchanged (BackEdges). A label of the
+   * function itself (a return) is left to Chicory.
+   */
+  public static void keepLabelArity(StackFrame frame, MStack stack, int label) {
+    List<?> ctrl = (List<?>) need(FRAME_CTRL_STACK, "StackFrame.ctrlStack (private field)")
+        .get(frame);
+    Object target = ctrl.get(ctrl.size() - 1 - label);
+    var op = (com.dylibso.chicory.wasm.types.OpCode) need(CTRL_OPCODE, "CtrlFrame.opCode")
+        .get(target);
+    if (op == com.dylibso.chicory.wasm.types.OpCode.CALL) return;
+    int arity = op == com.dylibso.chicory.wasm.types.OpCode.LOOP
+        ? (int) need(CTRL_START_VALUES, "CtrlFrame.startValues").get(target)
+        : (int) need(CTRL_END_VALUES, "CtrlFrame.endValues").get(target);
+    int height = (int) need(CTRL_HEIGHT, "CtrlFrame.height").get(target);
+    int drop = stack.size() - height - arity;
+    if (drop <= 0) return;
+    long[] s = stack.array();
+    System.arraycopy(s, stack.size() - arity, s, height, arity);
+    for (int i = 0; i < drop; i++) stack.pop();
   }
 
   /**

@@ -4,6 +4,7 @@ import cljwasi.Engine;
 import cljwasi.engine.cache.CompileCache;
 import cljwasi.engine.cache.ModuleFacts;
 import cljwasi.engine.eh.TagImports;
+import cljwasi.engine.interp.BackEdges;
 import cljwasi.engine.interp.ReplacedInstructions;
 import cljwasi.engine.interp.V128Locals;
 import cljwasi.engine.parse.LazyParser;
@@ -255,7 +256,7 @@ public record ModulePlan(
         simd.add(imported + i);
         any = true;
       }
-      patched[i] = patch(imported + i, type, body, v128);
+      patched[i] = patch(m, imported + i, type, body, v128);
     }
     return any;
   }
@@ -263,11 +264,11 @@ public record ModulePlan(
   /**
    * The body the project's interpreter runs for function {@code funcIndex} instead of
    * {@code body}, or null when it runs it as it is: the v128-local fix for a function that
-   * uses v128 ({@link V128Locals}), and the instructions Chicory's interpreter gets wrong
-   * ({@link ReplacedInstructions}).
+   * uses v128 ({@link V128Locals}), the instructions Chicory's interpreter gets wrong
+   * ({@link ReplacedInstructions}) and the branches it unwinds wrongly ({@link BackEdges}).
    */
-  private static FunctionBody patch(int funcIndex, FunctionType type, FunctionBody body,
-      boolean v128) {
+  private static FunctionBody patch(WasmModule m, int funcIndex, FunctionType type,
+      FunctionBody body, boolean v128) {
     FunctionBody fixed = body;
     if (v128) {
       FunctionBody locals = V128Locals.rewrite(type, body);
@@ -275,6 +276,8 @@ public record ModulePlan(
     }
     FunctionBody replaced = ReplacedInstructions.rewrite(funcIndex, fixed);
     if (replaced != null) fixed = replaced;
+    FunctionBody branches = BackEdges.rewrite(funcIndex, fixed, m.typeSection(), false);
+    if (branches != null) fixed = branches;
     return fixed == body ? null : fixed;
   }
 
@@ -290,7 +293,7 @@ public record ModulePlan(
     // only a function with a v128 parameter or local can set one (V128Locals)
     boolean v128 = hasV128(type) || hasV128(body.localTypes());
     return ChicoryInternals.functionBody(body.localTypes(), new DeferredPatch(() -> {
-      FunctionBody p = patch(funcIndex, type, body, v128);
+      FunctionBody p = patch(m, funcIndex, type, body, v128);
       return p != null ? p.instructions() : LazyParser.decodedInstructions(body);
     }));
   }
