@@ -4,9 +4,10 @@
   drops stayed above the results), and its block ends pushed zeros under the stack when it
   held fewer values than a label's parameters and results (a block with parameters at the
   bottom of the stack then lost its caller's values). The project's interpreter unwinds
-  such branches itself (cljwasi.engine.interp.BackEdges) and both interpreters run on a
+  such branches (and catch clauses) itself (cljwasi.engine.interp.BackEdges) and both interpreters run on a
   stack with a floor (StackFloor). Generated programs compare :interpreter with the
-  project's compiler; test/wasm/src/branch_params.wat holds examples (values from V8)."
+  project's compiler; test/wasm/src/branch_params.wat holds examples (values from V8), and
+  a catch clause to a block with a parameter (the same junk) is built here."
   (:require [clj-wasi.test-util :refer [wasm with-props]]
             [clj-wasi.wasm :as wasm]
             [clojure.test :refer [deftest is testing]]
@@ -75,6 +76,36 @@
                   (section 7 (vec-of [[1 (int \f) 0 0]]))
                   (section 10 (vec-of [(let [body (concat [1 1 0x7F] code [0x0B])]
                                          (concat (leb-u (count body)) body))])))))))
+
+;; ---- a catch clause to a block with a parameter ------------------------------------------
+
+(def ^:private catch-module
+  "(func (export \"f\") (result i32)
+     i32.const 1000  i32.const 7
+     block (param i32) (result i32)   ;; the 7 its parameter
+       try_table (catch $e 0)  i32.const 42  throw $e  end
+       unreachable
+     end
+     i32.add)                         ;; 1000 + 42: the catch leaves only the payload
+   Hand-written: the wabt here writes no try_table."
+  (let [code [0 0x41 0xE8 0x07 0x41 7 0x02 2 0x1F 0x40 1 0 0 0 0x41 42 0x08 0 0x0B 0x00 0x0B
+              0x6A 0x0B]]
+    (byte-array
+     (map unchecked-byte
+          (concat [0 0x61 0x73 0x6D 1 0 0 0]
+                  ;; types: f's [] -> [i32], the tag's [i32] -> [], the block's [i32] -> [i32]
+                  (section 1 [3 0x60 0 1 0x7F 0x60 1 0x7F 0 0x60 1 0x7F 1 0x7F])
+                  (section 3 [1 0])
+                  (section 13 [1 0 1])
+                  (section 7 [1 1 (int \f) 0 0])
+                  (section 10 (concat [1 (count code)] code)))))))
+
+(deftest a-catch-clause-to-a-block-with-parameters-keeps-only-the-payload
+  ;; Chicory's THROW_REF lands at the block's end with the block's parameter still below
+  ;; the payload; Chicory's end kept both (1049)
+  (doseq [engine [:interpreter :compiler]]
+    (with-open [i (wasm/load catch-module {:engine engine :cache-dir false})]
+      (is (= 1042 ((wasm/fn i "f"))) (str engine)))))
 
 ;; ---- the programs ---------------------------------------------------------------------
 ;; An expression pushes one i32. A node is a block, loop or if with p parameters and r

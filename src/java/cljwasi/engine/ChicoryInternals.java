@@ -78,10 +78,11 @@ import org.objectweb.asm.Type;
  *       {@link #branch}, {@link #emptyBelowInnermost}, {@link #innermostParams},
  *       {@link #finishFrame}); without them loops stay
  *       interpreted until their function is called again.
- *   <li>{@code InterpreterMachine.BR_TABLE} (private), {@code CtrlFrame.endValues} and
- *       {@code CtrlFrame.opCode}, with the pieces of loop entry above: the interpreter's
- *       unwinding of a branch to a label with parameters ({@link #keepLabelArity}); without
- *       them such a branch fails naming the missing piece.
+ *   <li>{@code InterpreterMachine.BR_TABLE} (private), {@code CtrlFrame.endValues},
+ *       {@code CtrlFrame.opCode} and {@code StackFrame.popCtrl()}, with the pieces of loop
+ *       entry above: the interpreter's unwinding of branches and catch clauses to labels
+ *       with parameters ({@link #keepLabelArity}, {@link #endBlock}); without them such a
+ *       module fails naming the missing piece.
  *   <li>The protected hooks of {@code InterpreterMachine} that {@code Interpreter} overrides or
  *       calls: checked only (the JVM links them), so that a change is named here rather than
  *       surfacing as a {@code NoSuchMethodError} in the middle of a run.
@@ -202,6 +203,10 @@ public final class ChicoryInternals {
       : resolve("StackFrame.doControlTransfer(CtrlFrame, MStack)", () ->
           privateLookup(StackFrame.class).findStatic(StackFrame.class, "doControlTransfer",
               MethodType.methodType(void.class, CTRL_FRAME, MStack.class)));
+
+  private static final MethodHandle FRAME_POP_CTRL = CTRL_FRAME == null ? null
+      : resolve("StackFrame.popCtrl()", () -> privateLookup(StackFrame.class)
+          .findVirtual(StackFrame.class, "popCtrl", MethodType.methodType(CTRL_FRAME)));
 
   private static final MethodHandle FRAME_PUSH_CTRL = CTRL_FRAME == null ? null
       : resolve("StackFrame.pushCtrl(CtrlFrame)", () -> privateLookup(StackFrame.class)
@@ -479,6 +484,25 @@ public final class ChicoryInternals {
     long[] s = stack.array();
     System.arraycopy(s, stack.size() - arity, s, height, arity);
     for (int i = 0; i < drop; i++) stack.pop();
+  }
+
+  /**
+   * The {@code end} of {@code frame}'s innermost block (not the function's), with the
+   * unwinding a branch or a catch clause that came to it skipped: the block's arity stays on
+   * top ({@link #keepLabelArity}), then what Chicory's {@code end} does (pop the block, move
+   * its results down to its height).
+   */
+  public static void endBlock(StackFrame frame, MStack stack) {
+    keepLabelArity(frame, stack, 0);
+    MethodHandle pop = need(FRAME_POP_CTRL, "StackFrame.popCtrl()");
+    MethodHandle transfer = need(FRAME_DO_CONTROL_TRANSFER, "StackFrame.doControlTransfer");
+    try {
+      transfer.invoke(pop.invoke(frame), stack);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
   }
 
   /**

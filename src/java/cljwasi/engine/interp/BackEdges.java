@@ -14,10 +14,10 @@ import java.util.List;
 
 /**
  * The branches {@link Interpreter} runs through a carrier (as {@link ReplacedInstructions}
- * does for other instructions) that does something before or after Chicory's own branch.
- * Chicory dispatches the instructions it knows in a switch no subclass can reach: only a
- * carrier comes to the project's code. This class is the one place that decides which
- * branches are carried and how:
+ * does for other instructions) that does something before or after Chicory's own
+ * instruction. Chicory dispatches the instructions it knows in a switch no subclass can
+ * reach: only a carrier comes to the project's code. This class is the one place that
+ * decides which branches are carried and how:
  *
  * <ul>
  *   <li><b>Back-edges</b> (when asked: loop entry): a {@code br} or {@code br_if} to a
@@ -25,26 +25,30 @@ import java.util.List;
  *       interpreter ({@link Interpreter#onBackEdge}), which may continue the function in
  *       compiled code from that loop's header. ({@code br_table} is not a back-edge here: a
  *       loop entered only through one is not counted.)
- *   <li><b>Unwinding</b> (always): a {@code br}, {@code br_if} or {@code br_table} with a
- *       target that is a non-loop label with parameters or a loop label with results.
- *       Chicory 1.7.5 ({@code StackFrame.doControlTransfer}) keeps the label's parameters
- *       and results together above the target's height, where the label's arity is its
- *       results (block, if, try_table) or its parameters (loop): values the branch should
- *       have dropped stay above the results. The carrier first keeps just the arity on top
- *       and drops the rest down to the target's height
- *       ({@code ChicoryInternals.keepLabelArity}); Chicory's branch then only takes values
- *       from below that height and puts them back unchanged.
+ *   <li><b>Unwinding</b> (always). Chicory 1.7.5 ({@code StackFrame.doControlTransfer})
+ *       keeps a label's parameters and results together above the target's height, where
+ *       the spec keeps the label's arity, its results (block, if, try_table) or its
+ *       parameters (loop): values a branch should have dropped stay above the results. For
+ *       a block, if or try_table with parameters Chicory unwinds at the label's
+ *       {@code end}, where branches and catch clauses land: that {@code end} is carried,
+ *       keeping just the arity on top and dropping the rest down to the block's height
+ *       before Chicory's end ({@code ChicoryInternals.endBlock}; after a fall-through there
+ *       is nothing to drop). For a loop with results Chicory unwinds in the branch: a
+ *       {@code br}, {@code br_if} or {@code br_table} with such a target is carried and
+ *       does the same before Chicory's branch ({@code ChicoryInternals.keepLabelArity}).
+ *       Chicory's end or branch then only takes values from below the height and puts them
+ *       back unchanged ({@link StackFloor} makes sure there are enough).
  * </ul>
  *
  * <p>A carrier has opcode {@link #CARRIER}, operands {@code [MAGIC, function index, pc of the
- * loop or -1, 1 to unwind first or 0]}, and the original branch as its scope (which the
+ * loop or -1, 1 to unwind first or 0]}, and the original instruction as its scope (which the
  * carrier's opcode never reads). Loops are named by the index of their {@code loop}
  * instruction in the body, as the compiler's loop entries are. {@link #rewrite} reads the
- * branch inside a carrier as the branch, so it can run over a body it rewrote before.
+ * instruction inside a carrier as that instruction, so it can run over a body it rewrote
+ * before.
  *
- * <p>Not covered: the catch clauses of a {@code try_table} whose label is a block with
- * parameters keep the same extra values (Chicory's {@code THROW_REF} jumps there without
- * unwinding the operand stack; docs/EXCEPTIONS.md).
+ * <p>Not covered: a catch clause whose label is a loop with results (Chicory's
+ * {@code THROW_REF} unwinds to it keeping the loop's parameters and results; docs/EXCEPTIONS.md).
  */
 public final class BackEdges {
   private BackEdges() {}
@@ -61,7 +65,7 @@ public final class BackEdges {
     return ins.operandCount() == 4 && ins.operand(0) == MAGIC;
   }
 
-  /** The branch a carrier stands for. */
+  /** The instruction (a branch or an end) a carrier stands for. */
   static AnnotatedInstruction original(Instruction carrier) {
     return (AnnotatedInstruction) ((AnnotatedInstruction) carrier).scope();
   }
@@ -125,7 +129,12 @@ public final class BackEdges {
           open[depth++] = pc;
           continue;
         case END:
-          if (depth > 0) depth--;
+          if (depth == 0) continue; // the function's own end
+          depth--;
+          if (wrong[depth] && code.get(open[depth]).opcode() != OpCode.LOOP) {
+            if (out == null) out = new ArrayList<>(code);
+            out.set(pc, carrier(ins, funcIndex, -1, true));
+          }
           continue;
         case BR:
         case BR_IF:
@@ -141,11 +150,9 @@ public final class BackEdges {
         long label = ins.operand(i);
         if (label >= depth) continue; // the function's own label: a return
         int target = depth - 1 - (int) label;
+        if (code.get(open[target]).opcode() != OpCode.LOOP) continue; // unwound at its end
         unwind |= wrong[target];
-        if (backEdges && ins.opcode() != OpCode.BR_TABLE
-            && code.get(open[target]).opcode() == OpCode.LOOP) {
-          loop = open[target];
-        }
+        if (backEdges && ins.opcode() != OpCode.BR_TABLE) loop = open[target];
       }
       if (!unwind && loop < 0) {
         if (ins != code.get(pc)) { // a carrier from an earlier rewrite no longer needed
@@ -155,17 +162,22 @@ public final class BackEdges {
         continue;
       }
       if (out == null) out = new ArrayList<>(code);
-      Instruction c = new Instruction(ins.address(), CARRIER,
-          new long[] {MAGIC, funcIndex, loop, unwind ? 1 : 0});
-      out.set(pc, AnnotatedInstruction.builder().from(c).withDepth(ins.depth()).withScope(ins)
-          .build());
+      out.set(pc, carrier(ins, funcIndex, loop, unwind));
     }
     return out == null ? null : new FunctionBody(body.localTypes(), List.copyOf(out));
   }
 
+  /** A carrier for {@code ins} (a branch or an end) of function {@code funcIndex}. */
+  private static AnnotatedInstruction carrier(AnnotatedInstruction ins, int funcIndex, int loop,
+      boolean unwind) {
+    Instruction c = new Instruction(ins.address(), CARRIER,
+        new long[] {MAGIC, funcIndex, loop, unwind ? 1 : 0});
+    return AnnotatedInstruction.builder().from(c).withDepth(ins.depth()).withScope(ins).build();
+  }
+
   /**
-   * Whether Chicory's branch to the label of block instruction {@code block} keeps values it
-   * should drop: a loop with results, any other block with parameters (see the class doc).
+   * Whether Chicory's unwinding to the label of block instruction {@code block} keeps values
+   * it should drop: a loop with results, any other block with parameters (the class doc).
    */
   private static boolean unwoundWrongly(AnnotatedInstruction block, TypeSection types) {
     int blockType = (int) block.operand(0);

@@ -344,14 +344,18 @@ public class Interpreter extends InterpreterMachine {
   // ---- carried branches: unwinding, back-edges and loop entry (BackEdges) ------------
 
   /**
-   * Runs the branch a carrier stands for: unwinds to the taken label's arity first when the
-   * carrier says so, then runs Chicory's branch; tells {@link #onBackEdge} when a back-edge
-   * was taken.
+   * Runs the branch or end a carrier stands for: an end, or a branch to a loop when the
+   * carrier says so, first unwinds to the label's arity, then Chicory's instruction runs;
+   * tells {@link #onBackEdge} when a back-edge was taken.
    */
   private void carriedBranch(MStack stack, Instance instance, Deque<StackFrame> callStack,
       Instruction carrier) {
     AnnotatedInstruction br = BackEdges.original(carrier);
     StackFrame frame = callStack.peek();
+    if (br.opcode() == OpCode.END) {
+      ChicoryInternals.endBlock(frame, stack);
+      return;
+    }
     boolean taken = br.opcode() != OpCode.BR_IF || (int) stack.peek() != 0;
     if (taken && BackEdges.unwinds(carrier)) {
       if (br.opcode() == OpCode.BR) {
