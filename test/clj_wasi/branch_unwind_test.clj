@@ -8,7 +8,7 @@
   stack with a floor (StackFloor). Generated programs compare :interpreter with the
   project's compiler; test/wasm/src/branch_params.wat holds examples (values from V8), and
   a catch clause to a block with a parameter (the same junk) is built here."
-  (:require [clj-wasi.test-util :refer [wasm with-props]]
+  (:require [clj-wasi.test-util :refer [leb-s leb-u section vec-of wasm with-props]]
             [clj-wasi.wasm :as wasm]
             [clojure.test :refer [deftest is testing]]
             [clojure.test.check.clojure-test :refer [defspec]]
@@ -38,21 +38,6 @@
       (is (= ModulePlan$Route/INTERPRETER (.route plan Engine/INTERPRETER))))))
 
 ;; ---- a module writer for the generated programs -----------------------------------------
-
-(defn- leb-u [n]
-  (loop [n n out []]
-    (let [b (bit-and n 0x7F) n (unsigned-bit-shift-right n 7)]
-      (if (zero? n) (conj out b) (recur n (conj out (bit-or b 0x80)))))))
-
-(defn- leb-s [n]
-  (loop [n n out []]
-    (let [b (bit-and n 0x7F) n (bit-shift-right n 7)]
-      (if (or (and (zero? n) (zero? (bit-and b 0x40))) (and (= -1 n) (pos? (bit-and b 0x40))))
-        (conj out b)
-        (recur n (conj out (bit-or b 0x80)))))))
-
-(defn- vec-of [items] (concat (leb-u (count items)) (apply concat items)))
-(defn- section [id body] (let [b (vec body)] (concat [id] (leb-u (count b)) b)))
 
 (def ^:private max-arity 2)
 

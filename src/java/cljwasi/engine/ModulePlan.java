@@ -66,8 +66,9 @@ import java.util.function.Supplier;
  * @param tailCallFunctions the functions that make a tail call
  * @param interpretedOnly the functions the compiler must leave to the interpreter: both sets
  * @param patchedBodies replacement bodies by code-section index (null: unchanged; empty when
- *     there are none) for the project's interpreter: the v128-local fix ({@link V128Locals})
- *     and the instructions Chicory's interpreter gets wrong ({@link ReplacedInstructions});
+ *     there are none) for the project's interpreter: the v128-local fix ({@link V128Locals}),
+ *     the instructions Chicory's interpreter gets wrong ({@link ReplacedInstructions}) and
+ *     the branches and block ends it unwinds wrongly ({@link BackEdges});
  *     a lazily parsed module has one for every body (each made at its first use); a module
  *     with any runs in the project's interpreter under {@code :interpreter}; shared: read, never write. (Plans are kept,
  *     not compared: a plan's value hash would hash every instruction of its module.)
@@ -181,7 +182,7 @@ public record ModulePlan(
   public Route route(Engine engine) {
     if (engine == Engine.INTERPRETER) {
       // Chicory's interpreter knows no SIMD, gets the instructions of a patched body wrong
-      // (ReplacedInstructions) and loses track of its call stack after a call whose callee
+      // (ReplacedInstructions, and branches to labels with parameters: BackEdges) and loses track of its call stack after a call whose callee
       // made a tail call (Interpreter.call); a large module was not scanned for any of it
       // (a module parsed from recorded facts was: its patched bodies come from them)
       return usesSimd || !scanned || patchedBodies.length > 0 || !tailCallFunctions.isEmpty()
