@@ -154,13 +154,7 @@ public final class BackEdges {
         unwind |= wrong[target];
         if (backEdges && ins.opcode() != OpCode.BR_TABLE) loop = open[target];
       }
-      if (!unwind && loop < 0) {
-        if (ins != code.get(pc)) { // a carrier from an earlier rewrite no longer needed
-          if (out == null) out = new ArrayList<>(code);
-          out.set(pc, ins);
-        }
-        continue;
-      }
+      if (!unwind && loop < 0) continue;
       if (out == null) out = new ArrayList<>(code);
       out.set(pc, carrier(ins, funcIndex, loop, unwind));
     }
