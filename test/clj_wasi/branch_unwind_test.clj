@@ -127,7 +127,10 @@
             salt (gen/choose 0 100)]
     [:node {:kind kind :p p :r r :args args :cond cond :body body :else else-body :salt salt}]))
 
-(def ^:private gen-expr (gen/recursive-gen gen-node gen-leaf))
+(def ^:private gen-expr
+  ;; a node has up to 16 expressions in it: without a cap on the size, a tree (and its
+  ;; shrinks) can outgrow the heap
+  (gen/scale #(min % 24) (gen/recursive-gen gen-node gen-leaf)))
 
 (declare emit-expr)
 
@@ -195,7 +198,7 @@
       (apply (wasm/fn i "f") args))
     (catch clojure.lang.ExceptionInfo e {:error (:type (ex-data e)) :message (ex-message e)})))
 
-(defspec the-interpreter-unwinds-branches-as-the-compiler-does 150
+(defspec the-interpreter-unwinds-branches-as-the-compiler-does 300
   (prop/for-all [expr gen-expr
                  args (gen/vector (gen/choose -5 5) 2)]
     (let [bytes (program-bytes expr)
