@@ -4,7 +4,7 @@
   mixed in), must give the same result bits or the same trap; plus the interrupt check in
   loops, refusals, and the route behind -Dclj-wasi.compiler=own. The modules are built
   here, byte by byte, so that each property covers a whole instruction class."
-  (:require [clj-wasi.test-util :refer [trap-kinds with-props]]
+  (:require [clj-wasi.test-util :refer [leb-s leb-u section trap-kinds vec-of with-props]]
             [clj-wasi.wasm :as wasm]
             [clojure.test :refer [deftest is testing]]
             [clojure.test.check.clojure-test :refer [defspec]]
@@ -24,20 +24,6 @@
 
 ;; ---- a tiny module writer -------------------------------------------------------------
 
-(defn- leb-u [n]
-  (loop [n n out []]
-    (let [b (bit-and n 0x7F) n (unsigned-bit-shift-right n 7)]
-      (if (zero? n) (conj out b) (recur n (conj out (bit-or b 0x80)))))))
-
-(defn- leb-s [n]
-  (loop [n n out []]
-    (let [b (bit-and n 0x7F) n (bit-shift-right n 7)]
-      (if (or (and (zero? n) (zero? (bit-and b 0x40))) (and (= -1 n) (pos? (bit-and b 0x40))))
-        (conj out b)
-        (recur n (conj out (bit-or b 0x80)))))))
-
-(defn- vec-of [items] (concat (leb-u (count items)) (apply concat items)))
-(defn- section [id body] (let [b (vec body)] (concat [id] (leb-u (count b)) b)))
 (def ^:private valtype {:i32 0x7F :i64 0x7E :f32 0x7D :f64 0x7C :v128 0x7B :funcref 0x70 :externref 0x6F})
 
 (defn- type-indices

@@ -6,7 +6,7 @@
   (BackgroundCompile/enterAtBackEdge) and the results compared with the interpreter alone;
   the modules are built here, byte by byte (the compiler tests' module writer)."
   (:require [clj-wasi.compiler-test]
-            [clj-wasi.test-util :refer [wasm with-props*]]
+            [clj-wasi.test-util :refer [leb-s leb-u wasm with-props*]]
             [clj-wasi.wasm :as wasm]
             [clojure.test :refer [deftest is testing use-fixtures]]
             [clojure.test.check.clojure-test :refer [defspec]]
@@ -20,8 +20,6 @@
 
 ;; the compiler tests' module writer (one place for it)
 (def ^:private module-bytes @#'clj-wasi.compiler-test/module-bytes)
-(def ^:private leb-u @#'clj-wasi.compiler-test/leb-u)
-(def ^:private leb-s @#'clj-wasi.compiler-test/leb-s)
 
 (defn- with-entry-at*
   "Calls f with the interpreters entering compiled code at their k-th back-edge."

@@ -141,3 +141,31 @@
   [& body]
   `(do (cljwasi.engine.compiler.BackgroundCompile/hold)
        (try ~@body (finally (cljwasi.engine.compiler.BackgroundCompile/release)))))
+
+;; ---- writing Wasm modules byte by byte ----------------------------------------------
+
+(defn leb-u
+  "n as an unsigned LEB128 (a Wasm module's bytes)."
+  [n]
+  (loop [n n out []]
+    (let [b (bit-and n 0x7F) n (unsigned-bit-shift-right n 7)]
+      (if (zero? n) (conj out b) (recur n (conj out (bit-or b 0x80)))))))
+
+(defn leb-s
+  "n as a signed LEB128."
+  [n]
+  (loop [n n out []]
+    (let [b (bit-and n 0x7F) n (bit-shift-right n 7)]
+      (if (or (and (zero? n) (zero? (bit-and b 0x40))) (and (= -1 n) (pos? (bit-and b 0x40))))
+        (conj out b)
+        (recur n (conj out (bit-or b 0x80)))))))
+
+(defn vec-of
+  "A Wasm vector: the count of items, then their bytes."
+  [items]
+  (concat (leb-u (count items)) (apply concat items)))
+
+(defn section
+  "A Wasm module section: its id, its size, its bytes."
+  [id body]
+  (let [b (vec body)] (concat [id] (leb-u (count b)) b)))

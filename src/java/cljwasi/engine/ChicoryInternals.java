@@ -56,6 +56,11 @@ import java.util.Map;
  *       {@link #branch}, {@link #emptyBelowInnermost}, {@link #innermostParams},
  *       {@link #finishFrame}); without them loops stay
  *       interpreted until their function is called again.
+ *   <li>{@code InterpreterMachine.BR_TABLE} (private), {@code CtrlFrame.endValues},
+ *       {@code CtrlFrame.opCode} and {@code StackFrame.popCtrl()}, with the pieces of loop
+ *       entry above: the interpreter's unwinding of branches and catch clauses to labels
+ *       with parameters ({@link #keepLabelArity}, {@link #endBlock}); without them such a
+ *       module fails naming the missing piece.
  *   <li>The protected hooks of {@code InterpreterMachine} that {@code Interpreter} overrides or
  *       calls: checked only (the JVM links them), so that a change is named here rather than
  *       surfacing as a {@code NoSuchMethodError} in the middle of a run.
@@ -176,6 +181,10 @@ public final class ChicoryInternals {
           privateLookup(StackFrame.class).findStatic(StackFrame.class, "doControlTransfer",
               MethodType.methodType(void.class, CTRL_FRAME, MStack.class)));
 
+  private static final MethodHandle FRAME_POP_CTRL = CTRL_FRAME == null ? null
+      : resolve("StackFrame.popCtrl()", () -> privateLookup(StackFrame.class)
+          .findVirtual(StackFrame.class, "popCtrl", MethodType.methodType(CTRL_FRAME)));
+
   private static final MethodHandle FRAME_PUSH_CTRL = CTRL_FRAME == null ? null
       : resolve("StackFrame.pushCtrl(CtrlFrame)", () -> privateLookup(StackFrame.class)
           .findVirtual(StackFrame.class, "pushCtrl",
@@ -198,6 +207,12 @@ public final class ChicoryInternals {
           MethodType.methodType(void.class, StackFrame.class, MStack.class,
               AnnotatedInstruction.class)));
 
+  private static final MethodHandle BRANCH_TABLE = resolve(
+      "InterpreterMachine.BR_TABLE(StackFrame, MStack, AnnotatedInstruction) (private)",
+      () -> privateLookup(InterpreterMachine.class).findStatic(InterpreterMachine.class,
+          "BR_TABLE", MethodType.methodType(void.class, StackFrame.class, MStack.class,
+              AnnotatedInstruction.class)));
+
   private static final VarHandle FRAME_CTRL_STACK = resolve(
       "StackFrame.ctrlStack (private field)",
       () -> privateLookup(StackFrame.class).findVarHandle(StackFrame.class, "ctrlStack",
@@ -210,6 +225,15 @@ public final class ChicoryInternals {
   private static final VarHandle CTRL_START_VALUES = CTRL_FRAME == null ? null : resolve(
       "CtrlFrame.startValues (field of a package-private class)",
       () -> privateLookup(CTRL_FRAME).findVarHandle(CTRL_FRAME, "startValues", int.class));
+
+  private static final VarHandle CTRL_END_VALUES = CTRL_FRAME == null ? null : resolve(
+      "CtrlFrame.endValues (field of a package-private class)",
+      () -> privateLookup(CTRL_FRAME).findVarHandle(CTRL_FRAME, "endValues", int.class));
+
+  private static final VarHandle CTRL_OPCODE = CTRL_FRAME == null ? null : resolve(
+      "CtrlFrame.opCode (field of a package-private class)",
+      () -> privateLookup(CTRL_FRAME).findVarHandle(CTRL_FRAME, "opCode",
+          com.dylibso.chicory.wasm.types.OpCode.class));
 
   private static final MethodHandle FRAME_JUMP_TO = resolve("StackFrame.jumpTo(int)",
       () -> privateLookup(StackFrame.class).findVirtual(StackFrame.class, "jumpTo",
@@ -377,15 +401,63 @@ public final class ChicoryInternals {
   }
 
   /**
-   * Runs Chicory's own {@code br} or {@code br_if} {@code ins} (the instruction a back-edge
-   * carrier stands for) in {@code frame}: the interrupt check, the unwinding of the blocks
-   * and of the operand stack, the jump.
+   * Runs Chicory's own {@code br}, {@code br_if} or {@code br_table} {@code ins} (the
+   * instruction a branch carrier stands for, {@code BackEdges}) in {@code frame}: the
+   * interrupt check, the unwinding of the blocks and of the operand stack, the jump.
    */
   public static void branch(StackFrame frame, MStack stack, AnnotatedInstruction ins) {
-    MethodHandle h = ins.opcode() == com.dylibso.chicory.wasm.types.OpCode.BR
-        ? need(BRANCH, "InterpreterMachine.BR") : need(BRANCH_IF, "InterpreterMachine.BR_IF");
+    MethodHandle h = switch (ins.opcode()) {
+      case BR -> need(BRANCH, "InterpreterMachine.BR");
+      case BR_IF -> need(BRANCH_IF, "InterpreterMachine.BR_IF");
+      default -> need(BRANCH_TABLE, "InterpreterMachine.BR_TABLE");
+    };
     try {
       h.invokeExact(frame, stack, ins);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  /**
+   * Unwinds {@code stack} for a branch to label {@code label} of {@code frame} as the spec
+   * does: the label's arity (its results, or its parameters for a loop) stays on top, what
+   * lies between them and the target block's height is dropped. Chicory's branch, run after
+   * this, keeps parameters and results together and so takes the values it keeps beyond the
+   * arity from below that height, putting them back unchanged (BackEdges). A label of the
+   * function itself (a return) is left to Chicory.
+   */
+  public static void keepLabelArity(StackFrame frame, MStack stack, int label) {
+    List<?> ctrl = (List<?>) need(FRAME_CTRL_STACK, "StackFrame.ctrlStack (private field)")
+        .get(frame);
+    Object target = ctrl.get(ctrl.size() - 1 - label);
+    var op = (com.dylibso.chicory.wasm.types.OpCode) need(CTRL_OPCODE, "CtrlFrame.opCode")
+        .get(target);
+    if (op == com.dylibso.chicory.wasm.types.OpCode.CALL) return;
+    int arity = op == com.dylibso.chicory.wasm.types.OpCode.LOOP
+        ? (int) need(CTRL_START_VALUES, "CtrlFrame.startValues").get(target)
+        : (int) need(CTRL_END_VALUES, "CtrlFrame.endValues").get(target);
+    int height = (int) need(CTRL_HEIGHT, "CtrlFrame.height").get(target);
+    int drop = stack.size() - height - arity;
+    if (drop <= 0) return;
+    long[] s = stack.array();
+    System.arraycopy(s, stack.size() - arity, s, height, arity);
+    for (int i = 0; i < drop; i++) stack.pop();
+  }
+
+  /**
+   * The {@code end} of {@code frame}'s innermost block (not the function's), with the
+   * unwinding a branch or a catch clause that came to it skipped: the block's arity stays on
+   * top ({@link #keepLabelArity}), then what Chicory's {@code end} does (pop the block, move
+   * its results down to its height).
+   */
+  public static void endBlock(StackFrame frame, MStack stack) {
+    keepLabelArity(frame, stack, 0);
+    MethodHandle pop = need(FRAME_POP_CTRL, "StackFrame.popCtrl()");
+    MethodHandle transfer = need(FRAME_DO_CONTROL_TRANSFER, "StackFrame.doControlTransfer");
+    try {
+      transfer.invoke(pop.invoke(frame), stack);
     } catch (RuntimeException | Error e) {
       throw e;
     } catch (Throwable t) {

@@ -5,6 +5,7 @@ import cljwasi.engine.cache.CompileCache;
 import cljwasi.engine.cache.ModuleFacts;
 import cljwasi.engine.eh.TagImports;
 import cljwasi.engine.interp.DeferredInstructions;
+import cljwasi.engine.interp.BackEdges;
 import cljwasi.engine.interp.ReplacedInstructions;
 import cljwasi.engine.interp.V128Locals;
 import cljwasi.engine.parse.LazyParser;
@@ -60,8 +61,9 @@ import java.util.TreeSet;
  * @param simdFunctions the functions (function index space) that use SIMD
  * @param tailCallFunctions the functions that make a tail call
  * @param patchedBodies replacement bodies by code-section index (null: unchanged; empty when
- *     there are none) for the project's interpreter: the v128-local fix ({@link V128Locals})
- *     and the instructions Chicory's interpreter gets wrong ({@link ReplacedInstructions});
+ *     there are none) for the project's interpreter: the v128-local fix ({@link V128Locals}),
+ *     the instructions Chicory's interpreter gets wrong ({@link ReplacedInstructions}) and
+ *     the branches and block ends it unwinds wrongly ({@link BackEdges});
  *     a lazily parsed module has one for every body (each made at its first use); a module
  *     with any runs in the project's interpreter under {@code :interpreter}; shared: read, never write. (Plans are kept,
  *     not compared: a plan's value hash would hash every instruction of its module.)
@@ -170,7 +172,7 @@ public record ModulePlan(
   public Route route(Engine engine) {
     if (engine == Engine.INTERPRETER) {
       // Chicory's interpreter knows no SIMD, gets the instructions of a patched body wrong
-      // (ReplacedInstructions) and loses track of its call stack after a call whose callee
+      // (ReplacedInstructions, and branches to labels with parameters: BackEdges) and loses track of its call stack after a call whose callee
       // made a tail call (Interpreter.call); a large module was not scanned for any of it
       // (a module parsed from recorded facts was: its patched bodies come from them)
       return usesSimd || !scanned || patchedBodies.length > 0 || !tailCallFunctions.isEmpty()
@@ -241,7 +243,7 @@ public record ModulePlan(
         simd.add(imported + i);
         any = true;
       }
-      patched[i] = patch(imported + i, type, body, v128);
+      patched[i] = patch(m, imported + i, type, body, v128);
     }
     return any;
   }
@@ -249,11 +251,11 @@ public record ModulePlan(
   /**
    * The body the project's interpreter runs for function {@code funcIndex} instead of
    * {@code body}, or null when it runs it as it is: the v128-local fix for a function that
-   * uses v128 ({@link V128Locals}), and the instructions Chicory's interpreter gets wrong
-   * ({@link ReplacedInstructions}).
+   * uses v128 ({@link V128Locals}), the instructions Chicory's interpreter gets wrong
+   * ({@link ReplacedInstructions}) and the branches it unwinds wrongly ({@link BackEdges}).
    */
-  private static FunctionBody patch(int funcIndex, FunctionType type, FunctionBody body,
-      boolean v128) {
+  private static FunctionBody patch(WasmModule m, int funcIndex, FunctionType type,
+      FunctionBody body, boolean v128) {
     FunctionBody fixed = body;
     if (v128) {
       FunctionBody locals = V128Locals.rewrite(type, body);
@@ -261,6 +263,8 @@ public record ModulePlan(
     }
     FunctionBody replaced = ReplacedInstructions.rewrite(funcIndex, fixed);
     if (replaced != null) fixed = replaced;
+    FunctionBody branches = BackEdges.rewrite(funcIndex, fixed, m.typeSection(), false);
+    if (branches != null) fixed = branches;
     return fixed == body ? null : fixed;
   }
 
@@ -276,7 +280,7 @@ public record ModulePlan(
     // only a function with a v128 parameter or local can set one (V128Locals)
     boolean v128 = hasV128(type) || hasV128(body.localTypes());
     return ChicoryInternals.functionBody(body.localTypes(), new DeferredInstructions(() -> {
-      FunctionBody p = patch(funcIndex, type, body, v128);
+      FunctionBody p = patch(m, funcIndex, type, body, v128);
       return p != null ? p.instructions() : LazyParser.decodedInstructions(body);
     }));
   }

@@ -38,7 +38,7 @@ import java.util.zip.CRC32C;
 public record ModuleFacts(boolean usesSimd, Set<Integer> simdFunctions,
     Set<Integer> tailCallFunctions, Set<Integer> patchedFunctions) {
   /** The entry format; a different one reads as absent. */
-  private static final int FORMAT = 0x63776633; // "cwf3"
+  private static final int FORMAT = 0x63776634; // "cwf4": cwf3 predates the branch fix's patches
 
   private static final String VARIANT = "facts";
 

@@ -162,7 +162,8 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
     this.imports = imports;
     this.patched = patched;
     this.interpreterBodies = ChicoryInternals.canEnterLoops()
-        ? BackEdges.rewriteAll(module.codeSection(), patched, imports) : patched;
+        ? BackEdges.rewriteAll(module.codeSection(), module.typeSection(), patched,
+            imports) : patched;
     this.interpreted = new boolean[functionCount];
     Arrays.fill(interpreted, true);
     this.calls = new int[functionCount];

@@ -56,6 +56,7 @@ public class Interpreter extends InterpreterMachine {
     this.instance = instance;
     this.interpreted = interpreted;
     install(instance, patched);
+    StackFloor.lay(stack(), instance);
   }
 
   /** Installs the rewritten bodies into {@code instance}'s own array of function bodies. */
@@ -245,7 +246,7 @@ public class Interpreter extends InterpreterMachine {
       }
       case V128_ANY_TRUE:
         if (BackEdges.isCarrier(ins)) {
-          backEdge(stack, instance, callStack, ins);
+          carriedBranch(stack, instance, callStack, ins);
           return;
         }
         if (ReplacedInstructions.isCarrier(ins)) {
@@ -340,18 +341,37 @@ public class Interpreter extends InterpreterMachine {
     }
   }
 
-  // ---- back-edges and loop entry (BackEdges) ---------------------------------------
+  // ---- carried branches: unwinding, back-edges and loop entry (BackEdges) ------------
 
-  /** Runs the branch a back-edge carrier stands for; tells {@link #onBackEdge} when taken. */
-  private void backEdge(MStack stack, Instance instance, Deque<StackFrame> callStack,
+  /**
+   * Runs the branch or end a carrier stands for: an end, or a branch to a loop when the
+   * carrier says so, first unwinds to the label's arity, then Chicory's instruction runs;
+   * tells {@link #onBackEdge} when a back-edge was taken.
+   */
+  private void carriedBranch(MStack stack, Instance instance, Deque<StackFrame> callStack,
       Instruction carrier) {
     AnnotatedInstruction br = BackEdges.original(carrier);
-    boolean taken = br.opcode() == OpCode.BR || stack.peek() != 0;
     StackFrame frame = callStack.peek();
+    if (br.opcode() == OpCode.END) {
+      ChicoryInternals.endBlock(frame, stack);
+      return;
+    }
+    boolean taken = br.opcode() != OpCode.BR_IF || (int) stack.peek() != 0;
+    if (taken && BackEdges.unwinds(carrier)) {
+      if (br.opcode() == OpCode.BR) {
+        ChicoryInternals.keepLabelArity(frame, stack, (int) br.operand(0));
+      } else { // the condition or index stays on top for Chicory's branch
+        long top = stack.pop();
+        int label = br.opcode() == OpCode.BR_IF
+            ? (int) br.operand(0) : BackEdges.tableLabel(br, top);
+        ChicoryInternals.keepLabelArity(frame, stack, label);
+        stack.push(top);
+      }
+    }
     ChicoryInternals.branch(frame, stack, br);
-    if (taken) {
-      onBackEdge(stack, instance, callStack, frame, BackEdges.function(carrier),
-          BackEdges.loop(carrier));
+    int loop = BackEdges.loop(carrier);
+    if (taken && loop >= 0) {
+      onBackEdge(stack, instance, callStack, frame, BackEdges.function(carrier), loop);
     }
   }
 

@@ -14,11 +14,22 @@ import java.util.function.Function;
 public final class Machines {
   private Machines() {}
 
-  /** Runs every function in Chicory's interpreter (modules it can run alone). */
+  /**
+   * Runs every function in Chicory's interpreter (modules it can run alone), on a stack with
+   * a {@link StackFloor}.
+   */
   public static final class ChicoryInterpreted implements Function<Instance, Machine> {
     @Override
     public Machine apply(Instance instance) {
-      return new InterpreterMachine(instance);
+      return new FlooredInterpreterMachine(instance);
+    }
+  }
+
+  /** Chicory's interpreter as it is, but for the {@link StackFloor} under its stack. */
+  static final class FlooredInterpreterMachine extends InterpreterMachine {
+    FlooredInterpreterMachine(Instance instance) {
+      super(instance);
+      StackFloor.lay(stack(), instance);
     }
   }
 

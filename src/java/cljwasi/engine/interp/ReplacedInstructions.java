@@ -28,6 +28,9 @@ import java.util.List;
  *       local, parameters and declared locals alike (ArrayIndexOutOfBoundsException).
  * </ul>
  *
+ * <p>Branches and block ends that Chicory unwinds wrongly (labels with parameters) are
+ * carried by {@link BackEdges}, which knows the blocks around them.
+ *
  * <p>A carrier has opcode {@link #CARRIER} and operands {@code [MAGIC, ordinal of the
  * replaced opcode, its operands...]}.
  */
