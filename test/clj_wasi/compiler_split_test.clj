@@ -9,7 +9,7 @@
   (:require [clj-wasi.compiler-simd-test]
             [clj-wasi.compiler-test]
             [clj-wasi.fuzz-test]
-            [clj-wasi.test-util :refer [with-props with-temp-dir]]
+            [clj-wasi.test-util :as tu :refer [with-props with-temp-dir]]
             [clj-wasi.wasm :as wasm]
             [clj-wasi.wasm-spec :as spec]
             [clj-wasi.wasm-spec-test]
@@ -80,10 +80,10 @@
 
 ;; ---- generated structured programs ---------------------------------------------------
 
-(def ^:private leb-u @#'clj-wasi.compiler-test/leb-u)
-(def ^:private leb-s @#'clj-wasi.compiler-test/leb-s)
-(def ^:private vec-of @#'clj-wasi.compiler-test/vec-of)
-(def ^:private section @#'clj-wasi.compiler-test/section)
+(def ^:private leb-u tu/leb-u)
+(def ^:private leb-s tu/leb-s)
+(def ^:private vec-of tu/vec-of)
+(def ^:private section tu/section)
 
 ;; Function 0, "main": (param i32 i32) (result i32), locals 2..5 i32 (free), 6..9 i32 (loop
 ;; counters, one per loop depth). Function 1, "f1": (param i32) (result i32), traps on 13.
