@@ -312,10 +312,18 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
 
   /** Counts an interpreted call of function {@code f} (from any instance's interpreter). */
   void countCall(int f) {
-    if (f < imports || f >= calls.length) return;
-    int c = calls[f] + 1;
-    calls[f] = c;
-    if (c == hotCalls) hot(f);
+    count(calls, f, hotCalls);
+  }
+
+  /**
+   * Counts one more event of function {@code f} in {@code counts} (racy: a lost count costs
+   * nothing); the count reaching {@code hotAt} makes the function hot. Imports are not counted.
+   */
+  private void count(int[] counts, int f, int hotAt) {
+    if (f < imports || f >= counts.length) return;
+    int c = counts[f] + 1;
+    counts[f] = c;
+    if (c == hotAt) hot(f);
   }
 
   /** Whether the instances' interpreters are to be sampled ({@link HotSampler}). */
@@ -325,10 +333,7 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
 
   /** Charges a profiler sample to function {@code f} (the sampler's thread). */
   void sample(int f) {
-    if (f < imports || f >= samples.length) return;
-    int s = samples[f] + 1;
-    samples[f] = s;
-    if (s == hotSamples) hot(f);
+    count(samples, f, hotSamples);
   }
 
   /** Function {@code f} is hot: compiled in the next batch (or first, whole-module mode). */
@@ -350,10 +355,7 @@ public final class BackgroundCompile implements Function<Instance, Machine> {
    * is hot too (a main loop is called once): in the first batch, or the next hot batch.
    */
   void countBackEdge(int f) {
-    if (f < imports || f >= backEdges.length) return;
-    int c = backEdges[f] + 1;
-    backEdges[f] = c;
-    if (c == HOT_BACK_EDGES) hot(f);
+    count(backEdges, f, HOT_BACK_EDGES);
   }
 
   void countLoopEntry(int n) {
